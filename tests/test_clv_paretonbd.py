@@ -1,0 +1,143 @@
+"""Pareto/NBD: published CDNOW estimates, agreement with lifetimes, stable 2F1, extremes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.integrate import quad
+from scipy.special import hyp2f1
+
+from workbench.clv import ConvergenceError, ParetoNBDModel
+from workbench.clv._special import log_hyp2f1_a_ap1
+from workbench.clv.paretonbd import pareto_row_loglik
+
+REPO = Path(__file__).resolve().parents[1]
+CDNOW_CANDIDATES = [REPO / "sample_data" / "cdnow" / "CDNOW_sample.txt",
+                    Path("/work/shared/data/cdnow/CDNOW_sample.txt")]
+
+
+@pytest.fixture(scope="module")
+def cdnow_cal() -> pl.DataFrame:
+    from workbench.io import read_cdnow
+    from workbench.summary import calibration_holdout_summary
+
+    path = next((p for p in CDNOW_CANDIDATES if p.exists()), None)
+    if path is None:
+        pytest.skip("CDNOW_sample.txt not available")
+    return calibration_holdout_summary(read_cdnow(path), "1997-09-30", "1998-06-30", unit="W")
+
+
+@pytest.fixture(scope="module")
+def pnbd(cdnow_cal: pl.DataFrame) -> ParetoNBDModel:
+    return ParetoNBDModel().fit(cdnow_cal)
+
+
+def test_cdnow_matches_published_estimates(pnbd: ParetoNBDModel) -> None:
+    # Fader & Hardie (2005 note; also FHL 2005 Table 1): r=0.55, alpha=10.58, s=0.61,
+    # beta=11.67, LL=-9595.0
+    p = pnbd.params_
+    assert round(p["r"], 2) == 0.55
+    assert round(p["alpha"], 2) == 10.58
+    assert round(p["s"], 2) == 0.61
+    assert round(p["beta"], 2) == 11.67
+    assert round(pnbd.log_likelihood_, 1) == -9595.0
+    se = pnbd.standard_errors_
+    assert all(np.isfinite(v) and v > 0 for v in se.values())
+
+
+def test_agrees_with_lifetimes(pnbd: ParetoNBDModel, cdnow_cal: pl.DataFrame) -> None:
+    lifetimes = pytest.importorskip("lifetimes")
+    pdf = cdnow_cal.select("frequency", "recency", "T").to_pandas()
+    lf = lifetimes.ParetoNBDFitter().fit(pdf["frequency"], pdf["recency"], pdf["T"])
+    for k in ("r", "alpha", "s", "beta"):
+        assert pnbd.params_[k] == pytest.approx(lf.params_[k], rel=1e-3), k
+    ours = pnbd.predict(cdnow_cal, 39)
+    theirs_e = lf.conditional_expected_number_of_purchases_up_to_time(
+        39, pdf["frequency"], pdf["recency"], pdf["T"])
+    theirs_p = lf.conditional_probability_alive(pdf["frequency"], pdf["recency"], pdf["T"])
+    np.testing.assert_allclose(ours["expected_purchases"].to_numpy(), np.asarray(theirs_e),
+                               rtol=1e-3)
+    np.testing.assert_allclose(ours["p_alive"].to_numpy(), np.asarray(theirs_p), rtol=1e-3)
+    # with identical parameters the formulas agree to rounding
+    same = ParetoNBDModel()
+    same.params_ = dict(lf.params_)
+    np.testing.assert_allclose(same.predict(cdnow_cal, 39)["expected_purchases"].to_numpy(),
+                               np.asarray(theirs_e), rtol=1e-9)
+    ts = np.array([1.0, 39.0, 78.0])
+    np.testing.assert_allclose(same.expected_purchases_new_customer(ts)["expected_purchases"],
+                               lf.expected_number_of_purchases_up_to_time(ts), rtol=1e-10)
+
+
+def test_log_hyp2f1_matches_scipy_and_quadrature() -> None:
+    rng = np.random.default_rng(0)
+    a = np.exp(rng.uniform(-2, 3, 200))
+    b = np.exp(rng.uniform(-2, 2, 200))
+    z = rng.uniform(0, 0.9, 200)
+    np.testing.assert_allclose(np.exp(log_hyp2f1_a_ap1(a, b, z)), hyp2f1(a, b, a + 1, z),
+                               rtol=1e-10)
+    # near the singular point and with large parameters, where scipy overflows
+    for a_, b_, z_ in [(500.6, 1.6, 1 - 1e-9), (0.3, 1.6, 1 - 1e-9), (120.0, 340.0, 0.956),
+                       (6.0, 75.0, 0.996), (501.0, 500.5, 0.5)]:
+        v = float(log_hyp2f1_a_ap1(a_, b_, z_, 1 - z_))
+        peak = -b_ * np.log1p(-z_)
+        ref, _ = quad(lambda u, a_=a_, b_=b_, z_=z_, peak=peak:
+                      np.exp((a_ - 1) * np.log(u) - b_ * np.log1p(-z_ * u) - peak),
+                      0, 1, limit=500, epsabs=0, epsrel=1e-12,
+                      points=[1 - 1e-3, 1 - 1e-6, 1 - 1e-8])
+        assert np.isfinite(v)
+        assert v == pytest.approx(np.log(a_) + peak + np.log(ref), rel=1e-7, abs=1e-7)
+
+
+def test_extreme_inputs_stay_finite() -> None:
+    s = pl.DataFrame({
+        "customer_id": list("abcdef"),
+        "frequency": [500, 500, 3, 40, 0, 200],
+        "recency": [1000.0, 5.0, 0.0, 1000.0, 0.0, 999.0],
+        "T": [1000.0, 1000.0, 1000.0, 1000.0, 1000.0, 1000.0],
+    })
+    x, tx, T = (s[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
+    # both branches (alpha >= beta and alpha < beta), near-singular 2F1 arguments
+    for params in [(0.55, 10.58, 0.61, 11.67), (0.55, 1e4, 0.61, 1e-3), (2.0, 1e-3, 3.0, 1e4),
+                   (0.5, 5.0, 1.0, 5.0)]:
+        ll = pareto_row_loglik(np.log(params), x, tx, T)
+        assert np.all(np.isfinite(ll)), (params, ll)
+        m = ParetoNBDModel()
+        m.params_ = dict(zip(("r", "alpha", "s", "beta"), params, strict=True))
+        out = m.predict(s, 1000.0)
+        assert np.all(np.isfinite(out["expected_purchases"].to_numpy()))
+        pa = out["p_alive"].to_numpy()
+        assert np.all((pa >= 0) & (pa <= 1))
+        assert pa[0] == 1.0 and pa[3] == 1.0  # recency == T: certainly alive
+    # s = 1 is a removable singularity of eqs. 27 and 41
+    m1, m2 = ParetoNBDModel(), ParetoNBDModel()
+    m1.params_ = {"r": 0.5, "alpha": 5.0, "s": 1.0, "beta": 5.0}
+    m2.params_ = {"r": 0.5, "alpha": 5.0, "s": 1.0 + 1e-7, "beta": 5.0}
+    np.testing.assert_allclose(m1.predict(s, 39)["expected_purchases"].to_numpy(),
+                               m2.predict(s, 39)["expected_purchases"].to_numpy(), rtol=1e-5)
+
+
+def test_pmf_is_a_distribution_with_the_right_mean(pnbd: ParetoNBDModel) -> None:
+    n = np.arange(0, 600)
+    pmf = pnbd.probability_of_n_purchases(n, 39)["probability"].to_numpy()
+    assert np.all(pmf >= 0)
+    assert abs(pmf.sum() - 1) < 1e-9
+    mean = pnbd.expected_purchases_new_customer(39)["expected_purchases"][0]
+    assert (n * pmf).sum() == pytest.approx(mean, rel=1e-8)
+
+
+def test_weights_convergence_and_validation(cdnow_cal: pl.DataFrame,
+                                            pnbd: ParetoNBDModel) -> None:
+    grouped = (cdnow_cal.group_by("frequency", "recency", "T").agg(pl.len().alias("n")))
+    m = ParetoNBDModel().fit(grouped, weights_col="n")
+    for k in pnbd.params_:
+        assert m.params_[k] == pytest.approx(pnbd.params_[k], rel=1e-5)
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        ParetoNBDModel(max_iter=1).fit(cdnow_cal)
+    bad = cdnow_cal.head(5).with_columns(pl.lit(100.0).alias("recency"))
+    with pytest.raises(ValueError, match="recency greater than T"):
+        ParetoNBDModel().fit(bad)
+    with pytest.raises(ValueError, match="tol"):
+        ParetoNBDModel(tol=0)

@@ -1,0 +1,95 @@
+"""The executive dashboard in headless Chromium, served by Voilà with the sample data."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from browser import assert_no_errors, open_dashboard, save_screenshot
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+KPIS = ("active_customers", "revenue", "repeat_rate", "top20_share", "nps")
+SEGMENT_MARKS = ".wb-chart-segments svg [role='graphics-symbol'][aria-label]"
+
+
+def segment_labels(page: Page) -> list[str]:
+    return page.locator(SEGMENT_MARKS).evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))")
+
+
+def wait_until_idle(page: Page) -> None:
+    """The loading indicator is hidden and the controls are enabled again."""
+    expect(page.locator(".wb-loading")).to_be_hidden(timeout=30_000)
+    expect(page.locator(".wb-asof select")).to_be_enabled(timeout=30_000)
+
+
+def wait_for_change(page: Page, read, before, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = read()
+        if now and now != before:
+            return now
+        page.wait_for_timeout(200)
+    raise AssertionError(f"no change within {timeout:.0f} s (still {before!r})")
+
+
+def test_executive_dashboard(voila_server, page: Page):
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    started = time.monotonic()
+    dash = open_dashboard(page, voila_server.url("executive.ipynb"))
+
+    # KPI tiles with numbers
+    for kpi in KPIS:
+        value = page.locator(f".kpi-{kpi} .wb-kpi-value")
+        expect(value).to_have_text(re.compile(r"\d"))
+        expect(page.locator(f".kpi-{kpi} .wb-kpi-change")).to_have_text(re.compile(r"[▲▼▬]"))
+
+    # the segment chart has marks (SVG renderer: one DOM element per bar)
+    page.locator(SEGMENT_MARKS).first.wait_for(state="attached")
+    first_render = time.monotonic() - started
+    print(f"first render (navigation to segment marks): {first_render:.2f} s")
+    before = segment_labels(page)
+    assert len(before) >= 10 and any("Champions" in label for label in before)
+    assert page.locator(".wb-chart-rf svg [role='graphics-symbol']").count() >= 25
+    save_screenshot(page, "executive-dashboard")
+
+    # filter by region: tiles and the segment chart change
+    revenue = page.locator(".kpi-revenue .wb-kpi-value")
+    revenue_all = revenue.inner_text()
+    page.locator(".wb-filter-attr select").select_option(value=None, label="Region")
+    expect(page.locator(".wb-filter-value select")).to_be_enabled()
+    region = page.locator(".wb-filter-value select option").nth(1).inner_text()
+    page.locator(".wb-filter-value select").select_option(label=region)
+    wait_for_change(page, lambda: revenue.inner_text(), revenue_all)
+    after = wait_for_change(page, lambda: segment_labels(page), before)
+    assert len(after) >= 2
+    wait_until_idle(page)
+    expect(page.locator(".wb-status")).to_contain_text(f"Region = {region}")
+
+    # an earlier as-of date: the tiles change
+    revenue_region = revenue.inner_text()
+    active = page.locator(".kpi-active_customers .wb-kpi-value").inner_text()
+    page.locator(".wb-asof select").select_option(index=6)
+    wait_for_change(page, lambda: (revenue.inner_text(),
+                                   page.locator(".kpi-active_customers .wb-kpi-value")
+                                   .inner_text()), (revenue_region, active))
+    wait_until_idle(page)
+
+    # the other tabs draw when opened
+    page.get_by_role("tab", name="Migration").click()
+    page.locator(".wb-chart-flow svg [role='graphics-symbol']").first.wait_for(state="attached")
+    expect(page.locator(".wb-migration-table table")).to_be_visible()
+    save_screenshot(page, "executive-dashboard-migration")
+    page.get_by_role("tab", name="Concentration").click()
+    page.locator(".wb-chart-lorenz svg [role='graphics-symbol']").first.wait_for(
+        state="attached")
+    wait_until_idle(page)
+
+    # no error output, traceback or panel error anywhere
+    assert page.locator(".wb-error").count() == 0
+    assert "Traceback" not in page.locator("body").inner_text()
+    assert_no_errors(dash)
+    save_screenshot(page, "executive-dashboard-final")

@@ -1,0 +1,261 @@
+"""The executive dashboard without a browser: controls, tiles, panels, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import ipywidgets as widgets
+import numpy as np
+import polars as pl
+import pytest
+
+from workbench.kpi import executive_kpis
+from workbench.widgets import (
+    ExecutiveDashboard,
+    KpiPanel,
+    MigrationPanel,
+    Panel,
+    ParetoPanel,
+    SegmentsPanel,
+)
+from workbench.widgets.dashboard import as_of_options, month_ends
+from workbench.widgets.kpi_panel import format_value
+from workbench.widgets.state import DashboardState, Dataset
+
+LAST = dt.date(2025, 6, 30)
+REGIONS = ("North", "South")
+
+
+def small_dataset(n_customers: int = 150, seed: int = 3) -> Dataset:
+    """Random purchases 2024-01 .. 2025-06, two regions, and NPS surveys."""
+    rng = np.random.default_rng(seed)
+    start = dt.date(2024, 1, 1)
+    span = (LAST - start).days
+    tx, cust, surv = [], [], []
+    for i in range(n_customers):
+        cid = f"C{i:04d}"
+        region = REGIONS[i % 2]
+        cust.append((cid, region, "online" if i % 3 else "store"))
+        day = int(rng.integers(0, span))
+        gap = rng.choice([0, 15, 45, 120]) * (0.7 if region == "North" else 1.3)
+        while day <= span:
+            tx.append((cid, start + dt.timedelta(days=day),
+                       round(float(rng.lognormal(3.8 if region == "North" else 3.2, 0.7)), 2)))
+            if gap == 0:
+                break
+            day += int(rng.exponential(gap)) + 1
+        if i % 4 == 0:
+            for _ in range(2):
+                surv.append((cid, start + dt.timedelta(days=int(rng.integers(0, span + 1))),
+                             float(rng.integers(0, 11))))
+    transactions = pl.DataFrame(tx, schema={"customer_id": pl.String, "order_date": pl.Date,
+                                            "amount": pl.Float64}, orient="row")
+    customers = pl.DataFrame(cust, schema={"customer_id": pl.String, "region": pl.String,
+                                           "channel": pl.String}, orient="row")
+    surveys = pl.DataFrame(surv, schema={"customer_id": pl.String, "survey_date": pl.Date,
+                                         "nps": pl.Float64}, orient="row")
+    return Dataset(transactions.sort("customer_id", "order_date"), customers, surveys)
+
+
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    return small_dataset()
+
+
+@pytest.fixture
+def dash(data) -> ExecutiveDashboard:
+    return ExecutiveDashboard(data)
+
+
+def expected_kpis(data: Dataset, as_of: dt.date, region: str | None = None) -> dict[str, dict]:
+    tx, surveys = data.transactions, data.surveys
+    if region:
+        ids = data.customers.filter(pl.col("region") == region)["customer_id"].implode()
+        tx = tx.filter(pl.col("customer_id").is_in(ids))
+        surveys = surveys.filter(pl.col("customer_id").is_in(ids))
+    frame = executive_kpis(tx, as_of, 90, surveys)
+    return {r["kpi"]: r for r in frame.iter_rows(named=True)}
+
+
+def assert_tiles_match(dash: ExecutiveDashboard, expected: dict[str, dict]) -> None:
+    assert set(dash.kpis.values) == set(expected)
+    for kpi, row in expected.items():
+        shown = dash.kpis.values[kpi]
+        for col in ("value", "previous", "change"):
+            assert shown[col] == pytest.approx(row[col], nan_ok=True), (kpi, col)
+        tile = dash.kpis.tiles[kpi]
+        assert tile.layout.display != "none"
+        assert format_value(row["value"], row["fmt"]) in tile.value
+        assert f"kpi-{kpi}" in tile._dom_classes
+
+
+def panel_errors(dash: ExecutiveDashboard) -> list[str]:
+    out = []
+    for panel in dash.panels:
+        for child in panel.widget.children:
+            if isinstance(child, widgets.HTML) and "wb-error" in child.value:
+                out.append(child.value)
+    return out
+
+
+# -- construction ---------------------------------------------------------------------------------
+
+def test_month_ends_and_as_of_options():
+    assert month_ends(dt.date(2024, 11, 30), dt.date(2025, 1, 31)) == [
+        dt.date(2024, 11, 30), dt.date(2024, 12, 31), dt.date(2025, 1, 31)]
+    options = as_of_options(dt.date(2024, 1, 1), dt.date(2025, 6, 30), 90)
+    dates = [d for _, d in options]
+    assert dates[0] == dt.date(2025, 6, 30) and dates == sorted(dates, reverse=True)
+    assert min(dates) >= dt.date(2024, 3, 31)  # a full comparison period after the first order
+
+
+def test_dashboard_builds_with_defaults(dash, data):
+    assert dash.state.as_of == data.last_date == LAST
+    assert dash.as_of_control.value == LAST
+    assert "wb-asof" in dash.as_of_control._dom_classes
+    assert "wb-filter-attr" in dash.filter_attr._dom_classes
+    assert "wb-filter-value" in dash.filter_value._dom_classes
+    assert "wb-loading" in dash.loading._dom_classes
+    assert dash.loading.layout.visibility == "hidden"
+    assert not dash.as_of_control.disabled
+    assert dash.filter_value.disabled  # "All customers": no value to choose
+    assert [v for _, v in dash.filter_attr.options] == ["", "region", "channel"]
+    assert list(dash.tabs.titles) == ["Segments", "Migration", "Concentration"]
+    assert panel_errors(dash) == []
+    assert dash.message.layout.display == "none"
+    assert_tiles_match(dash, expected_kpis(data, LAST))
+    assert "application/vnd.jupyter.widget-view+json" in dash._repr_mimebundle_()
+
+
+def test_segments_panel_uses_jupyter_charts(dash):
+    segments = next(p for p in dash.panels if isinstance(p, SegmentsPanel))
+    charts = segments._charts
+    assert set(charts) == {"segments", "rf"}
+    assert all(isinstance(c, alt.JupyterChart) for c in charts.values())
+    assert charts["segments"].embed_options["renderer"] == "svg"
+    spec = charts["segments"].spec
+    assert spec["layer"][0]["mark"]["type"] == "bar"
+
+
+def test_hidden_tabs_are_computed_when_opened(dash):
+    migration = next(p for p in dash.panels if isinstance(p, MigrationPanel))
+    pareto = next(p for p in dash.panels if isinstance(p, ParetoPanel))
+    assert migration.widget.children == ()  # lazy: not drawn yet
+    dash.tabs.selected_index = 1
+    assert "flow" in migration._charts
+    assert "Added" in migration.table.value
+    assert pareto.widget.children == ()
+    dash.tabs.selected_index = 2
+    assert "lorenz" in pareto._charts
+    assert panel_errors(dash) == []
+
+
+def test_not_lazy_draws_every_panel(data):
+    dash = ExecutiveDashboard(data, lazy=False)
+    assert all(p.widget.children for p in dash.panels)
+    assert panel_errors(dash) == []
+
+
+# -- controls -------------------------------------------------------------------------------------
+
+def test_changing_as_of_updates_tiles_and_charts(dash, data):
+    segments = next(p for p in dash.panels if isinstance(p, SegmentsPanel))
+    chart_widget = segments._charts["segments"]
+    before_spec = chart_widget.spec
+    new_date = dt.date(2025, 2, 28)
+    dash.as_of_control.value = new_date
+    assert dash.state.as_of == new_date
+    assert_tiles_match(dash, expected_kpis(data, new_date))
+    assert segments._charts["segments"] is chart_widget  # updated in place, not replaced
+    assert chart_widget.spec != before_spec
+    assert "28 Feb 2025" in str(chart_widget.spec["title"])
+    assert dash.loading.layout.visibility == "hidden" and not dash.as_of_control.disabled
+
+
+def test_filter_by_region_updates_tiles(dash, data):
+    dash.filter_attr.value = "region"
+    assert list(dash.filter_value.options) == ["All", "North", "South"]
+    assert dash.filter_value.value == "All" and not dash.filter_value.disabled
+    assert dash.state.customer_ids is None
+    dash.filter_value.value = "North"
+    assert dash.state.filter_column == "region" and dash.state.filter_value == "North"
+    north = expected_kpis(data, LAST, "North")
+    assert_tiles_match(dash, north)
+    assert north["revenue"]["value"] != expected_kpis(data, LAST)["revenue"]["value"]
+    assert "Region = North" in dash.status.value
+    # as-of change keeps the filter
+    dash.as_of_control.value = dt.date(2025, 3, 31)
+    assert_tiles_match(dash, expected_kpis(data, dt.date(2025, 3, 31), "North"))
+    # back to everybody
+    dash.filter_attr.value = ""
+    assert dash.filter_value.disabled and dash.state.customer_ids is None
+    assert_tiles_match(dash, expected_kpis(data, dt.date(2025, 3, 31)))
+
+
+def test_set_selection(dash, data):
+    dash.set_selection(as_of=dt.date(2025, 5, 15), filter_column="region", filter_value="South")
+    assert dash.as_of_control.value == dt.date(2025, 5, 15)
+    assert_tiles_match(dash, expected_kpis(data, dt.date(2025, 5, 15), "South"))
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+class BrokenPanel(Panel):
+    title = "Broken"
+    css_class = "wb-broken"
+
+    def render(self, state):
+        raise RuntimeError("no <model> fitted")
+
+
+def test_panel_shows_message_on_broken_data(data):
+    broken = Dataset(data.transactions.drop("amount"), data.customers, data.surveys)
+    state = DashboardState(broken, LAST)
+    for panel in (SegmentsPanel(), KpiPanel(), MigrationPanel(), ParetoPanel()):
+        panel.update(state)  # must not raise
+        html = " ".join(c.value for c in panel.widget.children if isinstance(c, widgets.HTML))
+        assert "wb-error" in html and "could not be computed" in html
+        assert "Traceback" not in html
+
+
+def test_added_panel_failure_is_contained(dash):
+    dash.add_panel(BrokenPanel(), tab="Lifetime value")
+    assert list(dash.tabs.titles)[-1] == "Lifetime value"
+    broken = dash.panels[-1]
+    assert broken.widget.children == ()  # lazy: hidden tab
+    dash.tabs.selected_index = len(dash.tabs.titles) - 1
+    errors = panel_errors(dash)
+    assert len(errors) == 1 and "no &lt;model&gt; fitted" in errors[0]
+    assert dash.message.layout.display == "none"  # the rest of the dashboard is fine
+    dash.filter_attr.value = "region"
+    dash.filter_value.value = "South"  # still updates the other panels
+    assert dash.kpis.values["revenue"]["value"] is not None
+
+
+def test_add_panel_to_existing_tab_and_visible_tab(dash):
+    class Hello(Panel):
+        title = "Hello"
+
+        def render(self, state):
+            return [widgets.HTML(f"as of {state.as_of}")]
+
+    panel = dash.add_panel(Hello(), tab="Segments")  # the visible tab: drawn at once
+    assert len(dash.tabs.children) == 3
+    assert panel.widget in dash.tabs.children[0].children
+    assert "as of 2025-06-30" in panel.widget.children[-1].value
+
+
+def test_from_dir_with_missing_data_shows_message(tmp_path):
+    dash = ExecutiveDashboard.from_dir(tmp_path / "nowhere")
+    html = dash.widget.children[0].value
+    assert "wb-error" in html and "could not be read" in html
+    assert dash.state is None
+
+
+def test_dashboard_survives_data_without_customers_or_surveys(data):
+    dash = ExecutiveDashboard(Dataset(data.transactions))
+    assert dash.filter_attr.disabled
+    assert "nps" not in dash.kpis.values
+    assert dash.kpis.tiles["nps"].layout.display == "none"
+    assert panel_errors(dash) == []

@@ -1,0 +1,8 @@
+"""``python -m workbench`` runs the command line (same as the ``workbench`` script)."""
+
+import sys
+
+from workbench.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

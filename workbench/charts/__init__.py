@@ -1,0 +1,45 @@
+"""Altair charts of the workbench: a frame in, an ``alt.Chart`` out (no I/O, no renderer).
+
+Importing this package registers and enables the ``"workbench"`` theme.  Choose the renderer
+once per notebook: :func:`use_report_renderer` (static SVG/PNG for papermill reports) or
+:func:`use_dashboard_renderer` (offline ``alt.JupyterChart`` for Voilà and JupyterLab).
+
+Examples
+--------
+>>> from workbench.charts import segment_chart, use_report_renderer  # doctest: +SKIP
+>>> use_report_renderer("svg")  # doctest: +SKIP
+>>> segment_chart(segment_table(segments, summary))  # doctest: +SKIP
+"""
+
+from workbench.charts.kpi import kpi_change_chart
+from workbench.charts.migration import flow_layout, migration_flow_chart, migration_heatmap
+from workbench.charts.pareto import lorenz_chart
+from workbench.charts.rfm import rf_heatmap, segment_chart
+from workbench.charts.theme import (
+    SEGMENT_COLORS,
+    SEGMENT_ORDER,
+    THEME_NAME,
+    segment_order,
+    segment_scale,
+    use_dashboard_renderer,
+    use_report_renderer,
+    use_theme,
+)
+
+__all__ = [
+    "SEGMENT_COLORS",
+    "SEGMENT_ORDER",
+    "THEME_NAME",
+    "flow_layout",
+    "kpi_change_chart",
+    "lorenz_chart",
+    "migration_flow_chart",
+    "migration_heatmap",
+    "rf_heatmap",
+    "segment_chart",
+    "segment_order",
+    "segment_scale",
+    "use_dashboard_renderer",
+    "use_report_renderer",
+    "use_theme",
+]

@@ -1,0 +1,538 @@
+"""Maximum-likelihood machinery shared by the CLV models.
+
+* input validation of customer summaries (clear ``ValueError`` naming the column and the
+  first offending rows);
+* collapsing customers to sufficient statistics (distinct rows plus a weight, the number of
+  customers sharing them), so a fit costs what the distinct rows cost;
+* optimisation in log-parameter space with :func:`scipy.optimize.minimize` (L-BFGS-B with
+  an analytic gradient where the model supplies one, a central-difference gradient
+  otherwise), several starting points, and :class:`ConvergenceError` when no start
+  converges;
+* standard errors from the observed information matrix: the Hessian of the total
+  (weighted) negative log-likelihood with respect to the log-parameters, differentiated
+  numerically at the optimum, inverted, and carried to the natural parameters with the delta
+  method (``se(theta) = theta * se(log theta)``).  Confidence intervals are computed on the
+  log scale and exponentiated (always positive, asymmetric); Wald intervals on the natural
+  scale are available too.
+
+Objective convention (as in ``lifetimes``, so penalised fits are comparable):
+``-sum_i w_i log L_i / sum_i w_i + penalizer * sum_k theta_k^2`` where ``theta`` are the
+natural parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+from scipy.stats import norm
+
+FloatArray = NDArray[np.float64]
+#: ``row_loglik(log_params, want_grad) -> (per-row log-likelihood, gradient or None)``; the
+#: gradient is one per-row array per parameter, taken w.r.t. the log-parameters.
+RowLogLik = Callable[[FloatArray, bool], tuple[FloatArray, Sequence[FloatArray] | None]]
+#: ``total_loglik(log_params, want_grad) -> (weighted total log-likelihood, gradient of the
+#: total w.r.t. the log-parameters or None)``.
+TotalLogLik = Callable[[FloatArray, bool], tuple[float, FloatArray | None]]
+
+
+def weighted_total(row_loglik: RowLogLik, weights: FloatArray) -> TotalLogLik:
+    """Turn a per-row log-likelihood into the weighted total (and its gradient)."""
+
+    def total(log_params: FloatArray, want_grad: bool) -> tuple[float, FloatArray | None]:
+        ll, g = row_loglik(log_params, want_grad)
+        val = float(weights @ ll)
+        if not want_grad or g is None:
+            return val, None
+        return val, np.array([weights @ gk for gk in g])
+
+    return total
+
+_MAX_SHOWN = 5
+
+
+class ConvergenceError(RuntimeError):
+    """The likelihood maximisation did not converge; no parameters were stored.
+
+    Attributes
+    ----------
+    model
+        Name of the model being fitted.
+    optimizer_message
+        The optimiser's own message for the best attempt.
+    n_iter
+        Iterations used by the best attempt.
+    grad_norm
+        Euclidean norm of the gradient of the (mean) objective at the final point, in
+        log-parameter space.
+    params
+        The natural parameters at the final point (not an estimate).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        optimizer_message: str,
+        n_iter: int,
+        grad_norm: float,
+        params: dict[str, float],
+    ) -> None:
+        self.model = model
+        self.optimizer_message = optimizer_message
+        self.n_iter = n_iter
+        self.grad_norm = grad_norm
+        self.params = params
+        shown = ", ".join(f"{k}={v:.6g}" for k, v in params.items())
+        super().__init__(
+            f"{model}: maximum-likelihood fit did not converge after {n_iter} iterations "
+            f"(optimizer: {optimizer_message!s}; gradient norm {grad_norm:.3g}; last "
+            f"parameters {shown}). Try a larger max_iter, a penalizer > 0, or check the data."
+        )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _first_rows(df: pl.DataFrame, mask: pl.Series) -> str:
+    idx = np.flatnonzero(mask.fill_null(True).to_numpy())[:_MAX_SHOWN]
+    if "customer_id" in df.columns:
+        ids = df["customer_id"].gather(idx).to_list()
+        return ", ".join(f"row {i} (customer_id={c!r})" for i, c in zip(idx, ids, strict=True))
+    return ", ".join(f"row {i}" for i in idx)
+
+
+def _fail(df: pl.DataFrame, column: str, problem: str, mask: pl.Series) -> None:
+    n_bad = int(mask.fill_null(True).sum())
+    raise ValueError(
+        f"column '{column}': {problem} in {n_bad} row{'s' if n_bad != 1 else ''}; "
+        f"first offending rows: {_first_rows(df, mask)}"
+    )
+
+
+def validate_summary(
+    summary: pl.DataFrame,
+    columns: Sequence[str],
+    *,
+    check_recency: bool = True,
+    what: str = "customer summary",
+) -> dict[str, FloatArray]:
+    """Check a customer summary and return its columns as float64 arrays.
+
+    Checks: the frame is a Polars DataFrame; every column in ``columns`` exists, is
+    numeric, has no nulls / NaN / infinities; ``frequency`` is a non-negative integer;
+    ``recency`` and ``T`` are non-negative and ``recency <= T`` (when ``check_recency``).
+
+    Raises
+    ------
+    TypeError
+        If ``summary`` is not a Polars DataFrame.
+    ValueError
+        Naming the column, the problem, how many rows and the first offending rows.
+    """
+    if not isinstance(summary, pl.DataFrame):
+        raise TypeError(f"{what} must be a polars.DataFrame, got {type(summary).__name__}")
+    missing = [c for c in columns if c not in summary.columns]
+    if missing:
+        raise ValueError(
+            f"{what} is missing required column(s) {missing}; it has {summary.columns}"
+        )
+    out: dict[str, FloatArray] = {}
+    for c in columns:
+        s = summary[c]
+        if not s.dtype.is_numeric():
+            raise ValueError(f"column '{c}': must be numeric, got dtype {s.dtype}")
+        s = s.cast(pl.Float64)
+        bad = s.is_null() | s.is_nan() | s.is_infinite()
+        if bad.any():
+            _fail(summary, c, "null, NaN or infinite values", bad)
+        out[c] = s.to_numpy().astype(np.float64, copy=False)
+    for c in ("frequency", "recency", "T", "monetary_value"):
+        if c in out:
+            neg = pl.Series(out[c] < 0)
+            if neg.any():
+                _fail(summary, c, "negative values", neg)
+    if "frequency" in out:
+        frac = pl.Series(out["frequency"] != np.floor(out["frequency"]))
+        if frac.any():
+            _fail(summary, "frequency", "non-integer values (repeat-purchase counts)", frac)
+    if check_recency and "recency" in out and "T" in out:
+        over = pl.Series(out["recency"] > out["T"] * (1 + 1e-12))
+        if over.any():
+            _fail(summary, "recency", "recency greater than T", over)
+    return out
+
+
+def validate_positive_number(name: str, value: object, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as float after checking it is a finite (non-)negative real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return v
+
+
+def validate_int(name: str, value: object, minimum: int = 1) -> int:
+    """Return ``value`` after checking it is an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def group_rows(
+    arrays: dict[str, FloatArray], weights: FloatArray | None = None
+) -> tuple[dict[str, FloatArray], FloatArray]:
+    """Collapse rows to their distinct combinations of ``arrays`` with summed weights.
+
+    Parameters
+    ----------
+    arrays
+        Equal-length columns (e.g. frequency, recency, T).
+    weights
+        Per-row weights (default 1 per row).
+
+    Returns
+    -------
+    (distinct columns, weights)
+        The sufficient statistics: the weighted likelihood over the distinct rows equals
+        the likelihood over all rows.
+    """
+    n = len(next(iter(arrays.values())))
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    frame = pl.DataFrame({**{k: v for k, v in arrays.items()}, "__w": w})
+    grouped = frame.lazy().group_by(list(arrays)).agg(pl.col("__w").sum()).collect()
+    return (
+        {k: grouped[k].to_numpy().astype(np.float64) for k in arrays},
+        grouped["__w"].to_numpy().astype(np.float64),
+    )
+
+
+def unique_inverse(arrays: Sequence[FloatArray]) -> tuple[list[FloatArray], NDArray[np.int64]]:
+    """Distinct rows of the given columns and, per input row, the index of its distinct row.
+
+    ``unique[k][inverse] == arrays[k]`` exactly; used to score millions of customers at the
+    cost of their distinct histories.  Rows are hashed (Polars) and the hashes sorted; the
+    result is verified and, on a hash collision, recomputed with an exact dense rank.
+    """
+    arrays = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrays]
+    frame = pl.DataFrame({f"c{i}": a for i, a in enumerate(arrays)})
+    if frame.height == 0:
+        return [a.copy() for a in arrays], np.zeros(0, dtype=np.int64)
+    hashes = frame.select(pl.struct(frame.columns).hash()).to_series().to_numpy()
+    _, first, inv = np.unique(hashes, return_index=True, return_inverse=True)
+    uniq = [a[first] for a in arrays]
+    if all(np.array_equal(u[inv], a) for u, a in zip(uniq, arrays, strict=True)):
+        return uniq, inv.astype(np.int64)
+    rank = frame.select(pl.struct(frame.columns).rank("dense")).to_series().to_numpy()
+    inv = rank.astype(np.int64) - 1
+    out = []
+    for a in arrays:
+        u = np.empty(int(inv.max()) + 1, dtype=np.float64)
+        u[inv] = a
+        out.append(u)
+    return out, inv
+
+
+# --------------------------------------------------------------------------- optimisation
+
+
+@dataclass
+class FitOutcome:
+    """What :func:`maximize_likelihood` found."""
+
+    log_params: FloatArray
+    log_likelihood: float
+    n_iter: int
+    grad_norm: float
+    message: str
+    hessian_log: FloatArray = field(repr=False)
+
+
+def _fd_gradient(f: Callable[[FloatArray], float], x: FloatArray, h: float = 1e-6) -> FloatArray:
+    g = np.empty_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def maximize_likelihood(
+    model: str,
+    names: Sequence[str],
+    total_loglik: TotalLogLik,
+    total_weight: float,
+    starts: Sequence[FloatArray],
+    *,
+    penalizer: float,
+    max_iter: int,
+    tol: float,
+    all_starts: bool = False,
+    hessian: bool = True,
+    central_hessian: bool = True,
+    hess_inv0: FloatArray | None = None,
+) -> FitOutcome:
+    """Maximise ``sum_i w_i log L_i`` over log-parameters from several starts.
+
+    The objective is the mean negative log-likelihood plus the L2 penalty (see module
+    docstring).  Each start runs L-BFGS-B; a run counts as converged when the optimiser
+    reports success, or when it stopped in the line search with a gradient norm below
+    ``max(10 * tol, 1e-6)`` (the optimum is then reached to machine precision).  The best
+    converged run wins.
+
+    Raises
+    ------
+    ConvergenceError
+        When no start converges; reports the best attempt.
+    """
+    total_w = float(total_weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        has_grad = total_loglik(np.asarray(starts[0], dtype=float), True)[1] is not None
+
+    def objective(x: FloatArray) -> float:
+        ll, _ = total_loglik(x, False)
+        theta = np.exp(x)
+        val = -ll / total_w + penalizer * float(theta @ theta)
+        return val if np.isfinite(val) else 1e300
+
+    def value_and_grad(x: FloatArray) -> tuple[float, FloatArray]:
+        if not has_grad:
+            return objective(x), _fd_gradient(objective, x)
+        ll, g = total_loglik(x, True)
+        assert g is not None
+        theta = np.exp(x)
+        val = -ll / total_w + penalizer * float(theta @ theta)
+        grad = -g / total_w + 2 * penalizer * theta * theta
+        if not (np.isfinite(val) and np.all(np.isfinite(grad))):
+            return 1e300, np.zeros_like(x)
+        return val, grad
+
+    best: tuple[float, object, float, bool] | None = None
+    for i_start, x0 in enumerate(starts):
+        x0 = np.asarray(x0, dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if i_start == 0 and hess_inv0 is not None:
+                # warm start with a curvature estimate: BFGS takes Newton-like steps at once
+                res = minimize(value_and_grad, x0, jac=True, method="BFGS",
+                               options={"maxiter": max_iter, "gtol": tol,
+                                        "hess_inv0": hess_inv0})
+            else:
+                res = minimize(
+                    value_and_grad,
+                    x0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxls": 50},
+                )
+        _, g = value_and_grad(res.x)
+        gnorm = float(np.linalg.norm(g))
+        hit_limit = res.nit >= max_iter or res.status == 1
+        ok = bool(np.isfinite(res.fun)) and res.fun < 1e299 and not hit_limit and (
+            res.success or gnorm <= max(10 * tol, 1e-6)
+        )
+        cand = (float(res.fun), res, gnorm, ok)
+        if best is None or (ok and not best[3]) or (ok == best[3] and cand[0] < best[0]):
+            best = cand
+        if ok and not all_starts:
+            break
+    assert best is not None
+    fun, res, gnorm, ok = best
+    if not ok:
+        raise ConvergenceError(
+            model,
+            str(res.message),  # type: ignore[attr-defined]
+            int(res.nit),  # type: ignore[attr-defined]
+            gnorm,
+            dict(zip(names, np.exp(res.x).tolist(), strict=True)),  # type: ignore[attr-defined]
+        )
+    x = np.asarray(res.x, dtype=float)  # type: ignore[attr-defined]
+    ll_total = float(total_loglik(x, False)[0])
+
+    # observed information in log-parameter space, for the total (not mean) objective
+    def total_objective(z: FloatArray) -> float:
+        return total_w * objective(z)
+
+    if not hessian:
+        hess = np.full((x.size, x.size), np.nan)
+    elif has_grad:
+        def total_grad(z: FloatArray) -> FloatArray:
+            return total_w * value_and_grad(z)[1]
+
+        hess = hessian_from_gradient(total_grad, x, central=central_hessian)
+    else:
+        hess = hessian_from_function(total_objective, x)
+    return FitOutcome(
+        log_params=x,
+        log_likelihood=ll_total,
+        n_iter=int(res.nit),  # type: ignore[attr-defined]
+        grad_norm=gnorm,
+        message=str(res.message),  # type: ignore[attr-defined]
+        hessian_log=hess,
+    )
+
+
+def hessian_from_gradient(
+    grad: Callable[[FloatArray], FloatArray], x: FloatArray, h: float = 1e-5,
+    central: bool = True,
+) -> FloatArray:
+    """Finite-difference Jacobian of an analytic gradient, symmetrised.
+
+    Central differences (error ``O(h^2)``), or forward differences (``O(h)``, half the
+    gradient evaluations; used for very large data, where the standard errors need only a
+    few digits).
+    """
+    n = x.size
+    hess = np.empty((n, n))
+    g0 = None if central else grad(x)
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        if central:
+            hess[:, i] = (grad(x + e) - grad(x - e)) / (2 * h)
+        else:
+            hess[:, i] = (grad(x + e) - g0) / h
+    return 0.5 * (hess + hess.T)
+
+
+def hessian_from_function(
+    f: Callable[[FloatArray], float], x: FloatArray, h: float = 1e-3
+) -> FloatArray:
+    """Second-order central differences of a scalar function (error ``O(h^2)``)."""
+    n = x.size
+    hess = np.empty((n, n))
+    f0 = f(x)
+    for i in range(n):
+        ei = np.zeros(n)
+        ei[i] = h
+        hess[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h**2
+        for j in range(i + 1, n):
+            ej = np.zeros(n)
+            ej[j] = h
+            v = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
+            hess[i, j] = hess[j, i] = v
+    return hess
+
+
+# --------------------------------------------------------------------------- base class
+
+
+class FittedParamsMixin:
+    """Parameter reporting shared by the models (``params_``, SEs, intervals, table)."""
+
+    _param_names: tuple[str, ...] = ()
+    _model_name: str = "model"
+    params_: dict[str, float]
+    log_likelihood_: float
+    standard_errors_: dict[str, float]
+    covariance_log_: FloatArray
+    n_customers_: int
+    n_distinct_: int
+    n_iter_: int
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise RuntimeError(
+                f"this {type(self).__name__} is not fitted yet; call .fit(summary) first"
+            )
+
+    def _store_fit(self, out: FitOutcome, n_customers: float, n_distinct: int) -> None:
+        theta = np.exp(out.log_params)
+        self.params_ = dict(zip(self._param_names, theta.tolist(), strict=True))
+        self.log_likelihood_ = out.log_likelihood
+        self.n_customers_ = int(round(n_customers))
+        self.n_distinct_ = n_distinct
+        self.n_iter_ = out.n_iter
+        try:
+            cov = np.linalg.inv(out.hessian_log)
+            if np.any(np.diag(cov) <= 0) or not np.all(np.isfinite(cov)):
+                raise np.linalg.LinAlgError("not positive definite")
+        except np.linalg.LinAlgError:
+            warnings.warn(
+                f"{self._model_name}: the Hessian of the log-likelihood is not positive "
+                "definite at the optimum; standard errors are NaN (weakly identified model?)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            cov = np.full_like(out.hessian_log, np.nan)
+        self.covariance_log_ = cov
+        se_log = np.sqrt(np.diag(cov))
+        self.standard_errors_ = dict(zip(self._param_names, (theta * se_log).tolist(), strict=True))
+
+    def confidence_intervals(self, level: float = 0.95, method: str = "log") -> pl.DataFrame:
+        """Confidence intervals of the parameters from the observed information matrix.
+
+        Parameters
+        ----------
+        level
+            Coverage, in (0, 1).
+        method
+            ``"log"`` (default): ``exp(log theta +- z se(log theta))``, positive and
+            asymmetric; ``"wald"``: ``theta +- z se(theta)`` on the natural scale (what
+            ``lifetimes`` reports).
+
+        Returns
+        -------
+        polars.DataFrame
+            ``parameter``, ``estimate``, ``lower``, ``upper``.
+        """
+        self._check_fitted()
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1), got {level!r}")
+        if method not in ("log", "wald"):
+            raise ValueError(f"method must be 'log' or 'wald', got {method!r}")
+        z = float(norm.ppf(0.5 + level / 2))
+        theta = np.array([self.params_[k] for k in self._param_names])
+        se = np.array([self.standard_errors_[k] for k in self._param_names])
+        if method == "log":
+            se_log = se / theta
+            lower, upper = theta * np.exp(-z * se_log), theta * np.exp(z * se_log)
+        else:
+            lower, upper = theta - z * se, theta + z * se
+        return pl.DataFrame(
+            {"parameter": list(self._param_names), "estimate": theta, "lower": lower,
+             "upper": upper}
+        )
+
+    def summary_table(self, level: float = 0.95) -> pl.DataFrame:
+        """Estimates, standard errors and log-scale confidence intervals, one row each.
+
+        Columns: ``parameter``, ``estimate``, ``std_error``, ``lower``, ``upper``; the
+        frame's last rows are not used for fit statistics, those are attributes
+        (``log_likelihood_``, ``n_customers_``).
+        """
+        ci = self.confidence_intervals(level)
+        return ci.with_columns(
+            pl.Series("std_error", [self.standard_errors_[k] for k in self._param_names])
+        ).select("parameter", "estimate", "std_error", "lower", "upper")
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}(fitted: {ps}; log-likelihood {self.log_likelihood_:.2f})"
+        return f"{type(self).__name__}(not fitted)"
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def id_frame(summary: pl.DataFrame) -> pl.DataFrame:
+    """The ``customer_id`` column of ``summary`` (empty-column frame when it has none)."""
+    if "customer_id" in summary.columns:
+        return summary.select("customer_id")
+    return pl.DataFrame({"row": np.arange(summary.height)})
+
+
+def as_horizon(name: str, value: object) -> float:
+    """Validate a prediction horizon / time span (finite, >= 0) and return it as float."""
+    return validate_positive_number(name, value, allow_zero=True)

@@ -1,0 +1,177 @@
+"""The state a dashboard holds: loaded tables, the chosen as-of date and filter, cached results.
+
+Widgets hold no analysis logic: every panel asks this object for frames, which it computes once
+per (as-of date, filter) by calling the package's pure functions, and draws them with the chart
+functions of :mod:`workbench.charts`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TypeVar
+
+import polars as pl
+
+from workbench import schema
+from workbench.io import read_customers, read_surveys, read_transactions
+from workbench.prepare import prepare_orders
+from workbench.quality import DataQualityReport
+from workbench.rfm import rfm_segments
+from workbench.summary import customer_summary
+
+T = TypeVar("T")
+
+
+@dataclass
+class Dataset:
+    """The three input tables of one data directory (surveys and customers may be absent)."""
+
+    transactions: pl.DataFrame
+    customers: pl.DataFrame | None = None
+    surveys: pl.DataFrame | None = None
+
+    @classmethod
+    def from_dir(cls, data_dir: str | Path) -> Dataset:
+        """Read ``transactions.csv`` (required), ``customers.csv`` and ``surveys.csv``.
+
+        Parquet files of the same names are used when present.
+        """
+        d = Path(data_dir)
+
+        def find(name: str) -> Path | None:
+            for suffix in (".parquet", ".csv"):
+                if (d / f"{name}{suffix}").exists():
+                    return d / f"{name}{suffix}"
+            return None
+
+        tx = find("transactions")
+        if tx is None:
+            raise FileNotFoundError(f"{d}: no transactions.csv or transactions.parquet")
+        cust, surv = find("customers"), find("surveys")
+        return cls(
+            read_transactions(tx),
+            read_customers(cust) if cust else None,
+            read_surveys(surv) if surv else None,
+        )
+
+    @property
+    def last_date(self) -> dt.date:
+        return self.transactions[schema.ORDER_DATE].max()
+
+    def filter_options(self) -> dict[str, list[str]]:
+        """Customer attributes usable as filters, with their values."""
+        if self.customers is None:
+            return {}
+        out = {}
+        for col in ("region", "channel", "customer_type", "payment_terms"):
+            if col in self.customers.columns:
+                values = self.customers[col].unique().to_list()
+                out[col] = sorted(v for v in values if v is not None)
+        return out
+
+
+@dataclass
+class DashboardState:
+    """One view of the data: an as-of date, a comparison date and a customer filter.
+
+    Results are cached on the instance; a new selection makes a new state
+    (:meth:`with_selection`), so panels never see half-updated data.
+    """
+
+    data: Dataset
+    as_of: dt.date
+    period_days: int = 90
+    unit: str = "W"
+    rules: str = "default"
+    filter_column: str | None = None
+    filter_value: str | None = None
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def previous_as_of(self) -> dt.date:
+        """End of the comparison period: one period before ``as_of``."""
+        return self.as_of - dt.timedelta(days=self.period_days)
+
+    def with_selection(self, **changes) -> DashboardState:
+        """A new state with some fields changed (empty cache)."""
+        fields = {
+            k: getattr(self, k)
+            for k in (
+                "data",
+                "as_of",
+                "period_days",
+                "unit",
+                "rules",
+                "filter_column",
+                "filter_value",
+            )
+        }
+        fields.update(changes)
+        return DashboardState(**fields)
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per state: panels share results through this cache.
+
+        Examples
+        --------
+        >>> kpis = state.cached("kpis", lambda: executive_kpis(state.transactions, state.as_of))
+        ... # doctest: +SKIP
+        """
+        if key not in self.extras:
+            self.extras[key] = compute()
+        return self.extras[key]
+
+    @cached_property
+    def customer_ids(self) -> pl.Series | None:
+        """Ids passing the attribute filter (``None`` = no filter)."""
+        if not self.filter_column or self.filter_value in (None, "", "All"):
+            return None
+        cust = self.data.customers
+        if cust is None or self.filter_column not in cust.columns:
+            return None
+        return cust.filter(pl.col(self.filter_column) == self.filter_value)[schema.CUSTOMER_ID]
+
+    def _filtered(self, frame: pl.DataFrame | None) -> pl.DataFrame | None:
+        if frame is None or self.customer_ids is None:
+            return frame
+        return frame.filter(pl.col(schema.CUSTOMER_ID).is_in(self.customer_ids.implode()))
+
+    @cached_property
+    def transactions(self) -> pl.DataFrame:
+        return self._filtered(self.data.transactions)
+
+    @cached_property
+    def surveys(self) -> pl.DataFrame | None:
+        return self._filtered(self.data.surveys)
+
+    @cached_property
+    def customers(self) -> pl.DataFrame | None:
+        return self._filtered(self.data.customers)
+
+    @cached_property
+    def orders_and_quality(self) -> tuple[pl.DataFrame, DataQualityReport]:
+        return prepare_orders(self.transactions, self.as_of)
+
+    @property
+    def orders(self) -> pl.DataFrame:
+        return self.orders_and_quality[0]
+
+    @cached_property
+    def summary(self) -> pl.DataFrame:
+        return customer_summary(self.transactions, self.as_of, self.unit)
+
+    @cached_property
+    def previous_summary(self) -> pl.DataFrame:
+        return customer_summary(self.transactions, self.previous_as_of, self.unit)
+
+    @cached_property
+    def segments(self) -> pl.DataFrame:
+        return rfm_segments(self.summary, self.rules)
+
+    @cached_property
+    def previous_segments(self) -> pl.DataFrame:
+        return rfm_segments(self.previous_summary, self.rules)
