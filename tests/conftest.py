@@ -232,3 +232,19 @@ def page(browser, request: pytest.FixtureRequest):
         except Exception as exc:  # the page may be gone; the test's own error matters more
             print(f"no screenshot: {exc}")
     context.close()
+
+
+@pytest.fixture(scope="session")
+def cdnow_transactions(repo_root: Path):
+    """The CDNOW 1/10th sample shipped in ``sample_data/cdnow`` (Fader, Hardie & Lee 2005)."""
+    from workbench.io import read_cdnow
+
+    return read_cdnow(repo_root / "sample_data" / "cdnow" / "CDNOW_sample.txt")
+
+
+@pytest.fixture(scope="session")
+def cdnow_calibration(cdnow_transactions):
+    """CDNOW in weeks: calibration to 1997-09-30, holdout to 1998-06-30 (the BTYD reference)."""
+    from workbench.summary import calibration_holdout_summary
+
+    return calibration_holdout_summary(cdnow_transactions, "1997-09-30", "1998-06-30", unit="W")

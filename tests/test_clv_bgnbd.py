@@ -12,19 +12,11 @@ from workbench.clv import BetaGeoModel, ConvergenceError
 from workbench.clv.bgnbd import _alive_expectation, _log_alive_expectation_quad
 
 REPO = Path(__file__).resolve().parents[1]
-CDNOW_CANDIDATES = [REPO / "sample_data" / "cdnow" / "CDNOW_sample.txt",
-                    Path("/work/shared/data/cdnow/CDNOW_sample.txt")]
 
 
 @pytest.fixture(scope="module")
-def cdnow_cal() -> pl.DataFrame:
-    from workbench.io import read_cdnow
-    from workbench.summary import calibration_holdout_summary
-
-    path = next((p for p in CDNOW_CANDIDATES if p.exists()), None)
-    if path is None:
-        pytest.skip("CDNOW_sample.txt not available")
-    return calibration_holdout_summary(read_cdnow(path), "1997-09-30", "1998-06-30", unit="W")
+def cdnow_cal(cdnow_calibration: pl.DataFrame) -> pl.DataFrame:
+    return cdnow_calibration
 
 
 @pytest.fixture(scope="module")

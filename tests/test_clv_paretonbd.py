@@ -15,19 +15,11 @@ from workbench.clv._special import log_hyp2f1_a_ap1
 from workbench.clv.paretonbd import pareto_row_loglik
 
 REPO = Path(__file__).resolve().parents[1]
-CDNOW_CANDIDATES = [REPO / "sample_data" / "cdnow" / "CDNOW_sample.txt",
-                    Path("/work/shared/data/cdnow/CDNOW_sample.txt")]
 
 
 @pytest.fixture(scope="module")
-def cdnow_cal() -> pl.DataFrame:
-    from workbench.io import read_cdnow
-    from workbench.summary import calibration_holdout_summary
-
-    path = next((p for p in CDNOW_CANDIDATES if p.exists()), None)
-    if path is None:
-        pytest.skip("CDNOW_sample.txt not available")
-    return calibration_holdout_summary(read_cdnow(path), "1997-09-30", "1998-06-30", unit="W")
+def cdnow_cal(cdnow_calibration: pl.DataFrame) -> pl.DataFrame:
+    return cdnow_calibration
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +63,7 @@ def test_agrees_with_lifetimes(pnbd: ParetoNBDModel, cdnow_cal: pl.DataFrame) ->
                                lf.expected_number_of_purchases_up_to_time(ts), rtol=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 def test_log_hyp2f1_matches_scipy_and_quadrature() -> None:
     rng = np.random.default_rng(0)
     a = np.exp(rng.uniform(-2, 3, 200))

@@ -50,6 +50,7 @@ def test_executive_dashboard(voila_server, page: Page):
     # the segment chart has marks (SVG renderer: one DOM element per bar)
     page.locator(SEGMENT_MARKS).first.wait_for(state="attached")
     first_render = time.monotonic() - started
+    # includes waiting for the preheated kernel when the server has just started
     print(f"first render (navigation to segment marks): {first_render:.2f} s")
     before = segment_labels(page)
     assert len(before) >= 10 and any("Champions" in label for label in before)

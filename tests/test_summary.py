@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
 
-from workbench.io import read_cdnow, validate_transactions
+from workbench.io import validate_transactions
 from workbench.prepare import prepare_orders
 from workbench.summary import calibration_holdout_summary, customer_summary
 
-CDNOW = Path(__file__).resolve().parents[1] / "sample_data" / "cdnow" / "CDNOW_sample.txt"
-
 
 @pytest.fixture(scope="module")
-def cdnow():
-    return read_cdnow(CDNOW)
+def cdnow(cdnow_transactions):
+    return cdnow_transactions
 
 
 def test_cdnow_calibration_matches_published_counts(cdnow):
@@ -126,16 +123,15 @@ def test_matches_lifetimes_summary_in_days(cdnow):
     ours = customer_summary(cdnow, "1997-09-30", unit="D").to_pandas()
     both = ours.merge(theirs, on="customer_id", suffixes=("", "_lt"))
     assert len(both) == len(ours) == len(theirs)
-    for col in ("frequency", "recency", "T"):
+    for col in ("frequency", "recency", "T", "monetary_value"):
         assert (abs(both[col] - both[f"{col}_lt"]) < 1e-9).all(), col
-    # lifetimes sums exact duplicate rows; our documented rule sets the second copy aside
-    # (reported as exact_duplicate), so monetary value differs for those customers only
+
+
+def test_identical_cdnow_lines_are_separate_purchases(cdnow):
+    """CDNOW records are transactions: identical lines are not exact duplicates."""
     _, report = prepare_orders(cdnow, "1997-09-30")
-    dup_ids = set(report.examples("exact_duplicate", n=10_000)["customer_id"])
-    assert dup_ids, "CDNOW sample has exact duplicate rows"
-    differs = abs(both["monetary_value"] - both["monetary_value_lt"]) > 1e-9
-    assert set(both.loc[differs, "customer_id"]) <= dup_ids
-    assert differs.sum() > 0
+    assert report.count("exact_duplicate") == 0
+    assert report.count("after_as_of") > 0
 
 
 @pytest.mark.parametrize("unit", ["D", "W", "M"])

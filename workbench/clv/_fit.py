@@ -125,7 +125,8 @@ def validate_summary(
     """Check a customer summary and return its columns as float64 arrays.
 
     Checks: the frame is a Polars DataFrame; every column in ``columns`` exists, is
-    numeric, has no nulls / NaN / infinities; ``frequency`` is a non-negative integer;
+    numeric, has no nulls / NaN / infinities; ``frequency`` is a non-negative integer
+    (``monetary_value`` may be negative: net returns; the spend model excludes it);
     ``recency`` and ``T`` are non-negative and ``recency <= T`` (when ``check_recency``).
 
     Raises
@@ -152,7 +153,7 @@ def validate_summary(
         if bad.any():
             _fail(summary, c, "null, NaN or infinite values", bad)
         out[c] = s.to_numpy().astype(np.float64, copy=False)
-    for c in ("frequency", "recency", "T", "monetary_value"):
+    for c in ("frequency", "recency", "T"):
         if c in out:
             neg = pl.Series(out[c] < 0)
             if neg.any():

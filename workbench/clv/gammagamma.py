@@ -100,7 +100,7 @@ def check_spend_frequency_independence(
     >>> import polars as pl
     >>> s = pl.DataFrame({"frequency": [1, 2, 3, 4, 5], "monetary_value": [10., 12., 9., 11., 10.]})
     >>> round(check_spend_frequency_independence(s).pearson, 3)
-    -0.1
+    -0.139
     """
     threshold = validate_positive_number("threshold", threshold, allow_zero=True)
     alpha = validate_positive_number("alpha", alpha)

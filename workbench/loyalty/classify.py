@@ -237,7 +237,7 @@ def loyalty_types(
             pl.lit(_fmt(mean_f)), pl.col("gap_cv").round(2).cast(pl.String).fill_null("n/a"),
             pl.lit(_fmt(mean_cv, 2)),
             pl.when(regular).then(pl.lit("regular")).otherwise(pl.lit("one-time")))
-    keep = [c for c in ("customer_id", "purchases_per_year", "n_purchases", value_col)
+    keep = [c for c in ("customer_id", "purchases_per_year", "n_purchases", "gap_cv", value_col)
             if c in b.columns]
     t = b.select(keep).with_columns(
         pl.when(regular).then(pl.lit("regular")).otherwise(pl.lit("one-time")).alias("behaviour"),

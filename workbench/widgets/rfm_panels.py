@@ -156,7 +156,7 @@ class ParetoPanel(Panel):
         shares = state.cached("pareto_table", lambda: pareto_table(summary))
         g = gini(summary)
         chart = lorenz_chart(curve, top_value_share=top, title="Cumulative share of revenue",
-                             subtitle=f"Revenue to date of customers active by "
+                             subtitle=f"Revenue to date of all customers who bought by "
                                       f"{_date(state.as_of)}")
         self.table.value = (
             _style().value
