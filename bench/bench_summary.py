@@ -13,13 +13,19 @@ faster than lifetimes and lower peak memory.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Timer, benchmark_log, lifetimes_available, report_child, run_child  # noqa: E402
+from common import (  # noqa: E402
+    Timer,
+    benchmark_log,
+    lifetimes_available,
+    parse_arguments,
+    report_child,
+    run_child,
+)
 
 AS_OF = "2026-06-30"
 
@@ -71,12 +77,7 @@ def run_lifetimes(path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--customers", type=int, default=3_600_000)
-    parser.add_argument("--contestant", choices=["workbench", "lifetimes"])
-    parser.add_argument("--data")
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.splitlines()[0])
     if args.contestant == "workbench":
         return run_workbench(args.data)
     if args.contestant == "lifetimes":

@@ -72,3 +72,16 @@ def lifetimes_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def parse_arguments(description: str):
+    """The options every benchmark takes: log size, and the child-process contestant mode."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--customers", type=int, default=3_600_000)
+    parser.add_argument("--contestant", choices=["workbench", "lifetimes"],
+                        help="internal: run one contestant in this process")
+    parser.add_argument("--data", help="internal: the contestant's input file")
+    return parser.parse_args()

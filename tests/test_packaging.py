@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import tomllib
@@ -109,9 +110,18 @@ def test_report_notebook_parameters_are_typed_and_documented(path: Path) -> None
             f"{path.name}: parameter {name!r} has no type hint"
         )
         assert info["help"].strip(), f"{path.name}: parameter {name!r} has no comment"
+    # papermill's parser silently skips an assignment whose comment it cannot read (quotes,
+    # '=' or parentheses in the comment): then the parameter can't be set from the CLI
+    assigned = [node.target.id if isinstance(node, ast.AnnAssign) else node.targets[0].id
+                for node in ast.parse(tagged[0].source).body
+                if isinstance(node, ast.AnnAssign | ast.Assign)]
+    missing = [name for name in assigned if name not in params]
+    assert not missing, f"{path.name}: papermill does not see parameter(s) {missing}"
 
 
-@pytest.mark.parametrize("script", ["scripts/serve.sh", "scripts/test.sh", ".ci/run"])
+@pytest.mark.parametrize(
+    "script", ["scripts/serve.sh", "scripts/test.sh", "scripts/install_venv.sh", ".ci/run"]
+)
 def test_shell_scripts_parse(script: str) -> None:
     proc = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

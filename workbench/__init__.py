@@ -13,6 +13,19 @@ Examples
 >>> segments = wb.rfm_segments(summary)  # doctest: +SKIP
 """
 
+from workbench.clv import (
+    BetaGeoModel,
+    ConvergenceError,
+    GammaGammaAssumptionWarning,
+    GammaGammaModel,
+    ParetoNBDModel,
+    check_spend_frequency_independence,
+    customer_lifetime_value,
+    error_metrics,
+    holdout_by_frequency,
+    p_alive_matrix,
+    tracking,
+)
 from workbench.errors import DataValidationError, ModelError
 from workbench.io import (
     read_cdnow,
@@ -24,6 +37,18 @@ from workbench.io import (
     validate_transactions,
 )
 from workbench.kpi import executive_kpis, net_promoter_score
+from workbench.loyalty import (
+    LoyaltyAnalysis,
+    analyse_loyalty,
+    behavioural_loyalty,
+    early_warnings,
+    key_drivers,
+    loyalty_index,
+    loyalty_types,
+    perceived_loyalty,
+    satisfaction_index,
+    value_index,
+)
 from workbench.migration import (
     NO_PURCHASE_YET,
     migration_matrix,
@@ -50,21 +75,39 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NO_PURCHASE_YET",
+    "BetaGeoModel",
+    "ConvergenceError",
     "DataQualityReport",
     "DataValidationError",
+    "GammaGammaAssumptionWarning",
+    "GammaGammaModel",
+    "LoyaltyAnalysis",
     "ModelError",
+    "ParetoNBDModel",
+    "analyse_loyalty",
     "assign_segments",
+    "behavioural_loyalty",
     "calibration_holdout_summary",
     "cell_counts",
+    "check_spend_frequency_independence",
+    "customer_lifetime_value",
     "customer_summary",
+    "early_warnings",
+    "error_metrics",
     "executive_kpis",
     "gini",
+    "holdout_by_frequency",
+    "key_drivers",
     "load_segment_rules",
     "lorenz_curve",
+    "loyalty_index",
+    "loyalty_types",
     "migration_matrix",
     "migration_summary",
     "net_promoter_score",
+    "p_alive_matrix",
     "pareto_table",
+    "perceived_loyalty",
     "prepare_orders",
     "read_cdnow",
     "read_customers",
@@ -72,13 +115,16 @@ __all__ = [
     "read_transactions",
     "rfm_scores",
     "rfm_segments",
+    "satisfaction_index",
     "score_bins",
     "segment_changes",
     "segment_history",
     "segment_migration",
     "segment_table",
     "top_share",
+    "tracking",
     "validate_customers",
     "validate_surveys",
     "validate_transactions",
+    "value_index",
 ]

@@ -11,6 +11,15 @@ Examples
 >>> segment_chart(segment_table(segments, summary))  # doctest: +SKIP
 """
 
+from workbench.charts.clv import (
+    at_risk_chart,
+    clv_bins,
+    clv_distribution_chart,
+    clv_segment_chart,
+    holdout_frequency_chart,
+    p_alive_heatmap,
+    tracking_chart,
+)
 from workbench.charts.kpi import kpi_change_chart
 from workbench.charts.migration import flow_layout, migration_flow_chart, migration_heatmap
 from workbench.charts.pareto import lorenz_chart
@@ -30,15 +39,22 @@ __all__ = [
     "SEGMENT_COLORS",
     "SEGMENT_ORDER",
     "THEME_NAME",
+    "at_risk_chart",
+    "clv_bins",
+    "clv_distribution_chart",
+    "clv_segment_chart",
     "flow_layout",
+    "holdout_frequency_chart",
     "kpi_change_chart",
     "lorenz_chart",
     "migration_flow_chart",
     "migration_heatmap",
+    "p_alive_heatmap",
     "rf_heatmap",
     "segment_chart",
     "segment_order",
     "segment_scale",
+    "tracking_chart",
     "use_dashboard_renderer",
     "use_report_renderer",
     "use_theme",

@@ -22,20 +22,18 @@ from scipy.special import betainc, betaln, digamma, exprel, gammaln
 
 from workbench.clv._fit import (
     ConvergenceError,
-    FittedParamsMixin,
     FloatArray,
     as_horizon,
     group_rows,
     id_frame,
     maximize_likelihood,
     unique_inverse,
-    validate_int,
-    validate_positive_number,
     validate_summary,
 )
+from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
+from workbench.clv._purchase import PurchaseModelBase
 from workbench.clv._special import log_integrate_unit
 
-_COLS = ("frequency", "recency", "T")
 #: Above this many distinct rows the fit is warm-started from a subsample.
 _WARM_START_ROWS = 200_000
 
@@ -260,7 +258,7 @@ def _log_alive_expectation_quad(params: Sequence[float], t: FloatArray, x: Float
     return log_integrate_unit(integrand, t.size)
 
 
-class BetaGeoModel(FittedParamsMixin):
+class BetaGeoModel(PurchaseModelBase):
     """BG/NBD model (FHL 2005) fitted by maximum likelihood on a customer summary.
 
     Parameters
@@ -296,11 +294,6 @@ class BetaGeoModel(FittedParamsMixin):
 
     _param_names = ("r", "alpha", "a", "b")
     _model_name = "BG/NBD"
-
-    def __init__(self, penalizer: float = 0.0, max_iter: int = 1000, tol: float = 1e-8) -> None:
-        self.penalizer = validate_positive_number("penalizer", penalizer, allow_zero=True)
-        self.max_iter = validate_int("max_iter", max_iter, 1)
-        self.tol = validate_positive_number("tol", tol)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, summary: pl.DataFrame, weights_col: str | None = None) -> BetaGeoModel:
@@ -382,10 +375,6 @@ class BetaGeoModel(FittedParamsMixin):
         return p["r"], p["alpha"], p["a"], p["b"]
 
     # ------------------------------------------------------------------ array API
-    def _arrays(self, summary: pl.DataFrame) -> tuple[FloatArray, FloatArray, FloatArray]:
-        d = validate_summary(summary, _COLS)
-        return d["frequency"], d["recency"], d["T"]
-
     def p_alive_array(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """P(alive at T | x, t_x, T): ``1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``.
 
@@ -466,38 +455,6 @@ class BetaGeoModel(FittedParamsMixin):
         return first + second
 
     # ------------------------------------------------------------------ frame API
-    def probability_alive(self, summary: pl.DataFrame) -> pl.DataFrame:
-        """P(alive) per customer: ``customer_id``, ``p_alive`` (see ``p_alive_array``)."""
-        x, t_x, T = self._arrays(summary)
-        return id_frame(summary).with_columns(pl.Series("p_alive", self.p_alive_array(x, t_x, T)))
-
-    def expected_purchases(self, summary: pl.DataFrame, horizon: float) -> pl.DataFrame:
-        """Conditional expected purchases in the next ``horizon`` time units (eq. 10).
-
-        Returns ``customer_id``, ``expected_purchases``.
-        """
-        h = as_horizon("horizon", horizon)
-        x, t_x, T = self._arrays(summary)
-        vals = self.expected_purchases_array(h, x, t_x, T)
-        return id_frame(summary).with_columns(pl.Series("expected_purchases", vals))
-
-    def expected_purchases_new_customer(self, t: float | Sequence[float]) -> pl.DataFrame:
-        """Population ``E[X(t)]`` (eq. 9) for each ``t``: columns ``t``, ``expected_purchases``."""
-        ts = np.atleast_1d(np.asarray(t, dtype=float))
-        if np.any(~np.isfinite(ts)) or np.any(ts < 0):
-            raise ValueError("t must be finite and >= 0")
-        return pl.DataFrame({"t": ts, "expected_purchases":
-                             self.expected_purchases_new_customer_array(ts)})
-
-    def probability_of_n_purchases(self, n: int | Sequence[int], horizon: float) -> pl.DataFrame:
-        """``P(X(horizon) = n)`` for a new customer (eq. 8): columns ``n``, ``probability``."""
-        h = as_horizon("horizon", horizon)
-        ns = np.atleast_1d(np.asarray(n))
-        if ns.dtype.kind not in "iu" or np.any(ns < 0):
-            raise ValueError(f"n must be non-negative integers, got {n!r}")
-        return pl.DataFrame({"n": ns.astype(np.int64),
-                             "probability": self.probability_of_n_purchases_array(ns, h)})
-
     def predict(self, summary: pl.DataFrame, horizon: float) -> pl.DataFrame:
         """``customer_id``, ``expected_purchases`` (next ``horizon`` units), ``p_alive``."""
         h = as_horizon("horizon", horizon)

@@ -129,26 +129,53 @@ def check_spend_frequency_independence(
     return IndependenceCheck(int(f.size), pc, pp, sc, sp, threshold, alpha, violated)
 
 
-def gamma_gamma_row_loglik(log_params: FloatArray, x: FloatArray, m: FloatArray,
-                           want_grad: bool) -> tuple[FloatArray, list[FloatArray] | None]:
+@dataclass(frozen=True)
+class _SpendData:
+    """The parameter-free parts of the Gamma-Gamma likelihood, computed once per fit.
+
+    ``x`` takes few distinct values (purchase counts), so the Gamma-function terms, which depend
+    on the parameters only through ``p x``, are evaluated per distinct ``x`` and gathered.
+    """
+
+    x: FloatArray
+    m: FloatArray
+    log_m: FloatArray
+    log_x: FloatArray
+    mx: FloatArray
+    x_unique: FloatArray
+    x_index: np.ndarray
+
+    @classmethod
+    def build(cls, x: FloatArray, m: FloatArray) -> _SpendData:
+        xu, idx = np.unique(x, return_inverse=True)
+        return cls(x, m, np.log(m), np.log(x), m * x, xu, idx)
+
+
+def gamma_gamma_row_loglik(log_params: FloatArray, x: FloatArray | _SpendData,
+                           m: FloatArray | None = None,
+                           want_grad: bool = False) -> tuple[FloatArray, list[FloatArray] | None]:
     """Log density of a customer's mean spend ``m`` over ``x`` purchases (FH 2013 note eq. 1a).
 
     ``f(m | p, q, gamma; x) = Gamma(px+q) / (Gamma(px) Gamma(q)) gamma^q m^(px-1) x^(px)
     / (gamma + m x)^(px+q)``, and its analytic gradient with respect to
-    ``(ln p, ln q, ln gamma)``.
+    ``(ln p, ln q, ln gamma)``.  ``x`` may be a prepared :class:`_SpendData` (then ``m`` is
+    ignored), which the fit uses to avoid recomputing the parameter-free terms.
     """
+    data = x if isinstance(x, _SpendData) else _SpendData.build(np.asarray(x, float),
+                                                                np.asarray(m, float))
     p, q, g = np.exp(log_params)
-    px = p * x
-    log_gmx = np.log(g + m * x)
-    log_m, log_x = np.log(m), np.log(x)
-    ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * log_m
-          + px * log_x - (px + q) * log_gmx)
+    pxu = p * data.x_unique
+    px = p * data.x
+    log_gmx = np.log(g + data.mx)
+    ll = ((gammaln(pxu + q) - gammaln(pxu))[data.x_index] - gammaln(q) + q * np.log(g)
+          + (px - 1) * data.log_m + px * data.log_x - (px + q) * log_gmx)
     if not want_grad:
         return ll, None
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + log_m + log_x - log_gmx)
+    psi_u = digamma(pxu + q)
+    psi = psi_u[data.x_index]
+    d_p = data.x * ((psi_u - digamma(pxu))[data.x_index] + data.log_m + data.log_x - log_gmx)
     d_q = psi - digamma(q) + np.log(g) - log_gmx
-    d_g = q / g - (px + q) / (g + m * x)
+    d_g = q / g - (px + q) / (g + data.mx)
     return ll, [d_p * p, d_q * q, d_g * g]
 
 
@@ -213,8 +240,10 @@ class GammaGammaModel(FittedParamsMixin):
         mean_m = float(weights @ m) / float(weights.sum())
         starts = [np.log([1.0, 2.0, mean_m]), np.log([5.0, 5.0, 0.8 * mean_m])]
 
+        prepared = _SpendData.build(x, m)
+
         def row_ll(lp: FloatArray, want_grad: bool) -> tuple[FloatArray, list[FloatArray] | None]:
-            return gamma_gamma_row_loglik(lp, x, m, want_grad)
+            return gamma_gamma_row_loglik(lp, prepared, want_grad=want_grad)
 
         out = maximize_likelihood(self._model_name, self._param_names,
                                   weighted_total(row_ll, weights), float(weights.sum()),

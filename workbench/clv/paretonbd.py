@@ -20,21 +20,18 @@ from numpy.typing import NDArray
 from scipy.special import exprel, gammaln
 
 from workbench.clv._fit import (
-    FittedParamsMixin,
     FloatArray,
     as_horizon,
     group_rows,
     id_frame,
     maximize_likelihood,
     unique_inverse,
-    validate_int,
-    validate_positive_number,
     validate_summary,
     weighted_total,
 )
+from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
+from workbench.clv._purchase import PurchaseModelBase
 from workbench.clv._special import log_diff_exp, log_hyp2f1_a_ap1, log_integrate_unit
-
-_COLS = ("frequency", "recency", "T")
 
 
 def log_a0(params: Sequence[float], x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
@@ -80,7 +77,7 @@ def pareto_row_loglik(log_params: FloatArray, x: FloatArray, t_x: FloatArray,
             + np.logaddexp(alive, dead))
 
 
-class ParetoNBDModel(FittedParamsMixin):
+class ParetoNBDModel(PurchaseModelBase):
     """Pareto/NBD model fitted by maximum likelihood on a customer summary.
 
     Parameters
@@ -109,11 +106,6 @@ class ParetoNBDModel(FittedParamsMixin):
 
     _param_names = ("r", "alpha", "s", "beta")
     _model_name = "Pareto/NBD"
-
-    def __init__(self, penalizer: float = 0.0, max_iter: int = 1000, tol: float = 1e-7) -> None:
-        self.penalizer = validate_positive_number("penalizer", penalizer, allow_zero=True)
-        self.max_iter = validate_int("max_iter", max_iter, 1)
-        self.tol = validate_positive_number("tol", tol)
 
     def fit(self, summary: pl.DataFrame, weights_col: str | None = None) -> ParetoNBDModel:
         """Fit by maximum likelihood on the distinct ``(frequency, recency, T)`` rows.
@@ -150,10 +142,6 @@ class ParetoNBDModel(FittedParamsMixin):
         self._check_fitted()
         p = self.params_
         return p["r"], p["alpha"], p["s"], p["beta"]
-
-    def _arrays(self, summary: pl.DataFrame) -> tuple[FloatArray, FloatArray, FloatArray]:
-        d = validate_summary(summary, _COLS)
-        return d["frequency"], d["recency"], d["T"]
 
     # ------------------------------------------------------------------ array API
     def p_alive_array(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
@@ -251,35 +239,6 @@ class ParetoNBDModel(FittedParamsMixin):
         return np.exp(np.logaddexp(first, second))
 
     # ------------------------------------------------------------------ frame API
-    def probability_alive(self, summary: pl.DataFrame) -> pl.DataFrame:
-        """P(alive) per customer: ``customer_id``, ``p_alive``."""
-        x, t_x, T = self._arrays(summary)
-        return id_frame(summary).with_columns(pl.Series("p_alive", self.p_alive_array(x, t_x, T)))
-
-    def expected_purchases(self, summary: pl.DataFrame, horizon: float) -> pl.DataFrame:
-        """Conditional expected purchases in the next ``horizon`` units (eq. 41)."""
-        h = as_horizon("horizon", horizon)
-        x, t_x, T = self._arrays(summary)
-        return id_frame(summary).with_columns(
-            pl.Series("expected_purchases", self.expected_purchases_array(h, x, t_x, T)))
-
-    def expected_purchases_new_customer(self, t: float | Sequence[float]) -> pl.DataFrame:
-        """Population ``E[X(t)]`` (eq. 27): columns ``t``, ``expected_purchases``."""
-        ts = np.atleast_1d(np.asarray(t, dtype=float))
-        if np.any(~np.isfinite(ts)) or np.any(ts < 0):
-            raise ValueError("t must be finite and >= 0")
-        return pl.DataFrame({"t": ts, "expected_purchases":
-                             self.expected_purchases_new_customer_array(ts)})
-
-    def probability_of_n_purchases(self, n: int | Sequence[int], horizon: float) -> pl.DataFrame:
-        """``P(X(horizon) = n)`` for a new customer: columns ``n``, ``probability``."""
-        h = as_horizon("horizon", horizon)
-        ns = np.atleast_1d(np.asarray(n))
-        if ns.dtype.kind not in "iu" or np.any(ns < 0):
-            raise ValueError(f"n must be non-negative integers, got {n!r}")
-        return pl.DataFrame({"n": ns.astype(np.int64),
-                             "probability": self.probability_of_n_purchases_array(ns, h)})
-
     def predict(self, summary: pl.DataFrame, horizon: float) -> pl.DataFrame:
         """``customer_id``, ``expected_purchases`` (next ``horizon`` units), ``p_alive``."""
         h = as_horizon("horizon", horizon)

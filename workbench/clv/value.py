@@ -30,6 +30,7 @@ import polars as pl
 from workbench.clv._fit import (
     FloatArray,
     id_frame,
+    unique_inverse,
     validate_int,
     validate_positive_number,
     validate_summary,
@@ -155,17 +156,19 @@ def customer_lifetime_value(
             raise ValueError(f"margin is a share of revenue in [0, 1], got {margin!r}")
         marg = np.full(summary.height, m)
     x, t_x, T = data["frequency"], data["recency"], data["T"]
+    # every per-history quantity is computed once per distinct (x, t_x, T), then gathered
+    (xu, txu, Tu), inv = unique_inverse([x, t_x, T])
     times = p_len * np.arange(0, horizon + 1, dtype=float)
-    cum = purchase_model.expected_purchases_horizons(times, x, t_x, T)
-    per_period = np.diff(cum, axis=0)
+    cum = purchase_model.expected_purchases_horizons(times, xu, txu, Tu)
     discount = (1.0 + d) ** -np.arange(1, horizon + 1, dtype=float)
+    discounted = (discount @ np.diff(cum, axis=0))[inv]
     spend = spend_model.expected_spend_array(x, data["monetary_value"])
-    clv = (discount @ per_period) * spend * marg
+    clv = discounted * spend * marg
     hist = (summary["total_spend"].cast(pl.Float64) if "total_spend" in summary.columns
             else pl.Series([None] * summary.height, dtype=pl.Float64))
     return id_frame(summary).with_columns(
-        pl.Series("expected_purchases", cum[-1]),
-        pl.Series("p_alive", purchase_model.p_alive_array(x, t_x, T)),
+        pl.Series("expected_purchases", cum[-1][inv]),
+        pl.Series("p_alive", purchase_model.p_alive_array(xu, txu, Tu)[inv]),
         pl.Series("expected_spend", spend).fill_nan(None),
         pl.Series("clv", clv).fill_nan(None),
         hist.alias("historical_value"),

@@ -21,15 +21,13 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import warnings
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import polars as pl
-
-from workbench import schema
+from workbench.loyalty.analysis import (
+    KEY_FIGURES_PREFIX,
+    LoyaltyAnalysis,
+    analyse_loyalty,
+    choose_segments,
+    key_figures_line,
+)
 from workbench.loyalty.attitude import (
     ZONES,
     latest_surveys,
@@ -67,9 +65,9 @@ from workbench.loyalty.indices import (
     segment_indices,
     value_index,
 )
-from workbench.prepare import DateLike, to_date
 
 __all__ = [
+    "KEY_FIGURES_PREFIX",
     "ATTITUDE_SEGMENTS",
     "LADDER",
     "TYPES",
@@ -106,238 +104,3 @@ __all__ = [
     "value_index",
     "warning_counts",
 ]
-
-_CID = schema.CUSTOMER_ID
-
-
-@dataclass
-class LoyaltyAnalysis:
-    """Every loyalty result for one as-of date (see :func:`analyse_loyalty`)."""
-
-    as_of: dt.date
-    behaviour: pl.DataFrame
-    perceived: pl.DataFrame
-    coverage: dict[str, int]
-    types: pl.DataFrame
-    matrix: pl.DataFrame
-    type_summary: pl.DataFrame
-    segment_attitude: pl.DataFrame
-    loyalty_index: pl.DataFrame
-    value_index: pl.DataFrame
-    segment_indices: pl.DataFrame
-    warnings: pl.DataFrame
-    drivers: pl.DataFrame
-    value_basis: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def coverage_frame(self) -> pl.DataFrame:
-        """The survey coverage as a two-column table (``item``, ``count``) for reports.
-
-        Examples
-        --------
-        >>> la.coverage_frame()  # doctest: +SKIP
-        """
-        labels = {
-            "customers": "buyers at the as-of date",
-            "surveyed": "with a survey at or before the as-of date (attitude known)",
-            "unknown": "without a survey (attitude unknown, not imputed)",
-            "surveys_superseded": "older surveys superseded by a later one",
-            "surveys_after_as_of": "surveys dated after the as-of date (ignored)",
-            "surveys_of_other_customers": "surveys of customers without a purchase",
-        }
-        return pl.DataFrame({"item": list(labels.values()),
-                             "count": [int(self.coverage[k]) for k in labels]})
-
-    def key_figures(self) -> dict[str, Any]:
-        """Headline numbers (JSON-serialisable): counts per type, coverage, NPS, I_l, warnings.
-
-        Examples
-        --------
-        >>> la.key_figures()["types"]["premium"]  # doctest: +SKIP
-        412
-        """
-        buyers = self.types.filter(pl.col("behaviour").is_not_null())
-        counts = dict(zip(self.type_summary["loyalty_type"].to_list(),
-                          self.type_summary["customers"].to_list(), strict=True))
-        nps = nps_score(self.perceived.filter(pl.col("surveyed"))["nps_class"])
-        all_row = self.loyalty_index.filter(pl.col("segment") == "All")
-        zones = self.perceived["satisfaction_zone"].drop_nulls().value_counts()
-        return {
-            "as_of": self.as_of.isoformat(),
-            "buyers": buyers.height,
-            "regular": int((buyers["behaviour"] == "regular").sum()),
-            "one_time": int((buyers["behaviour"] == "one-time").sum()),
-            "types": {t: int(counts.get(t, 0)) for t in (*TYPES, "prospect")},
-            "reciprocal": int(buyers["reciprocal"].sum()),
-            "coverage": self.coverage,
-            "nps": nps["nps"], "nps_low": nps["nps_low"], "nps_high": nps["nps_high"],
-            "nps_n": nps["n"],
-            "satisfaction_zones": {z: int(zones.filter(pl.col("satisfaction_zone") == z)["count"]
-                                          .sum()) for z in ZONES},
-            "loyalty_index_all": all_row["I_l"].item() if all_row.height else None,
-            "value_index_sum": float(self.value_index["I_v"].sum()),
-            "value_basis": self.value_basis,
-            "warnings": self.warnings.height,
-            "warning_value_at_stake": float(self.warnings["value_at_stake"].sum()),
-        }
-
-
-KEY_FIGURES_PREFIX = "LOYALTY_KEY_FIGURES "
-
-
-def key_figures_line(figures: dict[str, Any]) -> str:
-    """One text line ``LOYALTY_KEY_FIGURES {json}`` (what the report notebook prints last).
-
-    Examples
-    --------
-    >>> key_figures_line({"buyers": 3})
-    'LOYALTY_KEY_FIGURES {"buyers": 3}'
-    """
-    return KEY_FIGURES_PREFIX + json.dumps(figures, sort_keys=False, default=str)
-
-
-def choose_segments(
-    by: str | None,
-    *,
-    customers: pl.DataFrame | None = None,
-    segments: pl.DataFrame | None = None,
-    segment_col: str = "segment",
-    transactions: pl.DataFrame | None = None,
-    as_of: DateLike | None = None,
-    rules: str = "default",
-) -> pl.DataFrame | None:
-    """A ``customer_id, segment`` frame from a customer attribute or the RFM segments.
-
-    ``by`` is a column of ``customers`` (``"customer_type"``, ``"region"``...), ``"rfm"`` (the
-    ``segment_col`` of ``segments``, e.g. :func:`workbench.rfm.rfm_segments` output, or computed
-    from ``transactions`` at ``as_of`` with the rule table ``rules`` when ``segments`` is not
-    given) or ``None`` / ``""`` (no segmentation: ``None``).  An unavailable choice returns
-    ``None`` with a warning.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> c = pl.DataFrame({"customer_id": ["a"], "customer_type": ["B2B"]})
-    >>> choose_segments("customer_type", customers=c).row(0)
-    ('a', 'B2B')
-    """
-    if not by:
-        return None
-    if by == "rfm":
-        if segments is None and transactions is not None:
-            from workbench.rfm import rfm_segments
-            from workbench.summary import customer_summary
-
-            segments = rfm_segments(customer_summary(transactions, as_of), rules)
-        if segments is None or segment_col not in segments.columns:
-            warnings.warn("choose_segments: no RFM segments given; no segmentation", UserWarning,
-                          stacklevel=2)
-            return None
-        return segments.select(_CID, pl.col(segment_col).cast(pl.String).alias("segment"))
-    if customers is None or by not in customers.columns:
-        warnings.warn(f"choose_segments: customers table has no column {by!r}; no segmentation",
-                      UserWarning, stacklevel=2)
-        return None
-    return customers.select(_CID, pl.col(by).cast(pl.String).fill_null("(missing)")
-                            .alias("segment"))
-
-
-def analyse_loyalty(
-    orders: pl.DataFrame,
-    as_of: DateLike,
-    *,
-    surveys: pl.DataFrame | None = None,
-    customers: pl.DataFrame | None = None,
-    segments: pl.DataFrame | None = None,
-    p_alive: pl.DataFrame | None = None,
-    value_at_stake: pl.DataFrame | None = None,
-    period_days: int = 365,
-    regular_threshold: float = 2.0,
-    min_tenure_days: int = 365,
-    behaviour_rule: Literal["seed", "bvdp"] = "seed",
-    attitude_signals: tuple[str, ...] = ("nps", "intent"),
-    attitude_combine: Literal["all", "any", "majority"] = "all",
-    min_answered: int = 6,
-    share_basis: Literal["max", "weights"] = "max",
-    reciprocal_top_share: float = 0.20,
-    a_n: float = 1.0,
-    a_p: float = 0.3,
-    point_cost: float = 1.0,
-    spend_drop: float = 0.30,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> LoyaltyAnalysis:
-    """Run the whole loyalty analysis for one as-of date.
-
-    Parameters
-    ----------
-    orders
-        :func:`workbench.prepare.prepare_orders` output.
-    as_of
-        The as-of date (orders and surveys after it are ignored).
-    surveys, customers
-        Validated surveys and customers tables (optional).
-    segments
-        ``customer_id, segment`` frame (:func:`choose_segments`) for the per-segment tables.
-    p_alive, value_at_stake
-        Optional ``customer_id, p_alive`` and ``customer_id, value`` frames (a fitted BG/NBD and
-        e.g. predicted CLV) for the behaviour table and the early-warning ranking.
-    period_days
-        Length of the trend / index periods in days (365).
-    regular_threshold, min_tenure_days, behaviour_rule
-        Behavioural axis (:func:`behavioural_loyalty`, :func:`loyalty_types`).
-    attitude_signals, attitude_combine
-        Attitudinal axis (:func:`attitude_axis`).
-    min_answered, share_basis
-        Missing-criteria rule and share basis of the satisfaction index.
-    reciprocal_top_share
-        Value share for reciprocal loyalty (0.20).
-    a_n, a_p
-        Loyalty index coefficients (1, 0.3).
-    point_cost
-        ``V_p`` of the value index (currency per point).
-    spend_drop
-        Spend-reduction early-warning threshold (0.30).
-    n_boot, seed
-        Bootstrap of the key drivers (``n_boot=0`` skips the driver analysis).
-
-    Returns
-    -------
-    LoyaltyAnalysis
-    """
-    as_of = to_date(as_of)
-    params = {k: v for k, v in locals().items()
-              if k not in ("orders", "surveys", "customers", "segments", "p_alive",
-                           "value_at_stake")}
-    behaviour = behavioural_loyalty(orders, as_of, p_alive=p_alive,
-                                    regular_threshold=regular_threshold,
-                                    min_tenure_days=min_tenure_days, trend_days=period_days)
-    buyer_ids = behaviour[_CID]
-    perceived = perceived_loyalty(surveys, as_of, buyer_ids, min_answered=min_answered,
-                                  share_basis=share_basis)
-    coverage = survey_coverage(surveys, as_of, buyer_ids)
-    types = loyalty_types(behaviour, perceived, customers=customers, behaviour_rule=behaviour_rule,
-                          regular_threshold=regular_threshold, attitude_signals=attitude_signals,
-                          attitude_combine=attitude_combine,
-                          reciprocal_top_share=reciprocal_top_share)
-    seg_att = segment_attitude(perceived, segments)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        values = value_index(orders, as_of, customers, period_days=period_days,
-                             point_cost=point_cost)
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
-    value_basis = values["value_basis"][0] if values.height else \
-        ("profit" if "profit" in orders.columns else "revenue")
-    li = loyalty_index(orders, as_of, period_days=period_days, segments=segments, a_n=a_n,
-                       a_p=a_p, regular_threshold=regular_threshold)
-    seg_idx = segment_indices(values, perceived, li, segments)
-    warn = early_warnings(behaviour, value=value_at_stake, spend_drop=spend_drop)
-    drivers = key_drivers(perceived.filter(pl.col("surveyed")), n_boot=n_boot, seed=seed,
-                          targets=("nps", "repurchase_intent") if n_boot > 0 else ())
-    return LoyaltyAnalysis(
-        as_of=as_of, behaviour=behaviour, perceived=perceived, coverage=coverage, types=types,
-        matrix=loyalty_matrix(types), type_summary=type_summary(types),
-        segment_attitude=seg_att, loyalty_index=li, value_index=values,
-        segment_indices=seg_idx, warnings=warn, drivers=drivers, value_basis=value_basis,
-        params=params)

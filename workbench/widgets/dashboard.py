@@ -28,7 +28,9 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from workbench.widgets.clv_panel import ClvPanel
 from workbench.widgets.kpi_panel import KPI_CSS, KpiPanel
+from workbench.widgets.loyalty_panel import LoyaltyPanel
 from workbench.widgets.panel import Panel
 from workbench.widgets.rfm_panels import TABLE_CSS, MigrationPanel, ParetoPanel, SegmentsPanel
 from workbench.widgets.state import DashboardState, Dataset
@@ -242,6 +244,8 @@ class ExecutiveDashboard:
         self.add_panel(SegmentsPanel(), tab="Segments", update=False)
         self.add_panel(MigrationPanel(), tab="Migration", update=False)
         self.add_panel(ParetoPanel(), tab="Concentration", update=False)
+        self.add_panel(ClvPanel(), tab="Lifetime value", update=False)
+        self.add_panel(LoyaltyPanel(), tab="Loyalty", update=False)
         self.tabs.selected_index = 0
 
         self.state = DashboardState(data, start, self.period_days, unit=unit, rules=rules)

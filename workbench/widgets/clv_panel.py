@@ -1,0 +1,200 @@
+"""Dashboard panel of customer lifetime value: totals, value by segment, distribution, at risk.
+
+Follows :class:`~workbench.widgets.panel.Panel`: ``render(state)`` fits BG/NBD (or Pareto/NBD)
+and Gamma-Gamma on the customer summary of the current selection (as-of date and customer
+filter; :func:`workbench.clv.fit_clv`, cached per selection through ``state.cached``), lists
+the at-risk customers (:func:`workbench.clv.at_risk_customers`, P(alive) now against the
+previous as-of date of the dashboard) and draws them with :mod:`workbench.charts.clv`.
+Register it with the executive dashboard::
+
+    from workbench.widgets.clv_panel import ClvPanel
+    dash.add_panel(ClvPanel(), tab="Lifetime value")
+
+Stable CSS classes (for styling and browser tests): ``wb-clv`` (the panel), ``wb-clv-totals``
+(the tiles; each tile ``wb-clv-total-<id>`` with ``wb-kpi-value`` inside, ids ``clv``,
+``historical``, ``purchases``, ``alive``), ``wb-clv-caption``, ``wb-at-risk`` (the at-risk
+table) and the chart widgets ``wb-chart-clv-segments`` and ``wb-chart-clv-distribution``.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import polars as pl
+
+from workbench.widgets.kpi_panel import format_value
+from workbench.widgets.panel import Panel
+from workbench.widgets.rfm_panels import _date, _empty, _row, _style, html_table
+from workbench.widgets.state import DashboardState
+
+_CSS = """
+.wb-clv-totals { gap: 12px; flex-wrap: wrap; margin: 2px 0 8px; }
+.wb-at-risk .wb-table td.wb-why { text-align: left; white-space: normal; min-width: 360px;
+  max-width: 560px; color: #374151; }
+.wb-at-risk .wb-status-falling { color: #b91c1c; font-weight: 600; }
+.wb-at-risk .wb-status-low { color: #c2410c; font-weight: 600; }
+.wb-at-risk .wb-status-lapsed { color: #57534e; font-weight: 600; }
+"""
+
+_PERIOD_NAMES = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+_MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD"}
+
+
+def _tile(tile_id: str, label: str, value: float | None, fmt: str, note: str) -> str:
+    raw = "" if value is None else f"{value:.6g}"
+    return (f"<div class='wb-kpi-tile wb-clv-total-{tile_id}' title='{html.escape(label)}'>"
+            f"<div class='wb-kpi-label'>{html.escape(label)}</div>"
+            f"<div class='wb-kpi-value' data-value='{raw}'>{format_value(value, fmt)}</div>"
+            f"<div class='wb-kpi-note'>{html.escape(note)}</div></div>")
+
+
+class ClvPanel(Panel):
+    """Predicted customer value of the selection, by segment, its distribution, and at risk.
+
+    Parameters
+    ----------
+    horizon_periods, period
+        CLV horizon: ``horizon_periods`` periods of ``period`` (default 12 months).
+    annual_discount_rate
+        Annual discount rate (default 10 %).
+    margin
+        Profit margin (share of revenue); ``None``: from the data's cost, else 30 %
+        (:func:`workbench.clv.data_margin`).
+    model
+        Purchase model: ``"bgnbd"`` (default, fast) or ``"paretonbd"``.
+    top_at_risk
+        Rows of the at-risk table.
+    at_risk_options
+        Keyword arguments for :func:`workbench.clv.at_risk_customers` (thresholds).
+
+    Examples
+    --------
+    >>> panel = ClvPanel(horizon_periods=24)
+    >>> dash.add_panel(panel, tab="Lifetime value")  # doctest: +SKIP
+    """
+
+    title = "Customer lifetime value"
+    css_class = "wb-clv"
+
+    def __init__(self, horizon_periods: int = 12, period: str = "M",
+                 annual_discount_rate: float = 0.10, margin: float | None = None,
+                 model: str = "bgnbd", top_at_risk: int = 10, **at_risk_options) -> None:
+        super().__init__()
+        self.horizon_periods = horizon_periods
+        self.period = period
+        self.annual_discount_rate = annual_discount_rate
+        self.margin = margin
+        self.model = model
+        self.top_at_risk = top_at_risk
+        self.at_risk_options = at_risk_options
+        self.totals = widgets.HTML()
+        self.totals.add_class("wb-clv-totals")
+        self.caption = widgets.HTML()
+        self.caption.add_class("wb-clv-caption")
+        self.at_risk_table = widgets.HTML()
+        self.at_risk_table.add_class("wb-at-risk")
+
+    def _key(self, name: str) -> str:
+        return (f"{name}:{self.model}:{self.horizon_periods}{self.period}:"
+                f"{self.annual_discount_rate}:{self.margin}")
+
+    def fit(self, state: DashboardState):
+        """The :class:`~workbench.clv.ClvFit` of ``state`` (cached on the state)."""
+        from workbench.clv import fit_clv
+
+        return state.cached(self._key("clv_fit"), lambda: fit_clv(
+            state.summary, self.horizon_periods, self.period, self.margin,
+            self.annual_discount_rate, self.model, state.unit))
+
+    def at_risk(self, state: DashboardState) -> pl.DataFrame:
+        """The at-risk list of ``state``: P(alive) now vs the dashboard's previous as-of date."""
+        from workbench.clv import at_risk_customers
+
+        fit = self.fit(state)
+        return state.cached(self._key("clv_at_risk"), lambda: at_risk_customers(
+            state.summary, state.previous_summary, fit.purchase_model, "historical_value",
+            values=fit.table, unit=state.unit, **self.at_risk_options))
+
+    def render(self, state: DashboardState) -> list[widgets.Widget]:
+        from workbench.charts.clv import clv_distribution_chart, clv_segment_chart
+        from workbench.clv import clv_by_segment
+
+        if (empty := _empty(state)) is not None:
+            return empty
+        fit = self.fit(state)
+        totals = fit.totals()
+        risk = self.at_risk(state)
+        by_segment = state.cached(self._key("clv_by_segment"),
+                                  lambda: clv_by_segment(fit.table, state.segments))
+        horizon = f"next {self.horizon_periods} {_PERIOD_NAMES.get(self.period, 'periods')}"
+        n = totals["customers"]
+        self.totals.value = (
+            f"<style>{_CSS}</style><div class='wb-kpi-row' style='display:flex'>"
+            + _tile("clv", "Predicted value (CLV)", totals["predicted_clv"], "currency",
+                    f"margin, {horizon}, discounted")
+            + _tile("historical", "Historical revenue", totals["historical_value"], "currency",
+                    "to date, net of returns")
+            + _tile("purchases", "Expected purchases", totals["expected_purchases"], "int",
+                    horizon)
+            + _tile("alive", "Customers still active", totals["expected_alive"], "int",
+                    f"expected, of {n:,} (sum of P(alive))")
+            + "</div>")
+        source = {"data": "profit share of revenue in the data", "default": "default, no cost "
+                  "data", "parameter": "set for this dashboard"}[fit.margin_source]
+        model = _MODEL_NAMES.get(fit.model, fit.model)
+        self.caption.value = (
+            f"<div class='wb-caption'>As of {_date(state.as_of)} · {n:,} customers · {model} "
+            f"and Gamma-Gamma fitted on this selection · margin {fit.margin:.1%} ({source}) · "
+            f"discounted at {fit.annual_discount_rate:.0%} a year · customers with one purchase "
+            f"get the population mean spend</div>")
+        seg_chart = clv_segment_chart(
+            by_segment, width=190, title="Predicted value by segment",
+            subtitle=f"CLV over the {horizon} beside profit or revenue to date")
+        dist_chart = clv_distribution_chart(fit.table, width=420, height=200)
+        self.at_risk_table.value = self._risk_html(state, risk, fit.table)
+        return [self.totals, self.caption,
+                _row(self.chart("clv-segments", seg_chart),
+                     self.chart("clv-distribution", dist_chart)),
+                self.at_risk_table]
+
+    def _risk_html(self, state: DashboardState, risk: pl.DataFrame, table: pl.DataFrame) -> str:
+        from workbench.clv.at_risk import VALUE_QUANTILE
+
+        head = (f"{_style().value}<style>{_CSS}</style><div class='wb-panel-title'>"
+                f"<h3>At risk: valuable customers slipping away</h3></div>")
+        since = _date(state.previous_as_of)
+        if risk.height == 0:
+            return (head + f"<div class='wb-empty'>No valuable customer's P(alive) fell "
+                    f"markedly since {since}.</div>")
+        top = risk.head(self.top_at_risk).join(
+            table.select("customer_id", "clv"), on="customer_id", how="left").sort("rank")
+        value_at_stake = float(risk["value_at_stake"].sum())
+        quantile = self.at_risk_options.get("value_quantile", VALUE_QUANTILE)
+        caption = (f"<div class='wb-caption'>{risk.height:,} customers in the top "
+                   f"{1 - quantile:.0%} by revenue to date whose probability of still buying "
+                   f"(P(alive)) fell since {since} or is now low; together "
+                   f"{format_value(value_at_stake, 'currency')} of revenue to date. "
+                   f"Top {top.height} by revenue to date:</div>")
+        fmt = {
+            "status": lambda v: f"<span class='wb-status-{html.escape(str(v))}'>"
+                                f"{html.escape(str(v))}</span>",
+            "value_at_stake": lambda v: format_value(v, "currency"),
+            "clv": lambda v: format_value(v, "currency"),
+            "p_alive_before": lambda v: "–" if v is None else f"{float(v):.2f}",
+            "p_alive_now": lambda v: f"{float(v):.2f}",
+        }
+        body = html_table(top, {"rank": "#", "customer_id": "Customer", "status": "Status",
+                                "value_at_stake": "Revenue to date", "clv": "Predicted CLV",
+                                "p_alive_before": f"P(alive) {since}",
+                                "p_alive_now": "P(alive) now", "reason": "Why"}, fmt)
+        body = _why_cells(body, top["reason"].to_list())
+        return head + caption + body
+
+
+def _why_cells(table_html: str, reasons: list[str]) -> str:
+    """Mark the reason cells (last column) so they wrap: ``<td class='wb-why'>``."""
+    for reason in reasons:
+        cell = f"<td>{html.escape(reason)}</td>"
+        table_html = table_html.replace(cell, f"<td class='wb-why'>{html.escape(reason)}</td>", 1)
+    return table_html
