@@ -94,3 +94,66 @@ def test_executive_dashboard(voila_server, page: Page):
     assert "Traceback" not in page.locator("body").inner_text()
     assert_no_errors(dash)
     save_screenshot(page, "executive-dashboard-final")
+
+
+CLV_VALUE = ".wb-clv-total-clv .wb-kpi-value"
+
+
+def clv_value(page: Page) -> str | None:
+    locator = page.locator(CLV_VALUE)
+    return locator.get_attribute("data-value") if locator.count() else None
+
+
+def test_lifetime_value_and_loyalty_tabs(voila_server, page: Page):
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    dash = open_dashboard(page, voila_server.url("executive.ipynb"))
+    page.locator(".kpi-revenue .wb-kpi-value").wait_for()
+    wait_until_idle(page)
+
+    # Lifetime value: computed when the tab is first opened
+    started = time.monotonic()
+    page.get_by_role("tab", name="Lifetime value").click()
+    expect(page.locator(CLV_VALUE)).to_have_text(re.compile(r"\$\d"), timeout=60_000)
+    for key in ("clv-segments", "clv-distribution"):
+        page.locator(f".wb-chart-{key} svg [role='graphics-symbol']").first.wait_for(
+            state="attached")
+    first_render = time.monotonic() - started
+    print(f"Lifetime value tab, first render (click to chart marks): {first_render:.2f} s")
+    for tile in ("historical", "purchases", "alive"):
+        expect(page.locator(f".wb-clv-total-{tile} .wb-kpi-value")).to_have_text(
+            re.compile(r"\d"))
+    assert page.locator(".wb-chart-clv-segments svg [role='graphics-symbol']").count() >= 10
+    rows = page.locator(".wb-at-risk table tbody tr")
+    expect(rows.first).to_be_visible()
+    assert 1 <= rows.count() <= 10
+    expect(rows.first.locator("td.wb-why")).to_contain_text("P(alive)")
+    expect(page.locator(".wb-clv-caption")).to_contain_text("margin")
+    wait_until_idle(page)
+    save_screenshot(page, "executive-dashboard-clv")
+
+    # a region filter refits on the selection: the predicted value changes
+    before = clv_value(page)
+    page.locator(".wb-filter-attr select").select_option(label="Region")
+    expect(page.locator(".wb-filter-value select")).to_be_enabled()
+    region = page.locator(".wb-filter-value select option").nth(1).inner_text()
+    page.locator(".wb-filter-value select").select_option(label=region)
+    after = wait_for_change(page, lambda: clv_value(page), before)
+    assert float(after) < float(before)
+    wait_until_idle(page)
+    expect(page.locator(".wb-status")).to_contain_text(f"Region = {region}")
+    expect(page.locator(".wb-at-risk")).to_be_visible()
+    save_screenshot(page, "executive-dashboard-clv-region")
+
+    # Loyalty: the type matrix and the early warnings
+    page.get_by_role("tab", name="Loyalty").click()
+    page.locator(".wb-chart-loyalty-matrix svg [role='graphics-symbol']").first.wait_for(
+        state="attached", timeout=60_000)
+    expect(page.locator(".wb-loyalty-matrix")).to_be_visible()
+    expect(page.locator(".wb-loyalty-matrix-table table")).to_be_visible()
+    expect(page.locator(".wb-early-warnings table")).to_be_visible()
+    wait_until_idle(page)
+    save_screenshot(page, "executive-dashboard-loyalty")
+
+    assert page.locator(".wb-error").count() == 0
+    assert "Traceback" not in page.locator("body").inner_text()
+    assert_no_errors(dash)

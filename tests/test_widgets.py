@@ -121,7 +121,8 @@ def test_dashboard_builds_with_defaults(dash, data):
     assert not dash.as_of_control.disabled
     assert dash.filter_value.disabled  # "All customers": no value to choose
     assert [v for _, v in dash.filter_attr.options] == ["", "region", "channel"]
-    assert list(dash.tabs.titles) == ["Segments", "Migration", "Concentration"]
+    assert list(dash.tabs.titles) == ["Segments", "Migration", "Concentration",
+                                      "Lifetime value", "Loyalty"]
     assert panel_errors(dash) == []
     assert dash.message.layout.display == "none"
     assert_tiles_match(dash, expected_kpis(data, LAST))
@@ -220,8 +221,8 @@ def test_panel_shows_message_on_broken_data(data):
 
 
 def test_added_panel_failure_is_contained(dash):
-    dash.add_panel(BrokenPanel(), tab="Lifetime value")
-    assert list(dash.tabs.titles)[-1] == "Lifetime value"
+    dash.add_panel(BrokenPanel(), tab="Experimental")
+    assert list(dash.tabs.titles)[-1] == "Experimental"
     broken = dash.panels[-1]
     assert broken.widget.children == ()  # lazy: hidden tab
     dash.tabs.selected_index = len(dash.tabs.titles) - 1
@@ -241,7 +242,7 @@ def test_add_panel_to_existing_tab_and_visible_tab(dash):
             return [widgets.HTML(f"as of {state.as_of}")]
 
     panel = dash.add_panel(Hello(), tab="Segments")  # the visible tab: drawn at once
-    assert len(dash.tabs.children) == 3
+    assert len(dash.tabs.children) == 5
     assert panel.widget in dash.tabs.children[0].children
     assert "as of 2025-06-30" in panel.widget.children[-1].value
 

@@ -19,9 +19,12 @@ from workbench.clv import (
     GammaGammaAssumptionWarning,
     GammaGammaModel,
     ParetoNBDModel,
+    at_risk_customers,
     check_spend_frequency_independence,
+    clv_table,
     customer_lifetime_value,
     error_metrics,
+    fit_clv,
     holdout_by_frequency,
     p_alive_matrix,
     tracking,
@@ -74,6 +77,9 @@ from workbench.summary import calibration_holdout_summary, customer_summary
 __version__ = "0.1.0"
 
 __all__ = [
+    "at_risk_customers",
+    "clv_table",
+    "fit_clv",
     "NO_PURCHASE_YET",
     "BetaGeoModel",
     "ConvergenceError",

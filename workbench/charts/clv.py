@@ -184,7 +184,7 @@ def clv_distribution_chart(
     order = bins["band"].to_list()
     base = alt.Chart(long).encode(
         x=alt.X("band:N", sort=order, title=f"{value_label} per customer (band)",
-                axis=alt.Axis(labelAngle=0, labelFontSize=10)),
+                axis=alt.Axis(labelAngle=-35 if bins.height > 8 else 0, labelFontSize=10)),
         xOffset=alt.XOffset("measure:N", sort=list(measures.values())),
         y=alt.Y("share:Q", title="Share of total", axis=alt.Axis(format="%", tickCount=5)),
     )
@@ -416,6 +416,7 @@ def p_alive_heatmap(
     title: str = "P(alive) by frequency and recency",
     subtitle: str | None = None,
     unit_label: str = "weeks",
+    max_cells: int = 1000,
     width: int = 420,
     height: int = 260,
 ) -> alt.Chart:
@@ -428,11 +429,14 @@ def p_alive_heatmap(
     ----------
     matrix
         :func:`workbench.clv.p_alive_matrix` output (``frequency``, ``recency``, ``T``,
-        ``p_alive``); at most 5,000 cells.
+        ``p_alive``).
     title, subtitle
         Chart title; the subtitle defaults to the customer age used.
     unit_label
         Name of the time unit (``"weeks"``, ``"days"``, ``"months"``).
+    max_cells
+        Most cells drawn (an SVG rect each): above it, every ``k``-th recency column is kept
+        and drawn ``k`` units wide (its left edge's P(alive)).
     width, height
         Plot size in pixels.
 
@@ -450,13 +454,15 @@ def p_alive_heatmap(
     'rect'
     """
     _require(matrix, ["frequency", "recency", "p_alive"], "p_alive_heatmap")
-    if matrix.height > MAX_ROWS:
-        raise ValueError(f"p_alive_heatmap: {matrix.height} cells (> {MAX_ROWS}); use a smaller "
-                         "grid (max_frequency, max_recency)")
-    data = matrix.with_columns(
-        pl.col("frequency").cast(pl.Float64), pl.col("recency").cast(pl.Float64),
-        (pl.col("frequency").cast(pl.Float64) + 1).alias("frequency_end"),
-        (pl.col("recency").cast(pl.Float64) + 1).alias("recency_end"))
+    if not 1 <= max_cells <= MAX_ROWS:
+        raise ValueError(f"max_cells must be in [1, {MAX_ROWS}], got {max_cells!r}")
+    step = max(1, math.ceil(matrix.height / max(max_cells, 1)))
+    data = (matrix.with_columns(pl.col("frequency").cast(pl.Float64),
+                                pl.col("recency").cast(pl.Float64))
+            .filter((pl.col("recency") % step) == 0)
+            .with_columns((pl.col("frequency") + 1).alias("frequency_end"),
+                          (pl.col("recency") + step)
+                          .clip(upper_bound=pl.col("recency").max() + 1).alias("recency_end")))
     if subtitle is None and "T" in matrix.columns and matrix.height:
         subtitle = (f"Customers whose first purchase was {float(matrix['T'][0]):g} {unit_label} "
                     "ago; red = probably gone, green = probably still buying")

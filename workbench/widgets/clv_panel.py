@@ -19,6 +19,7 @@ table) and the chart widgets ``wb-chart-clv-segments`` and ``wb-chart-clv-distri
 from __future__ import annotations
 
 import html
+import logging
 
 import ipywidgets as widgets
 import polars as pl
@@ -28,10 +29,14 @@ from workbench.widgets.panel import Panel
 from workbench.widgets.rfm_panels import _date, _empty, _row, _style, html_table
 from workbench.widgets.state import DashboardState
 
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
 _CSS = """
 .wb-clv-totals { gap: 12px; flex-wrap: wrap; margin: 2px 0 8px; }
 .wb-at-risk .wb-table td.wb-why { text-align: left; white-space: normal; min-width: 360px;
   max-width: 560px; color: #374151; }
+.wb-at-risk .wb-table th:last-child { text-align: left; }
 .wb-at-risk .wb-status-falling { color: #b91c1c; font-weight: 600; }
 .wb-at-risk .wb-status-low { color: #c2410c; font-weight: 600; }
 .wb-at-risk .wb-status-lapsed { color: #57534e; font-weight: 600; }
@@ -103,9 +108,11 @@ class ClvPanel(Panel):
         """The :class:`~workbench.clv.ClvFit` of ``state`` (cached on the state)."""
         from workbench.clv import fit_clv
 
-        return state.cached(self._key("clv_fit"), lambda: fit_clv(
-            state.summary, self.horizon_periods, self.period, self.margin,
-            self.annual_discount_rate, self.model, state.unit))
+        def compute():  # warnings go to the log (Panel.update)
+            return fit_clv(state.summary, self.horizon_periods, self.period, self.margin,
+                           self.annual_discount_rate, self.model, state.unit)
+
+        return state.cached(self._key("clv_fit"), compute)
 
     def at_risk(self, state: DashboardState) -> pl.DataFrame:
         """The at-risk list of ``state``: P(alive) now vs the dashboard's previous as-of date."""
@@ -151,7 +158,7 @@ class ClvPanel(Panel):
         seg_chart = clv_segment_chart(
             by_segment, width=190, title="Predicted value by segment",
             subtitle=f"CLV over the {horizon} beside profit or revenue to date")
-        dist_chart = clv_distribution_chart(fit.table, width=420, height=200)
+        dist_chart = clv_distribution_chart(fit.table, width=470, height=200)
         self.at_risk_table.value = self._risk_html(state, risk, fit.table)
         return [self.totals, self.caption,
                 _row(self.chart("clv-segments", seg_chart),
@@ -172,8 +179,8 @@ class ClvPanel(Panel):
         value_at_stake = float(risk["value_at_stake"].sum())
         quantile = self.at_risk_options.get("value_quantile", VALUE_QUANTILE)
         caption = (f"<div class='wb-caption'>{risk.height:,} customers in the top "
-                   f"{1 - quantile:.0%} by revenue to date whose probability of still buying "
-                   f"(P(alive)) fell since {since} or is now low; together "
+                   f"{1 - quantile:.0%} by revenue to date whose P(alive), the probability "
+                   f"that they still buy, fell since {since} or is now low; together "
                    f"{format_value(value_at_stake, 'currency')} of revenue to date. "
                    f"Top {top.height} by revenue to date:</div>")
         fmt = {

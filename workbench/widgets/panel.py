@@ -9,6 +9,7 @@ exception into a friendly message (viewers never see tracebacks).
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
@@ -71,9 +72,18 @@ class Panel:
         return existing
 
     def update(self, state: DashboardState) -> None:
-        """Redraw from ``state``; on error show a short message instead of a traceback."""
+        """Redraw from ``state``; on error show a short message instead of a traceback.
+
+        Warnings raised while computing (a model without standard errors on a tiny selection,
+        a revenue fallback when cost is unknown) go to the log: text on stderr would show as an
+        error output in a Voilà page.
+        """
         try:
-            children = self.render(state)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                children = self.render(state)
+            for w in caught:
+                logger.info("panel %r: %s", self.title, w.message)
         except Exception as exc:  # noqa: BLE001 - viewers get a message, not a traceback
             logger.warning("panel %r failed", self.title, exc_info=True)
             message = widgets.HTML(
