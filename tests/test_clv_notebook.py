@@ -4,45 +4,15 @@ key figures must equal what the package functions give."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_figures import recorded_figures
 
 import workbench as wb
 from workbench import clv
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "clv.ipynb"
-
-
-def key_figures(executed: Path) -> dict:
-    nb = nbformat.read(executed, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
-    assert errors == []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            for line in out.get("text", "").splitlines():
-                if line.startswith("KEY_FIGURES "):
-                    return json.loads(line[len("KEY_FIGURES "):])
-    raise AssertionError("the notebook printed no KEY_FIGURES line")
-
-
-def test_notebook_structure():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    lines = [ln for ln in tagged[0].source.splitlines() if ln.strip()]
-    for ln in lines:  # a type hint and a plain comment papermill keeps
-        name, _, rest = ln.partition(":")
-        assert name.isidentifier() and "=" in rest and "  # " in rest, ln
-        comment = rest.split("  # ", 1)[1]
-        assert not set(comment) & set("\"'=()"), ln
-    for cell in nb.cells:  # committed without outputs
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
 
 
 def test_parameters_are_declared_for_the_report_runner():
@@ -98,7 +68,7 @@ def test_notebook_runs_on_the_sample_data(sample_data_dir, tmp_path):
     html = result.html.read_text()
     assert "Customer lifetime value report" in html and "image/svg+xml" in html
     assert "import workbench" not in html
-    figures = key_figures(result.executed)
+    figures = recorded_figures(result.executed)
     assert figures["as_of"] == "2026-03-31"
     # empty calibration_end: 39 weeks before the as-of date
     assert figures["calibration_end"] == str(dt.date(2026, 3, 31) - dt.timedelta(weeks=39))
@@ -118,7 +88,7 @@ def test_notebook_reproduces_fhl_2005_on_cdnow(cdnow_transactions, tmp_path):
               "calibration_end": "1997-09-30"}
     result = run_report(NOTEBOOK, tmp_path / "out", params)
     assert result.ok, result.error
-    figures = key_figures(result.executed)
+    figures = recorded_figures(result.executed)
     # Fader, Hardie & Lee (2005): BG/NBD on the 39-week CDNOW calibration period
     cal = figures["calibration_params"]
     assert {k: round(v, 3) for k, v in cal.items()} == {

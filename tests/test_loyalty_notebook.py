@@ -8,26 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_figures import recorded_figures
 
 from workbench.loyalty import KEY_FIGURES_PREFIX, analyse_loyalty, choose_segments
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "loyalty.ipynb"
-
-
-def test_notebook_structure():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    lines = [ln for ln in tagged[0].source.splitlines() if ln.strip()]
-    for ln in lines:  # every parameter: a type hint and a comment
-        name, _, rest = ln.partition(":")
-        assert name.isidentifier() and "=" in rest and "  # " in rest, ln
-    names = {ln.split(":")[0] for ln in lines}
-    assert {"transactions_path", "customers_path", "surveys_path", "as_of"} <= names
-    for cell in nb.cells:  # committed without outputs
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
 
 
 def test_parameters_are_declared_for_the_report_runner():
@@ -55,14 +40,7 @@ def test_notebook_runs_and_records_the_package_figures(sample_data_dir, tmp_path
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert errors == []
-    figures = None
-    for cell in executed.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/plain", "")
-            if text.startswith(KEY_FIGURES_PREFIX):
-                figures = json.loads(text[len(KEY_FIGURES_PREFIX):])
-                assert out["data"]["application/json"] == figures
-    assert figures is not None
+    figures = recorded_figures(result.executed, KEY_FIGURES_PREFIX)
 
     tx = read_transactions(sample_data_dir / "transactions.csv")
     customers = read_customers(sample_data_dir / "customers.csv")

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_figures import recorded_figures
 
 import workbench as wb
 from workbench.report import run_report
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "rfm_segmentation.ipynb"
-
-
-def key_figures(executed: Path) -> dict:
-    nb = nbformat.read(executed, as_version=4)
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            for line in out.get("text", "").splitlines():
-                if line.startswith("KEY_FIGURES "):
-                    return json.loads(line[len("KEY_FIGURES ") :])
-    raise AssertionError("the notebook printed no KEY_FIGURES line")
 
 
 @pytest.mark.slow
@@ -39,7 +28,7 @@ def test_rfm_report_runs_and_matches_the_package(tmp_path, sample_data_dir):
     assert "RFM segmentation report" in html and "Segment migration" in html
     assert "image/svg+xml" in html  # charts rendered offline as SVG (embedded images)
     assert "import workbench" not in html  # exported without code
-    figures = key_figures(result.executed)
+    figures = recorded_figures(result.executed)
 
     tx = wb.read_transactions(params["transactions_path"])
     summary = wb.customer_summary(tx, "2026-03-31", "W")
