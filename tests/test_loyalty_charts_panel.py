@@ -99,3 +99,19 @@ def test_panel_renders_with_stable_classes(data):
     assert f"{la.coverage['customers']:,} buyers" in panel.summary.value
     assert set(la.types["customer_id"]) <= set(
         data.customers.filter(pl.col("customer_type") == "B2B")["customer_id"])
+
+
+def test_panel_uses_the_purchase_model(data):
+    """The tab's analysis carries BG/NBD P(alive) and ranks warnings by predicted CLV."""
+    from workbench.loyalty import purchase_model_inputs
+    from workbench.widgets.loyalty_panel import LoyaltyPanel
+
+    state = DashboardState(data, AS_OF)
+    la = LoyaltyPanel().analysis(state)
+    assert la.behaviour["p_alive"].null_count() == 0
+    assert la.behaviour["p_alive"].is_between(0, 1).all()
+    assert (la.warnings["value_source"] == "value").all()
+    clv = purchase_model_inputs(state.transactions, AS_OF)["value_at_stake"]
+    top = la.warnings.row(0, named=True)
+    assert top["value_at_stake"] == pytest.approx(
+        clv.filter(pl.col("customer_id") == top["customer_id"])["value"].item(), rel=1e-6)

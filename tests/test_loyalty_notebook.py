@@ -10,7 +10,12 @@ import nbformat
 import pytest
 from notebook_figures import recorded_figures
 
-from workbench.loyalty import KEY_FIGURES_PREFIX, analyse_loyalty, choose_segments
+from workbench.loyalty import (
+    KEY_FIGURES_PREFIX,
+    analyse_loyalty,
+    choose_segments,
+    purchase_model_inputs,
+)
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "loyalty.ipynb"
 
@@ -22,7 +27,7 @@ def test_parameters_are_declared_for_the_report_runner():
     assert declared["as_of"]["inferred_type_name"] == "str"
     assert declared["n_boot"]["inferred_type_name"] == "int"
     assert declared["a_p"]["inferred_type_name"] == "float"
-    assert len(declared) == 20
+    assert len(declared) == 21
 
 
 @pytest.mark.slow
@@ -49,8 +54,12 @@ def test_notebook_runs_and_records_the_package_figures(sample_data_dir, tmp_path
                                                                     "surveys.csv"),
                          customers=customers,
                          segments=choose_segments("customer_type", customers=customers),
-                         n_boot=100)
+                         n_boot=100, **purchase_model_inputs(tx, "2026-03-31"))
     expected = json.loads(json.dumps(la.key_figures()))
+    # a sum of CLVs from an optimiser run: equal to its convergence tolerance
+    assert figures.pop("warning_value_at_stake") == pytest.approx(
+        expected.pop("warning_value_at_stake"), rel=1e-6)
     assert figures == expected
+    assert figures["warnings"] > 0
     assert figures["as_of"] == "2026-03-31"
     assert all(figures["types"][t] > 0 for t in ("premium", "inertia", "latent", "no loyalty"))

@@ -27,6 +27,7 @@ from workbench.loyalty.analysis import (
     analyse_loyalty,
     choose_segments,
     key_figures_line,
+    purchase_model_inputs,
 )
 from workbench.loyalty.attitude import (
     ZONES,
@@ -67,6 +68,7 @@ from workbench.loyalty.indices import (
 )
 
 __all__ = [
+    "purchase_model_inputs",
     "KEY_FIGURES_PREFIX",
     "ATTITUDE_SEGMENTS",
     "LADDER",

@@ -274,3 +274,32 @@ def analyse_loyalty(
         segment_attitude=seg_att, loyalty_index=li, value_index=values,
         segment_indices=seg_idx, warnings=warn, drivers=drivers, value_basis=value_basis,
         params=params)
+
+
+def purchase_model_inputs(
+    transactions: pl.DataFrame,
+    as_of: DateLike,
+    *,
+    horizon_periods: int = 12,
+    period: str = "M",
+    unit: str = "W",
+) -> dict[str, pl.DataFrame]:
+    """P(alive) and predicted CLV from a BG/NBD + Gamma-Gamma fit, for :func:`analyse_loyalty`.
+
+    Fits :func:`workbench.clv.fit_clv` on the customer summary at ``as_of`` (margin from the
+    data's cost when known) and returns ``{"p_alive": customer_id, p_alive;
+    "value_at_stake": customer_id, value}``, the value being the discounted CLV over
+    ``horizon_periods`` periods (currency), so early warnings rank by future value.
+
+    Examples
+    --------
+    >>> inputs = purchase_model_inputs(tx, "2026-06-30")  # doctest: +SKIP
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=surveys, **inputs)  # doctest: +SKIP
+    """
+    from workbench.clv import fit_clv
+    from workbench.summary import customer_summary
+
+    fit = fit_clv(customer_summary(transactions, as_of, unit), horizon_periods, period,
+                  unit=unit)
+    return {"p_alive": fit.table.select(_CID, "p_alive"),
+            "value_at_stake": fit.table.select(_CID, pl.col("clv").alias("value"))}

@@ -107,13 +107,15 @@ class LoyaltyPanel(Panel):
 
     def analysis(self, state: DashboardState):
         """The :class:`~workbench.loyalty.LoyaltyAnalysis` of ``state`` (cached on the state)."""
-        from workbench.loyalty import analyse_loyalty, choose_segments
+        from workbench.loyalty import analyse_loyalty, choose_segments, purchase_model_inputs
 
         def compute():
             segments = choose_segments("rfm", segments=state.segments)
+            # P(alive) and predicted CLV of the selection: warnings rank by future value
+            inputs = purchase_model_inputs(state.transactions, state.as_of, unit=state.unit)
             return analyse_loyalty(state.orders, state.as_of, surveys=state.surveys,
                                    customers=state.customers, segments=segments,
-                                   **self.analysis_options)
+                                   **inputs, **self.analysis_options)
 
         return state.cached("loyalty_analysis", compute)
 
