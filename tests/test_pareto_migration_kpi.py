@@ -135,7 +135,10 @@ def test_executive_kpis_hand_computed():
     # period 2024-04-02..2024-06-30: a, b, d active; revenue 20 + 30 + 100
     assert row["active_customers"]["value"] == 3
     assert row["revenue"]["value"] == pytest.approx(150.0)
-    assert row["repeat_rate"]["value"] == pytest.approx(1 / 3)
+    # all customers by 2024-06-30: a (2 days), b, c (2 days), d -> 2 of 4 repeat
+    assert row["repeat_rate"]["value"] == pytest.approx(2 / 4)
+    # by 2024-04-01: a (1 day), c (2 days) -> 1 of 2
+    assert row["repeat_rate"]["previous"] == pytest.approx(1 / 2)
     # previous period 2024-01-03..2024-04-01: a, c active, revenue 20
     assert row["active_customers"]["previous"] == 2
     assert row["revenue"]["previous"] == pytest.approx(20.0)

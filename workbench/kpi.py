@@ -5,8 +5,9 @@ is the same length just before it.  Definitions:
 
 * ``active_customers``: customers with at least one purchase in the period;
 * ``revenue``: net revenue (after returns) of the period's orders, currency;
-* ``repeat_rate``: share of the period's active customers with at least two purchases (days with
-  orders) up to the period end;
+* ``repeat_rate``: repeat-customer rate, the share of all customers who bought by the period end
+  that bought on at least two different days (a within-period "returning customer" share is
+  near 100 % whenever a period brings few new customers, so it tells an executive little);
 * ``top20_share``: share of the trailing-365-day net revenue that the top 20 % of customers hold
   (seed 004_1db8fb040c21ceee.txt);
 * ``nps``: Net Promoter Score of the surveys answered in the period (latest per customer):
@@ -56,11 +57,7 @@ def _period_values(
     date = pl.col(schema.ORDER_DATE)
     in_period = orders.filter(date > start)
     active = in_period[_CID].unique()
-    days_per_customer = (
-        orders.filter(pl.col(_CID).is_in(active.implode()))
-        .group_by(_CID)
-        .agg(date.n_unique().alias("n"))
-    )
+    days_per_customer = orders.group_by(_CID).agg(date.n_unique().alias("n"))
     repeat = float((days_per_customer["n"] >= 2).mean()) if days_per_customer.height else None
     year = (
         orders.filter(date > end - dt.timedelta(days=365))
