@@ -29,13 +29,11 @@ from workbench.clv._fit import (
     maximize_likelihood,
     unique_inverse,
     validate_summary,
+    warm_start_rows,
 )
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
 from workbench.clv._purchase import PurchaseModelBase
 from workbench.clv._special import log_integrate_unit
-
-#: Above this many distinct rows the fit is warm-started from a subsample.
-_WARM_START_ROWS = 200_000
 
 
 def bgnbd_row_loglik(
@@ -338,11 +336,11 @@ class BetaGeoModel(PurchaseModelBase):
         starts = [np.log([1.0, alpha0, 1.0, 1.0]), np.log([0.3, 0.3 * alpha0, 0.7, 2.5])]
 
         hess_inv0 = None
-        big = x.size > _WARM_START_ROWS
+        pick = warm_start_rows(x.size)
+        big = pick is not None
         if big:
             # warm start: fit a random subset of the distinct rows first; its optimum and
             # curvature let BFGS finish the full likelihood in a few Newton-like steps
-            pick = np.random.default_rng(0).choice(x.size, _WARM_START_ROWS // 8, replace=False)
             sub = bgnbd_sufficient_stats(x[pick], t_x[pick], T[pick], weights[pick])
             w_sub = float(weights[pick].sum())
             try:

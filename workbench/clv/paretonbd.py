@@ -17,9 +17,10 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
-from scipy.special import exprel, gammaln
+from scipy.special import digamma, exprel, gammaln
 
 from workbench.clv._fit import (
+    ConvergenceError,
     FloatArray,
     as_horizon,
     group_rows,
@@ -27,11 +28,17 @@ from workbench.clv._fit import (
     maximize_likelihood,
     unique_inverse,
     validate_summary,
+    warm_start_rows,
     weighted_total,
 )
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
 from workbench.clv._purchase import PurchaseModelBase
-from workbench.clv._special import log_diff_exp, log_hyp2f1_a_ap1, log_integrate_unit
+from workbench.clv._special import (
+    log_diff_exp,
+    log_hyp2f1_a_ap1,
+    log_hyp2f1_a_ap1_grad,
+    log_integrate_unit,
+)
 
 
 def log_a0(params: Sequence[float], x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
@@ -77,6 +84,89 @@ def pareto_row_loglik(log_params: FloatArray, x: FloatArray, t_x: FloatArray,
             + np.logaddexp(alive, dead))
 
 
+def pareto_pairs(x: FloatArray, t_x: FloatArray,
+                 T: FloatArray) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
+    """Distinct ``(x, y)`` pairs behind the ``2F1`` terms of eq. (19)/(20), ``y in {t_x, T}``.
+
+    Returns ``(px, py, inv)``; ``inv`` has length ``2 n``: the pair of ``(x_i, t_x,i)`` at
+    ``i`` and of ``(x_i, T_i)`` at ``n + i``.
+    """
+    (px, py), inv = unique_inverse([np.concatenate([x, x]), np.concatenate([t_x, T])])
+    return px, py, inv
+
+
+def pareto_row_loglik_grad(
+    log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray,
+    pairs: tuple[FloatArray, FloatArray, NDArray[np.int64]] | None = None,
+) -> tuple[FloatArray, list[FloatArray]]:
+    """:func:`pareto_row_loglik` and its analytic gradient w.r.t. ``log(r, alpha, s, beta)``.
+
+    With ``L = Gamma(r+x) alpha^r beta^s / Gamma(r) (e^alive + e^dead)`` (FH 2005 note
+    eq. 18), ``alive = -(r+x) log(alpha+T) - s log(beta+T)``,
+    ``dead = log s - log(r+s+x) + log A_0`` and ``A_0 = F(t_x) - F(T)`` (eqs. 19-20) with
+    ``log F(y) = log 2F1(a, b; a+1; z) - a log(M + y)``, ``a = r+s+x``,
+    ``z = (M - m) / (M + y)``, ``M = max(alpha, beta)``, ``m = min(alpha, beta)`` and
+    ``b = s + 1`` (``alpha >= beta``) or ``r + x`` (``alpha < beta``):
+
+    * ``d log L = [psi(r+x) - psi(r) + log alpha, r/alpha, log beta, s/beta]
+      + p_alive d alive + p_dead d dead`` with ``p_alive = e^(alive - log(e^alive+e^dead))``;
+    * ``d log A_0 = (d log F(t_x) - e d log F(T)) / (1 - e)``, ``e = F(T) / F(t_x)``;
+    * ``d log F = (G_a - log(M+y)) da + G_b db + G_z dz - a / (M+y) dM``, with
+      ``dz/dM = (m + y) / (M + y)^2``, ``dz/dm = -1 / (M + y)`` and ``G_*`` the derivatives
+      of ``log 2F1`` from :func:`workbench.clv._special.log_hyp2f1_a_ap1_grad`.
+
+    The ``2F1`` terms are computed once per distinct ``(x, y)`` pair (``pairs`` from
+    :func:`pareto_pairs`, computed here when not given).  Returns the per-row
+    log-likelihood and four per-row arrays ``d log L / d log theta``.
+    """
+    r, alpha, s, beta = np.exp(log_params)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    n = x.size
+    px, py, inv = pareto_pairs(x, t_x, T) if pairs is None else pairs
+    a = r + s + px
+    if alpha >= beta:
+        big, small, b = alpha, beta, np.full_like(px, s + 1.0)
+    else:
+        big, small, b = beta, alpha, r + px
+    my = big + py
+    log_my = np.log(my)
+    g, ga, gb, gz = log_hyp2f1_a_ap1_grad(a, b, (big - small) / my, (small + py) / my)
+    lf = g - a * log_my
+    dfa = ga - log_my  # d log F / da (a = r + s + x)
+    dfb = gb  # d log F / db
+    df_big = gz * (small + py) / my**2 - a / my
+    df_small = -gz / my
+    # per pair: d log F / d(r, alpha, s, beta)
+    if alpha >= beta:
+        dpair = (dfa, df_big, dfa + dfb, df_small)
+    else:
+        dpair = (dfa + dfb, df_small, dfa, df_big)
+    i1, i2 = inv[:n], inv[n:]
+    lf1, lf2 = lf[i1], lf[i2]
+    d = np.minimum(lf2 - lf1, 0.0)
+    has_dead = d < 0
+    with np.errstate(divide="ignore"):
+        la0 = np.where(has_dead, lf1 + np.log(-np.expm1(d)), -np.inf)
+    rsx = r + s + x
+    log_at, log_bt = np.log(alpha + T), np.log(beta + T)
+    alive = -(r + x) * log_at - s * log_bt
+    dead = np.log(s) - np.log(rsx) + la0
+    lse = np.logaddexp(alive, dead)
+    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + lse
+    p_alive = np.exp(alive - lse)
+    p_dead = np.exp(dead - lse)
+    e = np.exp(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_1me = np.where(has_dead, 1.0 / -np.expm1(d), 0.0)
+    dla0 = [np.where(has_dead, (dp[i1] - e * dp[i2]) * inv_1me, 0.0) for dp in dpair]
+    d_r = (digamma(r + x) - digamma(r) + np.log(alpha) - p_alive * log_at
+           + p_dead * (dla0[0] - 1.0 / rsx))
+    d_alpha = r / alpha - p_alive * (r + x) / (alpha + T) + p_dead * dla0[1]
+    d_s = (np.log(beta) - p_alive * log_bt + p_dead * (1.0 / s - 1.0 / rsx + dla0[2]))
+    d_beta = s / beta - p_alive * s / (beta + T) + p_dead * dla0[3]
+    return ll, [d_r * r, d_alpha * alpha, d_s * s, d_beta * beta]
+
+
 class ParetoNBDModel(PurchaseModelBase):
     """Pareto/NBD model fitted by maximum likelihood on a customer summary.
 
@@ -88,8 +178,8 @@ class ParetoNBDModel(PurchaseModelBase):
     max_iter
         Iteration limit of the optimiser per starting point.
     tol
-        Gradient tolerance (mean log-likelihood, log-parameter space).  The gradient is a
-        central difference of the likelihood, so values below ~1e-9 cannot be reached.
+        Gradient tolerance (mean log-likelihood, log-parameter space).  The gradient is
+        analytic (:func:`pareto_row_loglik_grad`).
 
     Attributes
     ----------
@@ -110,7 +200,11 @@ class ParetoNBDModel(PurchaseModelBase):
     def fit(self, summary: pl.DataFrame, weights_col: str | None = None) -> ParetoNBDModel:
         """Fit by maximum likelihood on the distinct ``(frequency, recency, T)`` rows.
 
-        Parameters and errors as :meth:`workbench.clv.bgnbd.BetaGeoModel.fit`.
+        L-BFGS-B with the analytic gradient of :func:`pareto_row_loglik_grad`; the ``2F1``
+        terms are computed once per distinct ``(x, t_x)`` and ``(x, T)`` pair.  With more
+        than ``_fit.WARM_START_ROWS`` distinct rows a random subset is fitted first (warm start
+        and curvature for BFGS) and the Hessian uses forward differences, as in
+        :meth:`workbench.clv.bgnbd.BetaGeoModel.fit`.  Parameters and errors as there.
         """
         cols = list(_COLS) + ([weights_col] if weights_col else [])
         data = validate_summary(summary, cols)
@@ -128,13 +222,40 @@ class ParetoNBDModel(PurchaseModelBase):
         starts = [np.log([1.0, alpha0, 1.0, mean_t]),
                   np.log([0.5, 0.5 * alpha0, 0.5, 0.5 * mean_t])]
 
-        def row_ll(lp: FloatArray, want_grad: bool) -> tuple[FloatArray, None]:
-            return pareto_row_loglik(lp, x, t_x, T), None
+        hess_inv0 = None
+        pick = warm_start_rows(x.size)
+        big = pick is not None
+        if big:
+            # warm start on a random subset of the distinct rows, as for the BG/NBD fit: its
+            # optimum and curvature let BFGS finish the full likelihood in a few steps
+            xs, ts, Ts, ws = x[pick], t_x[pick], T[pick], weights[pick]
+            sub_pairs = pareto_pairs(xs, ts, Ts)
+
+            def sub_ll(lp: FloatArray, want_grad: bool) -> tuple[FloatArray, list[FloatArray]]:
+                return pareto_row_loglik_grad(lp, xs, ts, Ts, sub_pairs)
+
+            w_sub = float(ws.sum())
+            try:
+                warm = maximize_likelihood(self._model_name, self._param_names,
+                                           weighted_total(sub_ll, ws), w_sub, starts,
+                                           penalizer=self.penalizer, max_iter=self.max_iter,
+                                           tol=self.tol)
+                h_mean = warm.hessian_log / w_sub
+                if np.all(np.linalg.eigvalsh(h_mean) > 0):
+                    inv = np.linalg.inv(h_mean)
+                    hess_inv0 = 0.5 * (inv + inv.T)
+                starts = [warm.log_params, *starts]
+            except ConvergenceError:
+                pass
+        pairs = pareto_pairs(x, t_x, T)
+
+        def row_ll(lp: FloatArray, want_grad: bool) -> tuple[FloatArray, list[FloatArray]]:
+            return pareto_row_loglik_grad(lp, x, t_x, T, pairs)
 
         out = maximize_likelihood(self._model_name, self._param_names,
                                   weighted_total(row_ll, weights), float(weights.sum()),
                                   starts, penalizer=self.penalizer, max_iter=self.max_iter,
-                                  tol=self.tol)
+                                  tol=self.tol, central_hessian=not big, hess_inv0=hess_inv0)
         self._store_fit(out, float(weights.sum()), int(x.size))
         return self
 

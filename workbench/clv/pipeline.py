@@ -154,7 +154,7 @@ def fit_clv(
     annual_discount_rate
         Annual discount rate (0.10 = 10 % a year), compounded per period.
     model
-        ``"bgnbd"`` (fast, the default) or ``"paretonbd"`` (slower: its likelihood needs a
+        ``"bgnbd"`` (the default) or ``"paretonbd"`` (a little slower: its likelihood needs a
         Gaussian hypergeometric function per distinct customer history).
     unit
         Time unit of the summary: ``"D"``, ``"W"`` or ``"M"``.
