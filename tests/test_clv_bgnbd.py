@@ -231,3 +231,17 @@ def test_frames_and_errors(bg: BetaGeoModel, cdnow_cal: pl.DataFrame) -> None:
     with pytest.raises(ValueError, match="n must be"):
         bg.probability_of_n_purchases(-1, 39)
     assert "BetaGeoModel(fitted" in repr(bg)
+
+
+def test_large_data_path_gives_the_same_fit(cdnow_cal: pl.DataFrame, monkeypatch) -> None:
+    """Above WARM_START_ROWS distinct rows: warm start on a subset, forward-difference Hessian."""
+    from workbench.clv import _fit
+
+    direct = BetaGeoModel().fit(cdnow_cal)
+    monkeypatch.setattr(_fit, "WARM_START_ROWS", 800)
+    warm = BetaGeoModel().fit(cdnow_cal)
+    for name, value in direct.params_.items():
+        assert warm.params_[name] == pytest.approx(value, rel=1e-5), name
+    assert warm.log_likelihood_ == pytest.approx(direct.log_likelihood_, abs=1e-6)
+    for name, se in direct.standard_errors_.items():
+        assert warm.standard_errors_[name] == pytest.approx(se, rel=1e-2), name

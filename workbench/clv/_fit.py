@@ -550,3 +550,33 @@ def warm_start_rows(n_rows: int) -> NDArray[np.int64] | None:
     if n_rows <= WARM_START_ROWS:
         return None
     return np.random.default_rng(0).choice(n_rows, max(WARM_START_ROWS // 8, 2), replace=False)
+
+
+def warm_start(
+    model: str,
+    names: Sequence[str],
+    subset_loglik: TotalLogLik,
+    subset_weight: float,
+    starts: Sequence[FloatArray],
+    *,
+    penalizer: float,
+    max_iter: int,
+    tol: float,
+) -> tuple[list[FloatArray], FloatArray | None]:
+    """Fit the likelihood of a subset (:func:`warm_start_rows`) to start the full fit near it.
+
+    Returns the starts with the subset's optimum first, and the inverse of the subset's mean
+    curvature as BFGS's initial inverse Hessian (``None`` when that curvature is not positive
+    definite).  A subset fit that does not converge leaves the starts as they were.
+    """
+    try:
+        warm = maximize_likelihood(model, names, subset_loglik, subset_weight, starts,
+                                   penalizer=penalizer, max_iter=max_iter, tol=tol)
+    except ConvergenceError:
+        return list(starts), None
+    h_mean = warm.hessian_log / subset_weight
+    hess_inv0 = None
+    if np.all(np.linalg.eigvalsh(h_mean) > 0):
+        inv = np.linalg.inv(h_mean)
+        hess_inv0 = 0.5 * (inv + inv.T)
+    return [warm.log_params, *starts], hess_inv0

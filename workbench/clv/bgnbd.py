@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 from scipy.special import betainc, betaln, digamma, exprel, gammaln
 
 from workbench.clv._fit import (
-    ConvergenceError,
     FloatArray,
     as_horizon,
     group_rows,
@@ -29,6 +28,7 @@ from workbench.clv._fit import (
     maximize_likelihood,
     unique_inverse,
     validate_summary,
+    warm_start,
     warm_start_rows,
 )
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
@@ -342,19 +342,10 @@ class BetaGeoModel(PurchaseModelBase):
             # warm start: fit a random subset of the distinct rows first; its optimum and
             # curvature let BFGS finish the full likelihood in a few Newton-like steps
             sub = bgnbd_sufficient_stats(x[pick], t_x[pick], T[pick], weights[pick])
-            w_sub = float(weights[pick].sum())
-            try:
-                warm = maximize_likelihood(
-                    self._model_name, self._param_names,
-                    lambda lp, g: bgnbd_total_loglik(lp, sub, g), w_sub, starts,
-                    penalizer=self.penalizer, max_iter=self.max_iter, tol=self.tol)
-                h_mean = warm.hessian_log / w_sub
-                if np.all(np.linalg.eigvalsh(h_mean) > 0):
-                    inv = np.linalg.inv(h_mean)
-                    hess_inv0 = 0.5 * (inv + inv.T)
-                starts = [warm.log_params, *starts]
-            except ConvergenceError:
-                pass
+            starts, hess_inv0 = warm_start(
+                self._model_name, self._param_names,
+                lambda lp, g: bgnbd_total_loglik(lp, sub, g), float(weights[pick].sum()),
+                starts, penalizer=self.penalizer, max_iter=self.max_iter, tol=self.tol)
         suff = bgnbd_sufficient_stats(x, t_x, T, weights)
 
         def total_ll(lp: FloatArray, want_grad: bool) -> tuple[float, FloatArray | None]:

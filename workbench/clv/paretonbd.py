@@ -20,7 +20,6 @@ from numpy.typing import NDArray
 from scipy.special import digamma, exprel, gammaln
 
 from workbench.clv._fit import (
-    ConvergenceError,
     FloatArray,
     as_horizon,
     group_rows,
@@ -28,6 +27,7 @@ from workbench.clv._fit import (
     maximize_likelihood,
     unique_inverse,
     validate_summary,
+    warm_start,
     warm_start_rows,
     weighted_total,
 )
@@ -234,19 +234,10 @@ class ParetoNBDModel(PurchaseModelBase):
             def sub_ll(lp: FloatArray, want_grad: bool) -> tuple[FloatArray, list[FloatArray]]:
                 return pareto_row_loglik_grad(lp, xs, ts, Ts, sub_pairs)
 
-            w_sub = float(ws.sum())
-            try:
-                warm = maximize_likelihood(self._model_name, self._param_names,
-                                           weighted_total(sub_ll, ws), w_sub, starts,
-                                           penalizer=self.penalizer, max_iter=self.max_iter,
-                                           tol=self.tol)
-                h_mean = warm.hessian_log / w_sub
-                if np.all(np.linalg.eigvalsh(h_mean) > 0):
-                    inv = np.linalg.inv(h_mean)
-                    hess_inv0 = 0.5 * (inv + inv.T)
-                starts = [warm.log_params, *starts]
-            except ConvergenceError:
-                pass
+            starts, hess_inv0 = warm_start(
+                self._model_name, self._param_names, weighted_total(sub_ll, ws),
+                float(ws.sum()), starts, penalizer=self.penalizer, max_iter=self.max_iter,
+                tol=self.tol)
         pairs = pareto_pairs(x, t_x, T)
 
         def row_ll(lp: FloatArray, want_grad: bool) -> tuple[FloatArray, list[FloatArray]]:

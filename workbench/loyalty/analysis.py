@@ -286,9 +286,9 @@ def purchase_model_inputs(
 ) -> dict[str, pl.DataFrame]:
     """P(alive) and predicted CLV from a BG/NBD + Gamma-Gamma fit, for :func:`analyse_loyalty`.
 
-    Fits :func:`workbench.clv.fit_clv` on the customer summary at ``as_of`` (margin from the
-    data's cost when known) and returns ``{"p_alive": customer_id, p_alive;
-    "value_at_stake": customer_id, value}``, the value being the discounted CLV over
+    Uses :func:`workbench.clv.clv_table` at ``as_of`` (margin from the data's cost when known)
+    and returns ``{"p_alive": customer_id, p_alive; "value_at_stake": customer_id, value}``,
+    the value being the discounted CLV over
     ``horizon_periods`` periods (currency), so early warnings rank by future value.
 
     Examples
@@ -296,10 +296,8 @@ def purchase_model_inputs(
     >>> inputs = purchase_model_inputs(tx, "2026-06-30")  # doctest: +SKIP
     >>> la = analyse_loyalty(orders, "2026-06-30", surveys=surveys, **inputs)  # doctest: +SKIP
     """
-    from workbench.clv import fit_clv
-    from workbench.summary import customer_summary
+    from workbench.clv import clv_table
 
-    fit = fit_clv(customer_summary(transactions, as_of, unit), horizon_periods, period,
-                  unit=unit)
-    return {"p_alive": fit.table.select(_CID, "p_alive"),
-            "value_at_stake": fit.table.select(_CID, pl.col("clv").alias("value"))}
+    table = clv_table(transactions, as_of, horizon_periods, period, unit=unit)
+    return {"p_alive": table.select(_CID, "p_alive"),
+            "value_at_stake": table.select(_CID, pl.col("clv").alias("value"))}
