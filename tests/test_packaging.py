@@ -110,8 +110,8 @@ def test_report_notebook_parameters_are_typed_and_documented(path: Path) -> None
             f"{path.name}: parameter {name!r} has no type hint"
         )
         assert info["help"].strip(), f"{path.name}: parameter {name!r} has no comment"
-    # papermill's parser silently skips an assignment whose comment it cannot read (quotes,
-    # '=' or parentheses in the comment): then the parameter can't be set from the CLI
+    # papermill's parser silently skips an assignment whose comment contains '=': that
+    # parameter then cannot be set from the CLI
     assigned = [node.target.id if isinstance(node, ast.AnnAssign) else node.targets[0].id
                 for node in ast.parse(tagged[0].source).body
                 if isinstance(node, ast.AnnAssign | ast.Assign)]
