@@ -159,3 +159,19 @@ def test_fast_path_equals_exact_path_and_ignores_row_order(unit):
     assert report.count("exact_duplicate") == 2
     assert_frame_equal(fast, exact, rel_tol=1e-12, abs_tol=1e-9)
     assert_frame_equal(fast, shuffled, rel_tol=1e-12, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("unit", ["W", "M"])
+def test_summary_from_orders_equals_customer_summary(sample_data_dir, cdnow_transactions, unit):
+    """Reusing prepared orders (reports, dashboard) gives the same summary as from lines."""
+    from polars.testing import assert_frame_equal
+
+    from workbench.io import read_transactions
+    from workbench.summary import summary_from_orders
+
+    sample = read_transactions(sample_data_dir / "transactions.csv")  # order ids and returns
+    no_ids = cdnow_transactions.drop("order_id")  # the line-level fast path
+    for tx, as_of in ((sample, "2026-03-31"), (no_ids, "1997-09-30")):
+        orders, _ = prepare_orders(tx, as_of)
+        assert_frame_equal(summary_from_orders(orders, as_of, unit),
+                           customer_summary(tx, as_of, unit), rel_tol=1e-12, abs_tol=1e-9)

@@ -72,7 +72,11 @@ from workbench.rfm import (
     score_bins,
     segment_table,
 )
-from workbench.summary import calibration_holdout_summary, customer_summary
+from workbench.summary import (
+    calibration_holdout_summary,
+    customer_summary,
+    summary_from_orders,
+)
 
 __version__ = "0.1.0"
 
@@ -127,6 +131,7 @@ __all__ = [
     "segment_history",
     "segment_migration",
     "segment_table",
+    "summary_from_orders",
     "top_share",
     "tracking",
     "validate_customers",

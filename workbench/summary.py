@@ -47,6 +47,12 @@ def _check_unit(unit: str) -> None:
         )
 
 
+def _check_options(unit: str, collapse: str | None) -> None:
+    _check_unit(unit)
+    if collapse not in (None, "day", "unit"):
+        raise ValueError(f"collapse must be 'day' or 'unit', got {collapse!r}")
+
+
 def _month_number(expr: pl.Expr) -> pl.Expr:
     return expr.dt.year().cast(pl.Int32) * 12 + expr.dt.month().cast(pl.Int32)
 
@@ -93,10 +99,8 @@ def purchases(
     >>> purchases(o).collect()["value"].to_list()
     [3.0]
     """
-    _check_unit(unit)
+    _check_options(unit, collapse)
     collapse = collapse or ("unit" if unit == "M" else "day")
-    if collapse not in ("day", "unit"):
-        raise ValueError(f"collapse must be 'day' or 'unit', got {collapse!r}")
     lf = orders.lazy()
     aggs = [
         pl.col(schema.ORDER_DATE).min(),
@@ -265,23 +269,43 @@ def customer_summary(
     >>> s.height, s["frequency"].sum()  # doctest: +SKIP
     (2357, 2457)
     """
-    _check_unit(unit)
-    if collapse not in (None, "day", "unit"):
-        raise ValueError(f"collapse must be 'day' or 'unit', got {collapse!r}")
+    _check_options(unit, collapse)
     as_of = to_date(as_of) if as_of is not None else transactions[schema.ORDER_DATE].max()
     if needs_order_rules(transactions):
-        rows, _ = prepare_orders(transactions, as_of)
-        rows = rows.with_row_index("source_row")
-        dedupe = False
-    else:
-        rows = transactions.filter(pl.col(schema.ORDER_DATE) <= as_of)
-        if "source_row" not in rows.columns:
-            rows = rows.with_row_index("source_row", offset=1)
-        profit = profit_expr(rows.columns)
-        keep = [_CID, schema.ORDER_DATE, schema.AMOUNT, "source_row"]
-        rows = rows.select(*keep, *([profit.alias("profit")] if profit is not None else []))
-        dedupe = True
-    out = _summarise(rows, as_of, unit, collapse, dedupe)
+        orders, _ = prepare_orders(transactions, as_of)
+        return summary_from_orders(orders, as_of, unit, collapse=collapse, sort=sort)
+    rows = transactions.filter(pl.col(schema.ORDER_DATE) <= as_of)
+    if "source_row" not in rows.columns:
+        rows = rows.with_row_index("source_row", offset=1)
+    profit = profit_expr(rows.columns)
+    keep = [_CID, schema.ORDER_DATE, schema.AMOUNT, "source_row"]
+    rows = rows.select(*keep, *([profit.alias("profit")] if profit is not None else []))
+    out = _summarise(rows, as_of, unit, collapse, dedupe=True)
+    return out.sort(_CID) if sort else out
+
+
+def summary_from_orders(
+    orders: pl.DataFrame,
+    as_of: DateLike,
+    unit: Unit = "W",
+    *,
+    collapse: Literal["day", "unit"] | None = None,
+    sort: bool = True,
+) -> pl.DataFrame:
+    """The customer summary from orders already prepared at ``as_of``.
+
+    Same result as :func:`customer_summary` on the transactions, without applying the data
+    rules a second time: pass the ``orders`` of :func:`workbench.prepare.prepare_orders` run
+    with the same ``as_of`` (a report or dashboard that shows the data-quality report has them).
+
+    Examples
+    --------
+    >>> orders, quality = prepare_orders(tx, "2026-06-30")  # doctest: +SKIP
+    >>> summary = summary_from_orders(orders, "2026-06-30", "W")  # doctest: +SKIP
+    """
+    _check_options(unit, collapse)
+    out = _summarise(orders.with_row_index("source_row"), to_date(as_of), unit, collapse,
+                     dedupe=False)
     return out.sort(_CID) if sort else out
 
 

@@ -21,7 +21,7 @@ from workbench.io import read_customers, read_surveys, read_transactions
 from workbench.prepare import prepare_orders
 from workbench.quality import DataQualityReport
 from workbench.rfm import rfm_segments
-from workbench.summary import customer_summary
+from workbench.summary import customer_summary, summary_from_orders
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ class DashboardState:
 
     @cached_property
     def summary(self) -> pl.DataFrame:
-        return customer_summary(self.transactions, self.as_of, self.unit)
+        return summary_from_orders(self.orders, self.as_of, self.unit)
 
     @cached_property
     def previous_summary(self) -> pl.DataFrame:
