@@ -204,13 +204,16 @@ def group_rows(
     Returns
     -------
     (distinct columns, weights)
-        The sufficient statistics: the weighted likelihood over the distinct rows equals
-        the likelihood over all rows.
+        The sufficient statistics, sorted: the weighted likelihood over the distinct rows
+        equals the likelihood over all rows.
     """
     n = len(next(iter(arrays.values())))
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     frame = pl.DataFrame({**{k: v for k, v in arrays.items()}, "__w": w})
-    grouped = frame.lazy().group_by(list(arrays)).agg(pl.col("__w").sum()).collect()
+    # sorted, so the likelihood sums in the same order every run: a fit is reproducible to the
+    # last bit (a parallel group-by returns its groups in varying order)
+    grouped = (frame.lazy().group_by(list(arrays)).agg(pl.col("__w").sum())
+               .sort(list(arrays)).collect())
     return (
         {k: grouped[k].to_numpy().astype(np.float64) for k in arrays},
         grouped["__w"].to_numpy().astype(np.float64),
