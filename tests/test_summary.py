@@ -139,7 +139,7 @@ def test_fast_path_equals_exact_path_and_ignores_row_order(unit):
     """The hash-keyed fast summary equals the exact string-keyed one, whatever the row order."""
     from polars.testing import assert_frame_equal
 
-    from workbench.summary import _summarise_exact
+    from workbench.summary import _summarise_polars
 
     rng_rows = []
     for i in range(300):
@@ -153,9 +153,8 @@ def test_fast_path_equals_exact_path_and_ignores_row_order(unit):
     fast = customer_summary(tx, as_of, unit)
     shuffled = customer_summary(tx.sample(fraction=1.0, shuffle=True, seed=5), as_of, unit)
     orders, report = prepare_orders(tx, as_of)
-    exact = _summarise_exact(orders, as_of, unit, "unit" if unit == "M" else "day").sort(
-        "customer_id"
-    )
+    collapse = "unit" if unit == "M" else "day"
+    exact = _summarise_polars(orders, as_of, unit, collapse, False, True, orders.columns)
     assert report.count("exact_duplicate") == 2
     assert_frame_equal(fast, exact, rel_tol=1e-12, abs_tol=1e-9)
     assert_frame_equal(fast, shuffled, rel_tol=1e-12, abs_tol=1e-9)

@@ -32,10 +32,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from workbench import schema
 from workbench.errors import DataValidationError
+from workbench.kernels import threshold_scores, twice_midranks
 
 _CID = schema.CUSTOMER_ID
 SCORES = ("R", "F", "M")
@@ -53,15 +55,81 @@ DEFAULT_CUTOFFS: dict[str, list[float]] = {"R": [30, 90, 180, 365], "F": [1, 2, 
 _METRIC_COLUMN = {"R": "recency_days", "F": "purchases", "M": "monetary"}
 
 
+#: Score cell number (R*100 + F*10 + M) -> its text, e.g. 543 -> "543".
+_CODE_TEXT = {
+    r * 100 + f * 10 + m: f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)
+}
+
+
 def _code_expr() -> pl.Expr:
     """The score cell as a number, R*100 + F*10 + M (543 for R5 F4 M3)."""
     return sum(pl.col(s).cast(pl.Int16) * w for s, w in zip(SCORES, (100, 10, 1), strict=True))
 
 
-def midrank_score(values: pl.Expr, n_scores: int = 5, higher_is_better: bool = True) -> pl.Expr:
+def midrank_thresholds(values: np.ndarray, n_scores: int = 5) -> np.ndarray:
+    """Lowest value of each score 2..``n_scores`` under mid-rank percentile scoring.
+
+    A value ``v`` held by ``E`` of ``n`` customers, ``L`` of them having less, has the mid-rank
+    percentile ``p = (L + E / 2) / n`` (``(average rank - 0.5) / n``) and the score
+    ``min(floor(n_scores p) + 1, n_scores)``, so it reaches score ``j + 1`` when
+    ``n_scores (2L + E) >= 2 j n``: integers, so no rounding error at the boundaries.  The values
+    that reach it form an upper set whose lowest member is the order statistic at position
+    ``ceil(j n / n_scores)`` or the next larger value.  Integers in a range of at most ``4 n``
+    are counted with ``bincount``; other values use a partial sort and one counting pass.  O(n);
+    ``inf`` where a score is never reached.
+
+    Examples
+    --------
+    >>> midrank_thresholds(np.array([1.0, 1, 1, 2, 5])).tolist()
+    [1.0, 2.0, 2.0, 5.0]
+    """
+    x = np.asarray(values)
+    n = x.shape[0]
+    targets = 2 * n * np.arange(1, n_scores, dtype=np.int64)
+    if n == 0:
+        return np.full(n_scores - 1, np.inf)
+    if np.issubdtype(x.dtype, np.integer):
+        low, high = int(x.min()), int(x.max())
+        if high - low <= 4 * n:
+            counts = np.bincount((x - low).astype(np.intp, copy=False))
+            less = np.cumsum(counts) - counts
+            twice = np.where(counts > 0, 2 * less + counts, -1)
+            first = np.searchsorted(np.maximum.accumulate(n_scores * twice), targets)
+            found = first < counts.shape[0]
+            return np.where(found, (low + np.minimum(first, counts.shape[0] - 1)), np.inf)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    positions = np.minimum(np.maximum(-(-targets // (2 * n_scores)), 1), n) - 1
+    candidates = np.partition(x, np.unique(positions))[positions]
+    twice, above = twice_midranks(x, candidates)
+    return np.where(n_scores * twice >= targets, candidates, above)
+
+
+def midrank_scores(
+    values: np.ndarray, n_scores: int = 5, higher_is_better: bool = True
+) -> np.ndarray:
+    """Quantile scores 1..``n_scores`` (int8) of a numeric array from mid-rank percentiles.
+
+    The score of a value is ``min(floor(n_scores p) + 1, n_scores)`` with ``p = (average rank -
+    0.5) / n``: ties share a score.  Computed from :func:`midrank_thresholds` in O(n).
+
+    Examples
+    --------
+    >>> midrank_scores(np.array([1, 1, 1, 2, 5])).tolist()
+    [2, 2, 2, 4, 5]
+    """
+    x = np.asarray(values)
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise TypeError(f"midrank_scores needs numbers, got {x.dtype}")
+    if not higher_is_better:
+        x = -x.astype(np.int64 if np.issubdtype(x.dtype, np.integer) else np.float64)
+    return threshold_scores(x, midrank_thresholds(x, n_scores))
+
+
+def midrank_score(values: pl.Expr | pl.Series, n_scores: int = 5, higher_is_better: bool = True) -> pl.Expr:
     """Quantile score 1..``n_scores`` from mid-rank percentiles; ties share a score.
 
-    ``p = (average rank - 0.5) / n``, score ``= min(floor(n_scores * p) + 1, n_scores)``.
+    ``p = (average rank - 0.5) / n`` over the non-null values, score
+    ``= min(floor(n_scores * p) + 1, n_scores)`` (:func:`midrank_scores`); null stays null.
 
     Examples
     --------
@@ -69,9 +137,19 @@ def midrank_score(values: pl.Expr, n_scores: int = 5, higher_is_better: bool = T
     >>> pl.select(midrank_score(pl.Series([1, 1, 1, 2, 5]))).to_series().to_list()
     [2, 2, 2, 4, 5]
     """
-    v = values if higher_is_better else -values
-    p = (v.rank("average") - 0.5) / v.count()
-    return (p * n_scores).floor().cast(pl.Int8).clip(0, n_scores - 1) + 1
+
+    def score(series: pl.Series) -> pl.Series:
+        valid = series.is_not_null()
+        out = np.zeros(series.len(), dtype=np.int8)
+        scored = midrank_scores(series.filter(valid).to_numpy(), n_scores, higher_is_better)
+        if series.null_count():
+            out[valid.to_numpy()] = scored
+            return pl.Series(series.name, out).set(~valid, None)
+        return pl.Series(series.name, scored)
+
+    if isinstance(values, pl.Series):
+        values = pl.lit(values)
+    return values.map_batches(score, return_dtype=pl.Int8)
 
 
 def fixed_score(values: pl.Expr, edges: Sequence[float], lower_is_better: bool = False) -> pl.Expr:
@@ -166,7 +244,7 @@ def rfm_scores(
     )
     code = _code_expr()
     return base.with_columns(score(s).alias(s) for s in SCORES).with_columns(
-        code.cast(pl.String).alias("rfm_code"),
+        code.replace_strict(_CODE_TEXT, return_dtype=pl.String).alias("rfm_code"),
         pl.lit(as_of, dtype=pl.Date).alias("as_of"),
     )
 

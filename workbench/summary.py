@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
-from workbench import schema
+from workbench import customer_scan, schema
 from workbench.prepare import (
     DateLike,
     exact_duplicates,
@@ -34,6 +35,7 @@ from workbench.prepare import (
     profit_expr,
     to_date,
 )
+from workbench.sorting import string_order
 
 Unit = Literal["D", "W", "M"]
 _CID = schema.CUSTOMER_ID
@@ -73,8 +75,8 @@ def elapsed(start: pl.Expr, end: pl.Expr | DateLike, unit: Unit) -> pl.Expr:
     return days / _DAYS_PER_UNIT[unit]
 
 
-def _period_key(unit: Unit, collapse: str) -> pl.Expr:
-    date = pl.col(schema.ORDER_DATE)
+def _period_key(unit: Unit, collapse: str, column: str = schema.ORDER_DATE) -> pl.Expr:
+    date = pl.col(column)
     if collapse == "day" or unit == "D":
         return date
     return date.dt.truncate({"W": "1w", "M": "1mo"}[unit])
@@ -113,75 +115,118 @@ def purchases(
 
 
 def _summarise(
-    rows: pl.DataFrame, as_of: dt.date, unit: Unit, collapse: str | None, dedupe: bool
+    rows: pl.DataFrame,
+    as_of: dt.date,
+    unit: Unit,
+    collapse: str | None,
+    dedupe: bool,
+    sort: bool,
 ) -> pl.DataFrame:
     """Per-customer summary from order rows (orders, or lines when there are no order ids).
 
-    Fast path: one group-by over all rows with cheap aggregations keyed by a hash of the
-    customer id; the rows that share a customer and purchase period with another row (few in
-    practice) are then grouped exactly to correct the purchase count and the first purchase's
-    value, and, with ``dedupe``, to find exact duplicate rows (which always share a customer and
-    a day).  A second, independent hash per group detects hash collisions; on one the exact
-    (string-keyed) computation is used instead.
+    One compiled pass over the rows in date order (:func:`workbench.customer_scan.scan_customers`)
+    counts each customer's distinct purchase periods and sums the spend, keyed by a 64-bit hash
+    of the customer id.  The rows that share a customer and purchase period with another row
+    (few in practice) are where exact duplicates can hide: with ``dedupe`` they are compared
+    exactly and any duplicates taken back out of the sums.  A second, independent hash detects
+    hash collisions; on one (or without the compiled kernel) the exact, string-keyed Polars
+    computation is used instead.
     """
     collapse = collapse or ("unit" if unit == "M" else "day")
-    date = pl.col(schema.ORDER_DATE)
+    data_cols = [c for c in rows.columns if c != "source_row"]
+    if not customer_scan.available():
+        return _summarise_polars(rows, as_of, unit, collapse, dedupe, sort, data_cols)
     if not rows[schema.ORDER_DATE].is_sorted():
         rows = rows.sort(schema.ORDER_DATE, maintain_order=True)
     has_profit = "profit" in rows.columns
-    rows = rows.with_columns(
-        pl.col(_CID).hash(seed=0).alias("_h"),
-        pl.col(_CID).hash(seed=1).alias("_h2"),
-        _period_key(unit, collapse).alias("_p"),
+    by_day = collapse == "day" or unit == "D"  # the purchase period is the day itself
+    keys = rows.select(
+        pl.col(_CID).hash(seed=0).alias("h1"),
+        pl.col(_CID).hash(seed=1).alias("h2"),
+        *([] if by_day else [_period_key(unit, collapse).cast(pl.Int32).alias("period")]),
     )
-    shared = rows.select(pl.struct("_h", "_p").hash().is_duplicated()).to_series()
-    multi = rows.filter(shared)
-    if dedupe and multi.height:
-        data_cols = [c for c in multi.columns if c not in ("source_row", "_h", "_h2", "_p")]
-        dup = exact_duplicates(multi, data_cols)
-        if dup.any():
-            rows = rows.filter(
-                ~pl.col("source_row").is_in(multi.filter(dup)["source_row"].implode())
-            )
-            multi = multi.filter(~dup)
-    aggs = [
-        pl.col(_CID).first(),
-        pl.col("_h2").min().alias("_h2min"),
-        pl.col("_h2").max().alias("_h2max"),
-        date.min().alias("first_purchase"),
-        date.max().alias("last_purchase"),
-        pl.col("_p").min().alias("_first_period"),
-        pl.len().cast(pl.Int64).alias("_rows"),
-        pl.col(schema.AMOUNT).sum().alias("total_spend"),
-        pl.col(schema.AMOUNT).first().alias("_first_value"),
-    ]
+    h1 = keys["h1"].to_numpy()
+    day = rows[schema.ORDER_DATE].to_physical().to_numpy()  # days since 1970-01-01
+    period = day if by_day else keys["period"].to_numpy()
+    scan = customer_scan.scan_customers(
+        h1,
+        keys["h2"].to_numpy(),
+        period,
+        rows[schema.AMOUNT].to_numpy(),
+        rows["profit"].to_numpy() if has_profit else None,
+        day,
+    )
+    del keys
+    if scan.collision:
+        return _summarise_polars(rows, as_of, unit, collapse, dedupe, sort, data_cols)
+    columns = {
+        "first_purchase": scan.first_day,
+        "last_purchase": scan.last_day,
+        "n_purchases": scan.n_purchases,
+        "total_spend": scan.total,
+        "_first_value": scan.first_value,
+    }
     if has_profit:
-        aggs.append(pl.col("profit").sum().alias("total_profit"))
-    per = rows.group_by("_h").agg(aggs)
-    if (per["_h2min"] != per["_h2max"]).any():  # hash collision: exact path
-        return _summarise_exact(rows.drop("_h", "_h2", "_p"), as_of, unit, collapse)
-    if multi.height:
-        days = multi.group_by("_h", "_p").agg(
-            pl.len().alias("_n"), pl.col(schema.AMOUNT).sum().alias("_day_value")
-        )
-        extra = days.group_by("_h").agg((pl.col("_n") - 1).sum().alias("_extra"))
-        per = (
-            per.join(extra, on="_h", how="left")
-            .join(
-                days.select("_h", pl.col("_p").alias("_first_period"), "_day_value"),
-                on=["_h", "_first_period"],
-                how="left",
-            )
-            .with_columns(
-                (pl.col("_rows") - pl.col("_extra").fill_null(0)).alias("_rows"),
-                pl.coalesce("_day_value", "_first_value").alias("_first_value"),
-            )
-        )
-    return _finish(per.rename({"_rows": "n_purchases"}), as_of, unit, has_profit)
+        columns["total_profit"] = scan.profit
+    if dedupe and scan.shares_period.any():
+        candidates = np.flatnonzero(scan.shares_period)
+        duplicate = exact_duplicates(rows[candidates], data_cols).to_numpy()
+        if duplicate.any():
+            _take_out(columns, scan, h1, period, candidates[duplicate], rows)
+    ids = rows[_CID].gather(pl.Series(scan.first_row))
+    if sort:
+        order = string_order(ids)
+        ids = ids.gather(pl.Series(order))
+        columns = {name: values[order] for name, values in columns.items()}
+    per = pl.DataFrame({_CID: ids, **columns}).with_columns(
+        pl.col("first_purchase", "last_purchase").cast(pl.Date),
+        pl.col("n_purchases").cast(pl.Int64),
+    )
+    return _finish(per, as_of, unit, has_profit)
 
 
-def _summarise_exact(rows: pl.DataFrame, as_of: dt.date, unit: Unit, collapse: str) -> pl.DataFrame:
-    """The same summary through an exact string-keyed group-by (slower; collision fallback)."""
+def _take_out(
+    columns: dict[str, np.ndarray],
+    scan: customer_scan.CustomerScan,
+    h1: np.ndarray,
+    period: np.ndarray,
+    duplicate_rows: np.ndarray,
+    rows: pl.DataFrame,
+) -> None:
+    """Take exact duplicate rows back out of the per-customer sums (in place).
+
+    A duplicate is a later copy of a row that stays, so it has the customer, date and purchase
+    period of that row: the purchase count and the dates do not change, only the spend sums.
+    Customers are found by the first hash of their id (collision-free: the scan checked).
+    """
+    customers = np.flatnonzero(np.isin(h1[scan.first_row], h1[duplicate_rows]))
+    customer_of = dict(zip(h1[scan.first_row[customers]].tolist(), customers.tolist(), strict=True))
+    amount = rows[schema.AMOUNT].to_numpy()
+    profit = rows["profit"].to_numpy() if "total_profit" in columns else None
+    for r in duplicate_rows.tolist():
+        c = customer_of[int(h1[r])]
+        columns["total_spend"][c] -= amount[r]
+        if period[r] == period[scan.first_row[c]]:
+            columns["_first_value"][c] -= amount[r]
+        if profit is not None:
+            columns["total_profit"][c] -= profit[r]
+
+
+def _summarise_polars(
+    rows: pl.DataFrame,
+    as_of: dt.date,
+    unit: Unit,
+    collapse: str,
+    dedupe: bool,
+    sort: bool,
+    data_cols: list[str],
+) -> pl.DataFrame:
+    """The same summary through exact string-keyed Polars group-bys (slower).
+
+    Used on a hash collision and when the compiled kernel is not installed.
+    """
+    if dedupe:
+        rows = rows.filter(~exact_duplicates(rows, data_cols))
     purch = purchases(rows, unit, collapse).sort(schema.ORDER_DATE)
     date = pl.col(schema.ORDER_DATE)
     has_profit = "profit" in rows.columns
@@ -195,7 +240,8 @@ def _summarise_exact(rows: pl.DataFrame, as_of: dt.date, unit: Unit, collapse: s
     if has_profit:
         aggs.append(pl.col("profit").sum().alias("total_profit"))
     per = purch.group_by(_CID).agg(aggs).collect(engine="in-memory")
-    return _finish(per, as_of, unit, has_profit)
+    out = _finish(per, as_of, unit, has_profit)
+    return out.sort(_CID) if sort else out
 
 
 def _finish(per: pl.DataFrame, as_of: dt.date, unit: Unit, has_profit: bool) -> pl.DataFrame:
@@ -226,6 +272,24 @@ def _finish(per: pl.DataFrame, as_of: dt.date, unit: Unit, has_profit: bool) -> 
         (pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().alias("days_since_last"),
         (pl.col("total_spend") / pl.col("n_purchases")).alias("mean_spend"),
     ).select(cols)
+
+
+def sort_by_customer(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by ``customer_id`` (byte order, as ``frame.sort("customer_id")``).
+
+    Short ids sort through integer keys (:func:`workbench.sorting.string_order`).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"customer_id": ["b", "a10", "a", "a9"]})
+    >>> sort_by_customer(frame)["customer_id"].to_list()
+    ['a', 'a10', 'a9', 'b']
+    """
+    ids = frame[_CID]
+    if ids.dtype != pl.String or ids.null_count():
+        return frame.sort(_CID)
+    return frame[pl.Series(string_order(ids))]
 
 
 def customer_summary(
@@ -280,8 +344,7 @@ def customer_summary(
     profit = profit_expr(rows.columns)
     keep = [_CID, schema.ORDER_DATE, schema.AMOUNT, "source_row"]
     rows = rows.select(*keep, *([profit.alias("profit")] if profit is not None else []))
-    out = _summarise(rows, as_of, unit, collapse, dedupe=True)
-    return out.sort(_CID) if sort else out
+    return _summarise(rows, as_of, unit, collapse, dedupe=True, sort=sort)
 
 
 def summary_from_orders(
@@ -304,9 +367,10 @@ def summary_from_orders(
     >>> summary = summary_from_orders(orders, "2026-06-30", "W")  # doctest: +SKIP
     """
     _check_options(unit, collapse)
-    out = _summarise(orders.with_row_index("source_row"), to_date(as_of), unit, collapse,
-                     dedupe=False)
-    return out.sort(_CID) if sort else out
+    return _summarise(
+        orders.with_row_index("source_row"), to_date(as_of), unit, collapse, dedupe=False,
+        sort=sort,
+    )
 
 
 def calibration_holdout_summary(
