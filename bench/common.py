@@ -81,7 +81,23 @@ def parse_arguments(description: str):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--customers", type=int, default=3_600_000)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fresh processes per contestant; the best and the median are shown")
     parser.add_argument("--contestant", choices=["workbench", "lifetimes"],
                         help="internal: run one contestant in this process")
     parser.add_argument("--data", help="internal: the contestant's input file")
     return parser.parse_args()
+
+
+def run_repeated(script: str, contestant: str, data: Path, repeat: int) -> list[dict]:
+    """``repeat`` runs of one contestant, each in a fresh process (failed runs left out)."""
+    runs = []
+    for _ in range(repeat):
+        result = run_child(script, "--contestant", contestant, "--data", str(data))
+        if result is not None:
+            runs.append(result)
+    return runs
+
+
+def total_seconds(run: dict) -> float:
+    return sum(run["steps"].values())

@@ -3,78 +3,204 @@
  *
  * 1. A radix-partitioned hash aggregation of a transaction log per customer, for the customer
  *    summary (workbench/customer_scan.py explains the method):
- *      wb_histogram, wb_scatter  stable partition of the rows into buckets by hash bits;
- *      wb_aggregate               per bucket, a cache-sized open-addressing table;
- *      wb_collect                 the results in order of first appearance.
+ *      wb_histogram_ids, wb_scatter_ids  stable partition of the rows into buckets by the hash
+ *                                        of the customer id (wb_histogram, wb_scatter: from
+ *                                        hashes the caller computed);
+ *      wb_aggregate                      per bucket, a cache-sized open-addressing table;
+ *      wb_count_first, wb_first_rows,    the customers in order of first appearance (or any
+ *      wb_gather_results                 order the caller gives) and their results.
  * 2. Sorting helpers: wb_view_prefix (first 8 bytes of Arrow string views as big-endian
  *    integers) and wb_radix_argsort (stable LSD radix sort of 64-bit keys).
- * 3. Mid-rank scoring passes for RFM scores: wb_twice_midranks, wb_threshold_scores.
+ * 3. Mid-rank scoring passes for RFM scores: wb_twice_midranks, wb_threshold_scores,
+ *    wb_int_counts, wb_int_lookup.
+ * 4. wb_text_needs_cleaning: does a text column need stripping (the readers' fast check)?
  *
  * Every function works on caller-owned arrays, allocates only its own scratch space, holds no
- * global state and may run in several threads at once on disjoint work.
+ * global state and may run in several threads at once on disjoint work.  Row arguments of the
+ * partition functions point at the first row of the piece they handle; row0 is that row's
+ * number in the whole table.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 
 /* A row after partitioning (32 bytes). */
 typedef struct {
     int64_t h1;      /* hash of the customer id: bucket (top bits) and table key */
-    int64_t h2;      /* independent hash: detects collisions of h1 */
+    uint32_t h2;     /* independent hash: detects collisions of h1 */
+    int32_t day;     /* days since 1970-01-01 */
     int32_t period;  /* purchase period (day number, month start, ...) */
-    uint32_t row;    /* row number in the input */
+    uint32_t row;    /* row number in the table */
     double amount;
 } Row;
 
 /* A customer in the hash table (64 bytes, one cache line). */
 typedef struct {
     int64_t h1;
-    int64_t h2;
-    int64_t last_period;
+    uint32_t h2;
+    int32_t last_period;
     int32_t n_purchases; /* 0 = empty slot */
     uint32_t start;      /* first row of the current period */
-    uint32_t last_row;
     uint32_t first_row;
+    int32_t first_day;
+    int32_t last_day;
+    int32_t unused;
     double total;
     double first_value;
     double profit;
 } Slot;
 
-/* A customer's result (32 bytes), written over the rows of its bucket once they are read. */
+/* A customer's result (32 bytes), written over rows already read; profit goes beside it. */
 typedef struct {
-    uint32_t last_row;
+    int32_t first_day;
+    int32_t last_day;
     int32_t n_purchases;
+    int32_t unused;
     double total;
     double first_value;
-    double profit;
 } Result;
+
+_Static_assert(sizeof(Row) == 32 && sizeof(Result) == 32 && sizeof(Slot) == 64, "layouts");
 
 static inline int64_t bucket_of(int64_t h, int shift, int64_t bmask) {
     return shift >= 64 ? 0 : (int64_t)((uint64_t)h >> shift) & bmask;
 }
 
-/* Rows [lo, hi): count per bucket into counts. */
-void wb_histogram(const int64_t *h1, int64_t lo, int64_t hi, int shift, int64_t bmask,
-                  int64_t *counts) {
-    for (int64_t i = lo; i < hi; i++) counts[bucket_of(h1[i], shift, bmask)]++;
+/* ---- Arrow string views (16 bytes each) ------------------------------------------------
+ * A view starts with the string's length; strings of at most 12 bytes follow inline, longer ones
+ * have a 4-byte prefix, then the index of their data buffer and their offset in it. */
+static inline const uint8_t *view_bytes(const uint8_t *view, const uint8_t *const *buffers,
+                                        int32_t *len) {
+    int32_t n, index, offset;
+    memcpy(&n, view, 4);
+    *len = n;
+    if (n <= 12) return view + 4;
+    memcpy(&index, view + 8, 4);
+    memcpy(&offset, view + 12, 4);
+    return buffers[index] + offset;
 }
 
-/* Rows [lo, hi): copy into rows (and profit into out_profit when given) at cursor[bucket]. */
-void wb_scatter(const int64_t *h1, const int64_t *h2, const int32_t *period, const double *amount,
-                const double *profit, int shift, int64_t bmask, int64_t lo, int64_t hi,
-                int64_t *cursor, Row *rows, double *out_profit) {
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t b = bucket_of(h1[i], shift, bmask);
-        int64_t j = cursor[b]++;
-        rows[j].h1 = h1[i];
-        rows[j].h2 = h2[i];
-        rows[j].period = period[i];
-        rows[j].row = (uint32_t)i;
-        rows[j].amount = amount[i];
-        if (profit) out_profit[j] = profit[i];
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
+/* The key hash: 8-byte blocks folded by 128-bit multiplication (in the style of wyhash). */
+static inline uint64_t hash_key(const uint8_t *p, int32_t len) {
+    uint64_t h = 0x2d358dccaa6c78a5ULL ^ ((uint64_t)len * 0x9e3779b97f4a7c15ULL);
+    int32_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = mum(h ^ w, 0xa0761d6478bd642fULL);
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, (size_t)(len - i));
+        h = mum(h ^ w, 0xe7037ed1a0b428dbULL);
+    }
+    return mum(h ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
+}
+
+/* The check hash, of another family: FNV-1a over the bytes, then MurmurHash3's finaliser. */
+static inline uint64_t hash_check(const uint8_t *p, int32_t len) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int32_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* Is code point c white space (Unicode White_Space, what Rust's char::is_whitespace and so
+ * Polars' str.strip_chars remove)? */
+static int is_space(uint32_t c) {
+    return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+           c == 0x205f || c == 0x3000;
+}
+
+static uint32_t first_code_point(const uint8_t *p, int32_t len) {
+    uint8_t b = p[0];
+    if (b < 0x80 || len < 2) return b;
+    if ((b & 0xe0) == 0xc0) return ((uint32_t)(b & 0x1f) << 6) | (p[1] & 0x3f);
+    if ((b & 0xf0) == 0xe0 && len >= 3)
+        return ((uint32_t)(b & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+    return 0x110000; /* 4-byte sequences hold no white space */
+}
+
+static uint32_t last_code_point(const uint8_t *p, int32_t len) {
+    int32_t start = len - 1;
+    while (start > 0 && len - start < 4 && (p[start] & 0xc0) == 0x80) start--;
+    return first_code_point(p + start, len - start);
+}
+
+/*
+ * Strings [0, n) of one chunk: 1 if any is empty or starts or ends with white space (it needs
+ * workbench's text cleaning), else 0.
+ */
+int wb_text_needs_cleaning(const uint8_t *views, const uint8_t *const *buffers, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        int32_t len;
+        const uint8_t *p = view_bytes(views + 16 * i, buffers, &len);
+        if (len == 0 || is_space(first_code_point(p, len)) || is_space(last_code_point(p, len)))
+            return 1;
+    }
+    return 0;
+}
+/* Ids [0, n) of one piece: count per bucket of their key hashes. */
+void wb_histogram_ids(const uint8_t *views, const uint8_t *const *buffers, int64_t n, int shift,
+                      int64_t bmask, int64_t *counts) {
+    for (int64_t i = 0; i < n; i++) {
+        int32_t len;
+        const uint8_t *p = view_bytes(views + 16 * i, buffers, &len);
+        counts[bucket_of((int64_t)hash_key(p, len), shift, bmask)]++;
+    }
+}
+
+static inline void put_row(Row *rows, int64_t j, int64_t h1, uint64_t h2, int64_t i, int64_t row0,
+                           const int32_t *day, const int32_t *period, const double *amount,
+                           const double *profit, double *out_profit) {
+    rows[j].h1 = h1;
+    rows[j].h2 = (uint32_t)h2;
+    rows[j].day = day[i];
+    rows[j].period = period[i];
+    rows[j].row = (uint32_t)(row0 + i);
+    rows[j].amount = amount[i];
+    if (profit) out_profit[j] = profit[i];
+}
+
+/* Ids [0, n) of one piece: hash and copy into rows (profit into out_profit) at cursor[bucket]. */
+void wb_scatter_ids(const uint8_t *views, const uint8_t *const *buffers, int64_t n, int64_t row0,
+                    const int32_t *day, const int32_t *period, const double *amount,
+                    const double *profit, int shift, int64_t bmask, int64_t *cursor, Row *rows,
+                    double *out_profit) {
+    for (int64_t i = 0; i < n; i++) {
+        int32_t len;
+        const uint8_t *p = view_bytes(views + 16 * i, buffers, &len);
+        int64_t h = (int64_t)hash_key(p, len);
+        int64_t j = cursor[bucket_of(h, shift, bmask)]++;
+        put_row(rows, j, h, hash_check(p, len), i, row0, day, period, amount, profit, out_profit);
+    }
+}
+
+/* Rows [0, n) of one piece, keyed by hashes the caller computed: count per bucket. */
+void wb_histogram(const int64_t *h1, int64_t n, int shift, int64_t bmask, int64_t *counts) {
+    for (int64_t i = 0; i < n; i++) counts[bucket_of(h1[i], shift, bmask)]++;
+}
+
+/* Rows [0, n) of one piece, keyed by hashes the caller computed: copy into their buckets. */
+void wb_scatter(const int64_t *h1, const int64_t *h2, int64_t n, int64_t row0, const int32_t *day,
+                const int32_t *period, const double *amount, const double *profit, int shift,
+                int64_t bmask, int64_t *cursor, Row *rows, double *out_profit) {
+    for (int64_t i = 0; i < n; i++) {
+        int64_t j = cursor[bucket_of(h1[i], shift, bmask)]++;
+        put_row(rows, j, h1[i], (uint64_t)h2[i], i, row0, day, period, amount, profit,
+                out_profit);
     }
 }
 
@@ -101,22 +227,21 @@ static Slot *grow(Slot *table, int64_t *cap, int64_t *used, int64_t k) {
 
 /*
  * Aggregate buckets [b_lo, b_hi) of the partitioned rows.  The results are written compactly
- * from rows[starts[b_lo]] on, over rows already read (a customer has at least one row, and
- * Result and Row are both 32 bytes): is_first marks each customer's first row and at_first_row
- * there holds the index of its result; shares marks rows that share a customer and period with
- * another.
+ * from results[starts[b_lo]] on (results may be the rows array itself: a customer has at least
+ * one row and Result and Row are both 32 bytes, so only rows already read are overwritten), with
+ * the profit sums at the same index of results_profit.  is_first marks each customer's first
+ * row and at_first_row there holds the index of its result; shares marks rows
+ * that share a customer and period with another, and at_first_row at such a row (unless it is a
+ * first row) holds its customer's first row.
  * status: [0] customers, [1] hash collision seen, [2] a period went backwards, [3] out of memory.
  */
-void wb_aggregate(Row *rows, const double *profit, const int64_t *starts, int64_t b_lo,
-                  int64_t b_hi, int64_t expected, uint32_t *at_first_row, uint8_t *is_first,
-                  uint8_t *shares, int64_t *status) {
-    _Static_assert(sizeof(Result) == sizeof(Row), "results overwrite rows");
-    Result *results = (Result *)rows;
+void wb_aggregate(const Row *rows, const double *profit, const int64_t *starts, int64_t b_lo,
+                  int64_t b_hi, int64_t expected, Result *results, double *results_profit,
+                  uint32_t *at_first_row, uint8_t *is_first, uint8_t *shares, int64_t *status) {
     int64_t cap = 64;
     while (cap < 2 * expected) cap *= 2;
     Slot *table = calloc((size_t)cap, sizeof(Slot));
-    int64_t used_cap = cap / 2;
-    int64_t *used = malloc((size_t)used_cap * sizeof(int64_t));
+    int64_t *used = malloc((size_t)(cap / 2) * sizeof(int64_t));
     int64_t customers = 0;
     int collision = 0, unsorted = 0;
     status[3] = 0;
@@ -124,58 +249,60 @@ void wb_aggregate(Row *rows, const double *profit, const int64_t *starts, int64_
     for (int64_t b = b_lo; b < b_hi; b++) {
         int64_t k = 0, mask = cap - 1;
         for (int64_t j = starts[b]; j < starts[b + 1]; j++) {
-            const Row *r = &rows[j];
-            uint32_t i = r->row;
-            int64_t s = find_slot(table, mask, r->h1);
+            const Row r = rows[j];
+            int64_t s = find_slot(table, mask, r.h1);
             Slot *t = &table[s];
             if (t->n_purchases == 0) {
                 if (2 * (k + 1) > cap) {
                     table = grow(table, &cap, used, k);
                     if (!table) goto oom;
-                    used_cap = cap / 2;
-                    int64_t *more = realloc(used, (size_t)used_cap * sizeof(int64_t));
+                    int64_t *more = realloc(used, (size_t)(cap / 2) * sizeof(int64_t));
                     if (!more) goto oom;
                     used = more;
                     mask = cap - 1;
-                    s = find_slot(table, mask, r->h1);
+                    s = find_slot(table, mask, r.h1);
                     t = &table[s];
                 }
                 used[k++] = s;
-                t->h1 = r->h1;
-                t->h2 = r->h2;
-                t->last_period = r->period;
+                t->h1 = r.h1;
+                t->h2 = r.h2;
+                t->last_period = r.period;
                 t->n_purchases = 1;
-                t->start = t->first_row = t->last_row = i;
-                t->total = t->first_value = r->amount;
+                t->start = t->first_row = r.row;
+                t->first_day = t->last_day = r.day;
+                t->total = t->first_value = r.amount;
                 t->profit = profit ? profit[j] : 0.0;
                 continue;
             }
-            if (t->h2 != r->h2) collision = 1;
-            t->total += r->amount;
+            if (t->h2 != r.h2) collision = 1;
+            t->total += r.amount;
             if (profit) t->profit += profit[j];
-            if (r->period == t->last_period) {
-                shares[i] = 1;
+            if (r.period == t->last_period) {
+                shares[r.row] = 1;
                 shares[t->start] = 1;
-                if (t->n_purchases == 1) t->first_value += r->amount;
-            } else if (r->period > t->last_period) {
-                t->last_period = r->period;
+                at_first_row[r.row] = t->first_row; /* a later row: say whose it is */
+                if (t->n_purchases == 1) t->first_value += r.amount;
+            } else if (r.period > t->last_period) {
+                t->last_period = r.period;
                 t->n_purchases++;
-                t->start = i;
+                t->start = r.row;
             } else {
                 unsorted = 1;
             }
-            t->last_row = i;
+            if (r.day > t->last_day) t->last_day = r.day;
         }
+        /* rows [starts[b], starts[b + 1]) are read: results may overwrite them now */
         for (int64_t u = 0; u < k; u++) {
             Slot *t = &table[used[u]];
             int64_t o = starts[b_lo] + customers + u;
             is_first[t->first_row] = 1;
             at_first_row[t->first_row] = (uint32_t)o;
-            results[o].last_row = t->last_row;
+            results[o].first_day = t->first_day;
+            results[o].last_day = t->last_day;
             results[o].n_purchases = t->n_purchases;
             results[o].total = t->total;
             results[o].first_value = t->first_value;
-            results[o].profit = t->profit;
+            if (results_profit) results_profit[o] = t->profit;
             t->n_purchases = 0;
         }
         customers += k;
@@ -192,6 +319,27 @@ oom:
     status[3] = 1;
 }
 
+/*
+ * The results of the customers whose first rows are first_row[order[c]], c in [0, k) (order may
+ * be NULL: c itself), into the output arrays.
+ */
+void wb_gather_results(const Result *results, const double *results_profit,
+                       const uint32_t *at_first_row, const uint32_t *first_row,
+                       const int64_t *order, int64_t k, int32_t *n_purchases, double *total,
+                       double *first_value, double *profit, int32_t *first_day,
+                       int32_t *last_day) {
+    for (int64_t c = 0; c < k; c++) {
+        uint32_t o = at_first_row[first_row[order ? order[c] : c]];
+        const Result *r = &results[o];
+        n_purchases[c] = r->n_purchases;
+        total[c] = r->total;
+        first_value[c] = r->first_value;
+        first_day[c] = r->first_day;
+        last_day[c] = r->last_day;
+        if (profit) profit[c] = results_profit[o];
+    }
+}
+
 /* Rows [lo, hi): the number of first rows. */
 int64_t wb_count_first(const uint8_t *is_first, int64_t lo, int64_t hi) {
     int64_t c = 0;
@@ -199,31 +347,12 @@ int64_t wb_count_first(const uint8_t *is_first, int64_t lo, int64_t hi) {
     return c;
 }
 
-/*
- * Rows [lo, hi) in order: for each first row, copy its customer's result (results: the rows
- * array after wb_aggregate) to position c = c0, c0 + 1, ... of the output arrays, in order of
- * first appearance; day (optional) gives the first and last day numbers.
- */
-void wb_collect(int64_t lo, int64_t hi, int64_t c0, const uint8_t *is_first,
-                const uint32_t *at_first_row, const Row *rows, const int32_t *day,
-                uint32_t *first_row, int32_t *n_purchases, double *total, double *first_value,
-                double *profit, int32_t *first_day, int32_t *last_day) {
-    const Result *results = (const Result *)rows;
+/* Rows [lo, hi) in order: the first rows, written to first_row[c0], first_row[c0 + 1], ... */
+void wb_first_rows(int64_t lo, int64_t hi, int64_t c0, const uint8_t *is_first,
+                   uint32_t *first_row) {
     int64_t c = c0;
-    for (int64_t i = lo; i < hi; i++) {
-        if (!is_first[i]) continue;
-        const Result *r = &results[at_first_row[i]];
-        first_row[c] = (uint32_t)i;
-        n_purchases[c] = r->n_purchases;
-        total[c] = r->total;
-        first_value[c] = r->first_value;
-        if (profit) profit[c] = r->profit;
-        if (day) {
-            first_day[c] = day[i];
-            last_day[c] = day[r->last_row];
-        }
-        c++;
-    }
+    for (int64_t i = lo; i < hi; i++)
+        if (is_first[i]) first_row[c++] = (uint32_t)i;
 }
 
 /*
@@ -330,6 +459,16 @@ void wb_threshold_scores(const double *x, int64_t n, const double *thresholds, i
         for (int64_t j = 0; j < m; j++) score += x[i] >= thresholds[j];
         out[i] = score;
     }
+}
+
+/* Integers: counts[v - low] += 1 for each value v (all in [low, low + size of counts)). */
+void wb_int_counts(const int64_t *x, int64_t n, int64_t low, int64_t *counts) {
+    for (int64_t i = 0; i < n; i++) counts[x[i] - low]++;
+}
+
+/* Integers: out[i] = table[x[i] - low]. */
+void wb_int_lookup(const int64_t *x, int64_t n, int64_t low, const int8_t *table, int8_t *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = table[x[i] - low];
 }
 
 /* An importable (empty) module, so that the library installs and is found like any other. */

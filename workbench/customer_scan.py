@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
-from workbench.kernels import LIBRARY, pointer
+from workbench.kernels import LIBRARY, StringChunk, pointer, string_chunks
 
 _MAX_ROWS = (1 << 32) - 1
 _CUSTOMERS_PER_BUCKET = 2048
@@ -38,39 +38,65 @@ _SERIAL_ROWS = 200_000
 _ROW_BYTES = 32
 
 
-@dataclass(frozen=True)
 class CustomerScan:
-    """Per-customer aggregates in order of first appearance.
+    """The customers found by :func:`scan_customers`, and their aggregates.
 
     Attributes
     ----------
     first_row
-        Row number (0-based, uint32) of each customer's first row.
-    n_purchases
-        Distinct purchase periods (int32).
-    total
-        Sum of ``amount`` (currency).
-    first_value
-        Sum of ``amount`` over the first purchase period (currency).
-    profit
-        Sum of ``profit`` (currency), or ``None`` when no profit was given.
-    first_day, last_day
-        ``day`` of each customer's first and last rows (``None`` when no ``day`` was given).
+        Row number (0-based, uint32) of each customer's first row, in order of first appearance:
+        customer ``c`` is the one whose first row is ``first_row[c]``.
     shares_period
         Per row: True when another row has the same customer and period.
     collision
         True when two different ids share the first hash (the aggregates are then unusable).
     """
 
-    first_row: np.ndarray
-    n_purchases: np.ndarray
-    total: np.ndarray
-    first_value: np.ndarray
-    profit: np.ndarray | None
-    first_day: np.ndarray | None
-    last_day: np.ndarray | None
-    shares_period: np.ndarray
-    collision: bool
+    def __init__(
+        self,
+        first_row: np.ndarray,
+        shares_period: np.ndarray,
+        collision: bool,
+        results: np.ndarray,
+        results_profit: np.ndarray | None,
+        at_first_row: np.ndarray,
+    ) -> None:
+        self.first_row = first_row
+        self.shares_period = shares_period
+        self.collision = collision
+        self._results = results
+        self._results_profit = results_profit
+        self._at_first_row = at_first_row
+
+    def values(self, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The aggregates of customers ``order`` (positions in ``first_row``; default: all).
+
+        Returns ``n_purchases`` (distinct purchase periods, int32), ``total`` and
+        ``first_value`` (sum of ``amount`` overall and over the first purchase period,
+        currency), ``profit`` (sum of ``profit``; only when profit was given), ``first_day`` and
+        ``last_day`` (``day`` of the first and last rows, int32 days since 1970-01-01).
+        """
+        k = self.first_row.shape[0] if order is None else order.shape[0]
+        if order is not None:
+            order = np.ascontiguousarray(order, dtype=np.int64)
+        out = {
+            "n_purchases": np.empty(k, dtype=np.int32),
+            "total": np.empty(k),
+            "first_value": np.empty(k),
+            "profit": np.empty(k) if self._results_profit is not None else None,
+            "first_day": np.empty(k, dtype=np.int32),
+            "last_day": np.empty(k, dtype=np.int32),
+        }
+        LIBRARY.wb_gather_results(
+            pointer(self._results), pointer(self._results_profit), pointer(self._at_first_row),
+            pointer(self.first_row), pointer(order), k, *(pointer(v) for v in out.values()),
+        )
+        return {name: v for name, v in out.items() if v is not None}
+
+    def customers_of(self, rows: np.ndarray) -> np.ndarray:
+        """Customers (positions in ``first_row``) of ``rows`` that share a purchase period with
+        an earlier row of their customer."""
+        return np.searchsorted(self.first_row, self._at_first_row[rows])
 
 
 def available() -> bool:
@@ -105,31 +131,60 @@ def _run(tasks: list, threads: int) -> list:
         return list(pool.map(lambda task: task(), tasks))
 
 
+def _numeric_chunks(values: pl.Series | np.ndarray, dtype: type) -> list[tuple[int, np.ndarray]]:
+    """``(first row, array)`` per chunk of a numeric column, without copying where possible."""
+    if isinstance(values, np.ndarray):
+        return [(0, np.ascontiguousarray(values, dtype=dtype))]
+    chunks, row0 = [], 0
+    for part in values.get_chunks():
+        array = part.to_physical().to_numpy()
+        chunks.append((row0, np.ascontiguousarray(array, dtype=dtype)))
+        row0 += array.shape[0]
+    return chunks
+
+
+def _piece_pointer(chunks: list[tuple[int, np.ndarray]] | None, lo: int) -> int | None:
+    """Address of row ``lo`` in the chunk that holds it."""
+    if chunks is None:
+        return None
+    for row0, array in reversed(chunks):
+        if row0 <= lo:
+            return array.ctypes.data + (lo - row0) * array.itemsize
+    raise IndexError(lo)
+
+
+def _pieces(n: int, boundaries: list[list[int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Rows ``lo..hi`` cut at every chunk boundary of every column: pieces within one chunk each."""
+    cuts = sorted({lo, hi, *(b for column in boundaries for b in column if lo < b < hi)})
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if a < b]
+
+
 def scan_customers(
-    h1: np.ndarray,
-    h2: np.ndarray,
-    period: np.ndarray,
-    amount: np.ndarray,
-    profit: np.ndarray | None = None,
-    day: np.ndarray | None = None,
+    ids: pl.Series | tuple[np.ndarray, np.ndarray],
+    period: pl.Series | np.ndarray,
+    amount: pl.Series | np.ndarray,
+    profit: pl.Series | np.ndarray | None = None,
+    day: pl.Series | np.ndarray | None = None,
     *,
     expected_customers: int | None = None,
     threads: int | None = None,
 ) -> CustomerScan:
     """Per-customer aggregates of rows in date order, in one hash pass.
 
+    Columns may be Polars Series of several chunks: the kernel reads each chunk where it is.
+
     Parameters
     ----------
-    h1, h2
-        Two independent 64-bit hashes of each row's customer id (``uint64`` or ``int64``).
+    ids
+        The customer id of each row (String, no nulls), hashed by the kernel; or two
+        independent 64-bit hashes of them, ``(h1, h2)`` (only 32 bits of ``h2`` are used).
     period
         Purchase period of each row as an integer (day number, month start, ...),
         non-decreasing within each customer (sort the rows by date first).
     amount, profit
         Values per row (currency); ``profit`` may be ``None``.
     day
-        Optional day numbers (Int32, days since 1970-01-01): their first and last per customer
-        are returned.
+        Day of each row (Date, or days since 1970-01-01); default: ``period``.
     expected_customers
         An estimate of the number of customers (sizes the buckets); default: rows / 4.
     threads
@@ -141,10 +196,11 @@ def scan_customers(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> ids = np.array([7, 9, 7, 7], dtype=np.uint64)
-    >>> scan = scan_customers(ids, ids * 3, np.array([1, 1, 1, 5]), np.array([1.0, 2.0, 3.0, 4.0]))
-    >>> scan.n_purchases.tolist(), scan.total.tolist(), scan.first_value.tolist()
+    >>> import numpy as np, polars as pl
+    >>> scan = scan_customers(pl.Series(["a", "b", "a", "a"]), np.array([1, 1, 1, 5]),
+    ...                       np.array([1.0, 2.0, 3.0, 4.0]))
+    >>> values = scan.values()
+    >>> values["n_purchases"].tolist(), values["total"].tolist(), values["first_value"].tolist()
     ([2, 1], [8.0, 2.0], [4.0, 2.0])
     """
     if LIBRARY is None:
@@ -152,68 +208,99 @@ def scan_customers(
             "the compiled kernel workbench._kernels is not built: install the package with "
             "`pip install -e .` (needs a C compiler)"
         )
-    n = len(h1)
+    hashes: tuple[np.ndarray, np.ndarray] | None = None
+    id_chunks: list[StringChunk] | None = None
+    if isinstance(ids, pl.Series):
+        id_chunks = string_chunks(ids)
+        if id_chunks is None or ids.null_count():
+            raise ValueError("scan_customers needs String ids without nulls")
+        n = ids.len()
+        id_bounds = [c.row0 for c in id_chunks]
+    else:
+        hashes = (
+            np.ascontiguousarray(ids[0]).view(np.int64),
+            np.ascontiguousarray(ids[1]).view(np.int64),
+        )
+        n, id_bounds = hashes[0].shape[0], [0]
     if n > _MAX_ROWS:
         raise ValueError(f"scan_customers handles at most {_MAX_ROWS:,} rows, got {n:,}")
-    h1 = np.ascontiguousarray(h1).view(np.int64)
-    h2 = np.ascontiguousarray(h2).view(np.int64)
-    period = np.ascontiguousarray(period, dtype=np.int32)
-    amount = np.ascontiguousarray(amount, dtype=np.float64)
-    if profit is not None:
-        profit = np.ascontiguousarray(profit, dtype=np.float64)
-    if day is not None:
-        day = np.ascontiguousarray(day, dtype=np.int32)
+    columns = {
+        "period": _numeric_chunks(period, np.int32),
+        "day": _numeric_chunks(day if day is not None else period, np.int32),
+        "amount": _numeric_chunks(amount, np.float64),
+        "profit": _numeric_chunks(profit, np.float64) if profit is not None else None,
+    }
+    for name, chunks in columns.items():
+        if chunks is not None and sum(a.shape[0] for _, a in chunks) != n:
+            raise ValueError(f"scan_customers: {name} has not one value per id")
+    boundaries = [id_bounds, *([r for r, _ in c] for c in columns.values() if c is not None)]
     threads = threads or (usable_cores() if n >= _SERIAL_ROWS else 1)
     expected = expected_customers if expected_customers is not None else max(1, n // 4)
     bits = _bucket_bits(expected)
     n_buckets = 1 << bits
-    shift = 64 - bits  # 64: one bucket
+    shift, bmask = 64 - bits, n_buckets - 1  # shift 64: one bucket
+    ranges = _split(n, threads)
+    pieces = [_pieces(n, boundaries, lo, hi) for lo, hi in ranges]
 
-    # 1. stable partition of the rows into buckets, one chunk of rows per thread
-    chunks = _split(n, threads)
-    counts = np.zeros((len(chunks), n_buckets), dtype=np.int64)
-    _run(
-        [
-            lambda c=c, lo=lo, hi=hi: LIBRARY.wb_histogram(
-                pointer(h1), lo, hi, shift, n_buckets - 1, pointer(counts[c])
-            )
-            for c, (lo, hi) in enumerate(chunks)
-        ],
-        threads,
-    )
+    def id_piece(lo: int, hi: int) -> tuple[int, int]:
+        """Views and buffers addresses of ids ``lo..hi`` (within one chunk)."""
+        for c in reversed(id_chunks):
+            if c.row0 <= lo:
+                return c.piece(lo - c.row0, hi - c.row0)[:2]
+        raise IndexError(lo)
+
+    # 1. stable partition of the rows into buckets, one range of rows per thread
+    counts = np.zeros((threads, n_buckets), dtype=np.int64)
+
+    def histogram(t: int) -> None:
+        for lo, hi in pieces[t]:
+            if hashes is not None:
+                LIBRARY.wb_histogram(hashes[0].ctypes.data + 8 * lo, hi - lo, shift, bmask,
+                                     pointer(counts[t]))
+            else:
+                LIBRARY.wb_histogram_ids(*id_piece(lo, hi), hi - lo, shift, bmask,
+                                         pointer(counts[t]))
+
+    _run([lambda t=t: histogram(t) for t in range(threads)], threads)
     starts = np.zeros(n_buckets + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=starts[1:])
-    before = np.cumsum(counts, axis=0) - counts  # rows of earlier chunks in each bucket
+    before = np.cumsum(counts, axis=0) - counts  # rows of earlier ranges in each bucket
     cursors = np.ascontiguousarray(starts[:-1] + before)
     rows = np.empty(n * _ROW_BYTES, dtype=np.uint8)
     parted_profit = np.empty(n) if profit is not None else None
-    _run(
-        [
-            lambda c=c, lo=lo, hi=hi: LIBRARY.wb_scatter(
-                pointer(h1), pointer(h2), pointer(period), pointer(amount), pointer(profit),
-                shift, n_buckets - 1, lo, hi, pointer(cursors[c]), pointer(rows),
-                pointer(parted_profit),
-            )
-            for c, (lo, hi) in enumerate(chunks)
-        ],
-        threads,
-    )
 
-    # 2. aggregate each bucket in a cache-sized table, one range of buckets per thread
+    def scatter(t: int) -> None:
+        out = (shift, bmask, pointer(cursors[t]), pointer(rows), pointer(parted_profit))
+        for lo, hi in pieces[t]:
+            values = [
+                _piece_pointer(columns[name], lo) for name in ("day", "period", "amount", "profit")
+            ]
+            if hashes is not None:
+                LIBRARY.wb_scatter(hashes[0].ctypes.data + 8 * lo, hashes[1].ctypes.data + 8 * lo,
+                                   hi - lo, lo, *values, *out)
+            else:
+                LIBRARY.wb_scatter_ids(*id_piece(lo, hi), hi - lo, lo, *values, *out)
+
+    _run([lambda t=t: scatter(t) for t in range(threads)], threads)
+
+    # 2. aggregate each bucket in a cache-sized table, one range of buckets per thread; the
+    #    results overwrite rows already read
     at_first_row = np.empty(n, dtype=np.uint32)
     is_first = np.zeros(n, dtype=np.uint8)
     shares = np.zeros(n, dtype=np.uint8)
+    results_profit = np.empty(n) if profit is not None else None
     per_bucket = expected // n_buckets + 1
     per_bucket += per_bucket // 4 + 16
-    ranges = [(lo, hi) for lo, hi in _split(n_buckets, threads) if lo < hi]
-    status = np.zeros((len(ranges), 4), dtype=np.int64)
+    bucket_ranges = [(lo, hi) for lo, hi in _split(n_buckets, threads) if lo < hi]
+    status = np.zeros((len(bucket_ranges), 4), dtype=np.int64)
     _run(
         [
             lambda t=t, lo=lo, hi=hi: LIBRARY.wb_aggregate(
                 pointer(rows), pointer(parted_profit), pointer(starts), lo, hi, per_bucket,
-                pointer(at_first_row), pointer(is_first), pointer(shares), pointer(status[t]),
+                pointer(rows), pointer(results_profit), pointer(at_first_row),
+                pointer(is_first), pointer(shares), pointer(status[t]),
             )
-            for t, (lo, hi) in enumerate(ranges)
+            for t, (lo, hi) in enumerate(bucket_ranges)
         ],
         threads,
     )
@@ -223,41 +310,20 @@ def scan_customers(
     if status[:, 2].any():
         raise RuntimeError("scan_customers: periods must be non-decreasing within each customer")
 
-    # 3. results in order of first appearance, one chunk of rows per thread
-    k = int(status[:, 0].sum())
-    firsts = [LIBRARY.wb_count_first(pointer(is_first), lo, hi) for lo, hi in chunks]
+    # 3. the customers in order of first appearance, one range of rows per thread
+    firsts = [LIBRARY.wb_count_first(pointer(is_first), lo, hi) for lo, hi in ranges]
     offsets = np.cumsum([0, *firsts])
-    first_row = np.empty(k, dtype=np.uint32)
-    n_purchases = np.empty(k, dtype=np.int32)
-    floats = np.empty((3 if profit is not None else 2, k), dtype=np.float64)
-    days = np.empty((2, k), dtype=np.int32) if day is not None else None
-    out = [
-        pointer(first_row),
-        pointer(n_purchases),
-        pointer(floats[0]),
-        pointer(floats[1]),
-        pointer(floats[2]) if profit is not None else None,
-        pointer(days[0]) if days is not None else None,
-        pointer(days[1]) if days is not None else None,
-    ]
+    first_row = np.empty(int(offsets[-1]), dtype=np.uint32)
     _run(
         [
-            lambda c=c, lo=lo, hi=hi: LIBRARY.wb_collect(
-                lo, hi, int(offsets[c]), pointer(is_first), pointer(at_first_row), pointer(rows),
-                pointer(day), *out,
+            lambda c=c, lo=lo, hi=hi: LIBRARY.wb_first_rows(
+                lo, hi, int(offsets[c]), pointer(is_first), pointer(first_row)
             )
-            for c, (lo, hi) in enumerate(chunks)
+            for c, (lo, hi) in enumerate(ranges)
         ],
         threads,
     )
     return CustomerScan(
-        first_row=first_row,
-        n_purchases=n_purchases,
-        total=floats[0],
-        first_value=floats[1],
-        profit=floats[2] if profit is not None else None,
-        first_day=days[0] if days is not None else None,
-        last_day=days[1] if days is not None else None,
-        shares_period=shares.view(np.bool_),
-        collision=bool(status[:, 1].any()),
+        first_row, shares.view(np.bool_), bool(status[:, 1].any()), rows, results_profit,
+        at_first_row,
     )

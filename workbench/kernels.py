@@ -12,21 +12,30 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import c_int, c_int64, c_void_p
+from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 
 _P, _I64, _INT = c_void_p, c_int64, c_int
 
 _SIGNATURES = {
-    "wb_histogram": (None, [_P, _I64, _I64, _INT, _I64, _P]),
-    "wb_scatter": (None, [_P, _P, _P, _P, _P, _INT, _I64, _I64, _I64, _P, _P, _P]),
-    "wb_aggregate": (None, [_P, _P, _P, _I64, _I64, _I64, _P, _P, _P, _P]),
+    "wb_text_needs_cleaning": (_INT, [_P, _P, _I64]),
+    "wb_histogram_ids": (None, [_P, _P, _I64, _INT, _I64, _P]),
+    "wb_scatter_ids": (None, [_P, _P, _I64, _I64, _P, _P, _P, _P, _INT, _I64, _P, _P, _P]),
+    "wb_histogram": (None, [_P, _I64, _INT, _I64, _P]),
+    "wb_scatter": (None, [_P, _P, _I64, _I64, _P, _P, _P, _P, _INT, _I64, _P, _P, _P]),
+    "wb_aggregate": (None, [_P, _P, _P, _I64, _I64, _I64, _P, _P, _P, _P, _P, _P]),
     "wb_count_first": (_I64, [_P, _I64, _I64]),
-    "wb_collect": (None, [_I64, _I64, _I64, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P]),
+    "wb_first_rows": (None, [_I64, _I64, _I64, _P, _P]),
+    "wb_gather_results": (None, [_P, _P, _P, _P, _P, _I64, _P, _P, _P, _P, _P, _P]),
     "wb_view_prefix": (_INT, [_P, _I64, _P]),
     "wb_radix_argsort": (_INT, [_P, _I64, _P]),
     "wb_twice_midranks": (None, [_P, _I64, _P, _I64, _P, _P]),
     "wb_threshold_scores": (None, [_P, _I64, _P, _I64, _P]),
+    "wb_int_counts": (None, [_P, _I64, _I64, _P]),
+    "wb_int_lookup": (None, [_P, _I64, _I64, _P, _P]),
 }
 
 
@@ -54,6 +63,73 @@ def pointer(array: np.ndarray | None) -> int | None:
     if not array.flags.c_contiguous:
         raise ValueError("kernels need C-contiguous arrays")
     return array.ctypes.data
+
+
+@dataclass(frozen=True)
+class StringChunk:
+    """One Arrow chunk of a String column as the kernels read it (zero-copy).
+
+    ``views`` holds the 16-byte string views, ``buffers`` the addresses of the data buffers of
+    strings longer than 12 bytes; ``row0`` is the chunk's first row in the column; ``owner``
+    keeps the Arrow memory alive.
+    """
+
+    views: np.ndarray
+    buffers: np.ndarray
+    rows: int
+    row0: int
+    owner: object
+
+    def piece(self, lo: int, hi: int) -> tuple[int, int, int, int]:
+        """``(views address, buffers address, rows, first row)`` of rows ``lo..hi`` of the chunk."""
+        return (self.views.ctypes.data + 16 * lo, self.buffers.ctypes.data, hi - lo,
+                self.row0 + lo)
+
+
+def string_chunks(strings: pl.Series) -> list[StringChunk] | None:
+    """The chunks of a String column as Arrow string views, or None when they are not views.
+
+    Examples
+    --------
+    >>> [c.rows for c in string_chunks(pl.Series(["a", "a long customer id"]))]
+    [2]
+    """
+    if strings.dtype != pl.String:
+        return None
+    chunks, row0 = [], 0
+    for part in strings.get_chunks():
+        array = part.to_arrow(compat_level=pl.CompatLevel.newest())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if array.type != pa.string_view():
+            return None
+        buffers = array.buffers()
+        views = np.frombuffer(buffers[1], dtype=np.uint8)[
+            16 * array.offset : 16 * (array.offset + len(array))
+        ]
+        data = np.array([b.address for b in buffers[2:] if b is not None] or [0], dtype=np.uint64)
+        chunks.append(StringChunk(views, data, len(array), row0, array))
+        row0 += len(array)
+    return chunks
+
+
+def text_needs_cleaning(strings: pl.Series) -> bool:
+    """True when a string is null or empty, or starts or ends with white space.
+
+    The check the readers run before stripping an id column (stripping 10 million strings
+    costs far more than looking at their first and last characters).
+
+    Examples
+    --------
+    >>> text_needs_cleaning(pl.Series(["a", "b "])), text_needs_cleaning(pl.Series(["a", "b"]))
+    (True, False)
+    """
+    chunks = string_chunks(strings) if LIBRARY is not None else None
+    if chunks is None or strings.null_count():
+        return True
+    return any(
+        LIBRARY.wb_text_needs_cleaning(*c.piece(0, c.rows)[:3]) for c in chunks
+    )
 
 
 def radix_argsort(keys: np.ndarray) -> np.ndarray:
@@ -113,4 +189,37 @@ def threshold_scores(x: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     LIBRARY.wb_threshold_scores(
         pointer(x), x.shape[0], pointer(thresholds), thresholds.shape[0], pointer(out)
     )
+    return out
+
+
+def int_counts(x: np.ndarray, low: int, high: int) -> np.ndarray:
+    """How often each integer ``low..high`` occurs in ``x`` (all values in that range).
+
+    Examples
+    --------
+    >>> int_counts(np.array([3, 5, 3]), 3, 5).tolist()
+    [2, 0, 1]
+    """
+    x = np.ascontiguousarray(x, dtype=np.int64)
+    if LIBRARY is None:
+        return np.bincount(x - low, minlength=high - low + 1)
+    counts = np.zeros(high - low + 1, dtype=np.int64)
+    LIBRARY.wb_int_counts(pointer(x), x.shape[0], low, pointer(counts))
+    return counts
+
+
+def int_lookup(x: np.ndarray, low: int, table: np.ndarray) -> np.ndarray:
+    """``table[x - low]`` as int8 (all values in range).
+
+    Examples
+    --------
+    >>> int_lookup(np.array([3, 5]), 3, np.array([7, 8, 9], dtype=np.int8)).tolist()
+    [7, 9]
+    """
+    x = np.ascontiguousarray(x, dtype=np.int64)
+    table = np.ascontiguousarray(table, dtype=np.int8)
+    if LIBRARY is None:
+        return table[x - low]
+    out = np.empty(x.shape[0], dtype=np.int8)
+    LIBRARY.wb_int_lookup(pointer(x), x.shape[0], low, pointer(table), pointer(out))
     return out

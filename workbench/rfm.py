@@ -37,7 +37,7 @@ import polars as pl
 
 from workbench import schema
 from workbench.errors import DataValidationError
-from workbench.kernels import threshold_scores, twice_midranks
+from workbench.kernels import int_counts, int_lookup, threshold_scores, twice_midranks
 
 _CID = schema.CUSTOMER_ID
 SCORES = ("R", "F", "M")
@@ -104,13 +104,35 @@ def midrank_thresholds(values: np.ndarray, n_scores: int = 5) -> np.ndarray:
     return np.where(n_scores * twice >= targets, candidates, above)
 
 
+def _integer_scores(
+    x: np.ndarray, n_scores: int, higher_is_better: bool
+) -> np.ndarray | None:
+    """Mid-rank scores of integers in a range of at most ``4 n`` values, by counting; else None.
+
+    With ``counts`` per value, ``L`` (customers with a worse value) and ``E`` (the value's
+    count) give the score ``min(floor(n_scores (2L + E) / 2n) + 1, n_scores)`` per value, read
+    back per customer from a table.
+    """
+    n = x.shape[0]
+    low, high = int(x.min()), int(x.max())
+    if high - low > 4 * n:
+        return None
+    counts = int_counts(x, low, high)
+    worse = np.cumsum(counts) - counts  # values below
+    if not higher_is_better:
+        worse = n - worse - counts  # values above
+    score_of = np.minimum((n_scores * (2 * worse + counts)) // (2 * n) + 1, n_scores)
+    return int_lookup(x, low, score_of.astype(np.int8))
+
+
 def midrank_scores(
     values: np.ndarray, n_scores: int = 5, higher_is_better: bool = True
 ) -> np.ndarray:
     """Quantile scores 1..``n_scores`` (int8) of a numeric array from mid-rank percentiles.
 
     The score of a value is ``min(floor(n_scores p) + 1, n_scores)`` with ``p = (average rank -
-    0.5) / n``: ties share a score.  Computed from :func:`midrank_thresholds` in O(n).
+    0.5) / n``: ties share a score.  O(n): integers in a compact range are counted, other values
+    scored against :func:`midrank_thresholds`.
 
     Examples
     --------
@@ -120,8 +142,14 @@ def midrank_scores(
     x = np.asarray(values)
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(f"midrank_scores needs numbers, got {x.dtype}")
+    if x.shape[0] == 0:
+        return np.zeros(0, dtype=np.int8)
+    if np.issubdtype(x.dtype, np.integer):
+        scores = _integer_scores(x.astype(np.int64, copy=False), n_scores, higher_is_better)
+        if scores is not None:
+            return scores
     if not higher_is_better:
-        x = -x.astype(np.int64 if np.issubdtype(x.dtype, np.integer) else np.float64)
+        x = -x.astype(np.float64)
     return threshold_scores(x, midrank_thresholds(x, n_scores))
 
 

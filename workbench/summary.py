@@ -139,46 +139,37 @@ def _summarise(
     if not rows[schema.ORDER_DATE].is_sorted():
         rows = rows.sort(schema.ORDER_DATE, maintain_order=True)
     has_profit = "profit" in rows.columns
-    by_day = collapse == "day" or unit == "D"  # the purchase period is the day itself
-    keys = rows.select(
-        pl.col(_CID).hash(seed=0).alias("h1"),
-        pl.col(_CID).hash(seed=1).alias("h2"),
-        *([] if by_day else [_period_key(unit, collapse).cast(pl.Int32).alias("period")]),
-    )
-    h1 = keys["h1"].to_numpy()
-    day = rows[schema.ORDER_DATE].to_physical().to_numpy()  # days since 1970-01-01
-    period = day if by_day else keys["period"].to_numpy()
+    day = rows[schema.ORDER_DATE]
+    if collapse == "day" or unit == "D":  # the purchase period is the day itself
+        period = day
+    else:
+        period = rows.select(_period_key(unit, collapse)).to_series()
     scan = customer_scan.scan_customers(
-        h1,
-        keys["h2"].to_numpy(),
-        period,
-        rows[schema.AMOUNT].to_numpy(),
-        rows["profit"].to_numpy() if has_profit else None,
-        day,
+        rows[_CID], period, rows[schema.AMOUNT], rows["profit"] if has_profit else None, day
     )
-    del keys
     if scan.collision:
         return _summarise_polars(rows, as_of, unit, collapse, dedupe, sort, data_cols)
-    columns = {
-        "first_purchase": scan.first_day,
-        "last_purchase": scan.last_day,
-        "n_purchases": scan.n_purchases,
-        "total_spend": scan.total,
-        "_first_value": scan.first_value,
-    }
-    if has_profit:
-        columns["total_profit"] = scan.profit
+    ids = rows[_CID].gather(pl.Series(scan.first_row))  # first rows ascend: a fast gather
+    order = string_order(ids) if sort else None
+    values = scan.values(order)
+    if order is not None:
+        ids = ids.gather(pl.Series(order))
     if dedupe and scan.shares_period.any():
         candidates = np.flatnonzero(scan.shares_period)
         duplicate = exact_duplicates(rows[candidates], data_cols).to_numpy()
         if duplicate.any():
-            _take_out(columns, scan, h1, period, candidates[duplicate], rows)
-    ids = rows[_CID].gather(pl.Series(scan.first_row))
-    if sort:
-        order = string_order(ids)
-        ids = ids.gather(pl.Series(order))
-        columns = {name: values[order] for name, values in columns.items()}
-    per = pl.DataFrame({_CID: ids, **columns}).with_columns(
+            _take_out(values, scan, order, candidates[duplicate], rows, unit, collapse)
+    per = pl.DataFrame(
+        {
+            _CID: ids,
+            "first_purchase": values["first_day"],
+            "last_purchase": values["last_day"],
+            "n_purchases": values["n_purchases"],
+            "total_spend": values["total"],
+            "_first_value": values["first_value"],
+            **({"total_profit": values["profit"]} if has_profit else {}),
+        }
+    ).with_columns(
         pl.col("first_purchase", "last_purchase").cast(pl.Date),
         pl.col("n_purchases").cast(pl.Int64),
     )
@@ -186,30 +177,36 @@ def _summarise(
 
 
 def _take_out(
-    columns: dict[str, np.ndarray],
+    values: dict[str, np.ndarray],
     scan: customer_scan.CustomerScan,
-    h1: np.ndarray,
-    period: np.ndarray,
+    order: np.ndarray | None,
     duplicate_rows: np.ndarray,
     rows: pl.DataFrame,
+    unit: Unit,
+    collapse: str,
 ) -> None:
     """Take exact duplicate rows back out of the per-customer sums (in place).
 
     A duplicate is a later copy of a row that stays, so it has the customer, date and purchase
     period of that row: the purchase count and the dates do not change, only the spend sums.
-    Customers are found by the first hash of their id (collision-free: the scan checked).
+    ``values`` are in ``order`` (positions in ``scan.first_row``; None: that order itself).
     """
-    customers = np.flatnonzero(np.isin(h1[scan.first_row], h1[duplicate_rows]))
-    customer_of = dict(zip(h1[scan.first_row[customers]].tolist(), customers.tolist(), strict=True))
-    amount = rows[schema.AMOUNT].to_numpy()
-    profit = rows["profit"].to_numpy() if "total_profit" in columns else None
-    for r in duplicate_rows.tolist():
-        c = customer_of[int(h1[r])]
-        columns["total_spend"][c] -= amount[r]
-        if period[r] == period[scan.first_row[c]]:
-            columns["_first_value"][c] -= amount[r]
-        if profit is not None:
-            columns["total_profit"][c] -= profit[r]
+    customers = scan.customers_of(duplicate_rows)
+    if order is not None:
+        position = np.empty_like(order)
+        position[order] = np.arange(order.shape[0])
+        customers = position[customers]
+    dups = rows[duplicate_rows].with_columns(
+        pl.Series("first_purchase", values["first_day"][customers]).cast(pl.Date)
+    )
+    in_first = dups.select(
+        _period_key(unit, collapse) == _period_key(unit, collapse, "first_purchase")
+    ).to_series().to_numpy()
+    amount = dups[schema.AMOUNT].to_numpy()
+    np.subtract.at(values["total"], customers, amount)
+    np.subtract.at(values["first_value"], customers[in_first], amount[in_first])
+    if "profit" in values:
+        np.subtract.at(values["profit"], customers, dups["profit"].to_numpy())
 
 
 def _summarise_polars(

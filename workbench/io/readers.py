@@ -29,6 +29,7 @@ import polars as pl
 
 from workbench import schema
 from workbench.errors import DataValidationError
+from workbench.kernels import text_needs_cleaning
 
 SOURCE_ROW: Final = "source_row"
 _MAX_EXAMPLES: Final = 5
@@ -119,7 +120,11 @@ def _fail(df: pl.DataFrame, mask: pl.Series, source: str, column: str, problem: 
 
 
 def _clean_text(s: pl.Series) -> pl.Series:
-    s = s.cast(pl.String).str.strip_chars()
+    """Strip white space; empty text becomes null.  Clean columns are returned as they are."""
+    s = s.cast(pl.String)
+    if not text_needs_cleaning(s):
+        return s
+    s = s.str.strip_chars()
     return pl.select(pl.when(s != "").then(s)).to_series().alias(s.name)
 
 
