@@ -304,7 +304,6 @@ def scan_customers(
         ],
         threads,
     )
-    del parted_profit
     if status[:, 3].any():
         raise MemoryError("scan_customers: out of memory")
     if status[:, 2].any():

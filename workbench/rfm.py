@@ -57,7 +57,10 @@ _METRIC_COLUMN = {"R": "recency_days", "F": "purchases", "M": "monetary"}
 
 #: Score cell number (R*100 + F*10 + M) -> its text, e.g. 543 -> "543".
 _CODE_TEXT = {
-    r * 100 + f * 10 + m: f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)
+    r * 100 + f * 10 + m: f"{r}{f}{m}"
+    for r in range(1, 6)
+    for f in range(1, 6)
+    for m in range(1, 6)
 }
 
 
@@ -153,7 +156,9 @@ def midrank_scores(
     return threshold_scores(x, midrank_thresholds(x, n_scores))
 
 
-def midrank_score(values: pl.Expr | pl.Series, n_scores: int = 5, higher_is_better: bool = True) -> pl.Expr:
+def midrank_score(
+    values: pl.Expr | pl.Series, n_scores: int = 5, higher_is_better: bool = True
+) -> pl.Expr:
     """Quantile score 1..``n_scores`` from mid-rank percentiles; ties share a score.
 
     ``p = (average rank - 0.5) / n`` over the non-null values, score
