@@ -11,8 +11,8 @@
  *      wb_gather_results                 order the caller gives) and their results.
  * 2. Sorting helpers: wb_view_prefix (first 8 bytes of Arrow string views as big-endian
  *    integers) and wb_radix_argsort (stable LSD radix sort of 64-bit keys).
- * 3. Mid-rank scoring passes for RFM scores: wb_twice_midranks, wb_threshold_scores,
- *    wb_int_counts, wb_int_lookup.
+ * 3. Mid-rank scoring passes for RFM scores: wb_order_statistics, wb_twice_midranks,
+ *    wb_threshold_scores, wb_int_counts, wb_int_lookup.
  * 4. wb_text_needs_cleaning: does a text column need stripping (the readers' fast check)?
  *
  * Every function works on caller-owned arrays, allocates only its own scratch space, holds no
@@ -459,6 +459,77 @@ void wb_threshold_scores(const double *x, int64_t n, const double *thresholds, i
         for (int64_t j = 0; j < m; j++) score += x[i] >= thresholds[j];
         out[i] = score;
     }
+}
+
+/* Doubles as unsigned integers in the same order (negative numbers flipped; NaN above +inf). */
+static inline uint64_t order_key(double v) {
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    return (u >> 63) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static inline double from_order_key(uint64_t k) {
+    uint64_t u = (k >> 63) ? k & 0x7fffffffffffffffULL : ~k;
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+static int compare_keys(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The rank-th smallest (0-based) of keys[0..n), which it reorders: radix select, 16 bits a step. */
+static uint64_t select_keys(uint64_t *keys, int64_t n, int64_t rank, int64_t *count) {
+    for (int shift = 48; n > 64 && shift >= 0; shift -= 16) {
+        memset(count, 0, 65536 * sizeof(int64_t));
+        for (int64_t i = 0; i < n; i++) count[(keys[i] >> shift) & 0xFFFF]++;
+        int64_t bin = 0;
+        while (rank >= count[bin]) rank -= count[bin++];
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++)
+            if ((int64_t)((keys[i] >> shift) & 0xFFFF) == bin) keys[m++] = keys[i];
+        n = m;
+    }
+    qsort(keys, (size_t)n, sizeof(uint64_t), compare_keys);
+    return keys[rank];
+}
+
+/*
+ * Order statistics of x[0..n): out[j] = the ranks[j]-th smallest (0-based).  One pass sorts the
+ * values into 65,536 bins by their top 16 bits; each wanted bin is then narrowed down on its own.
+ * Returns 0, or -1 when out of memory.
+ */
+int wb_order_statistics(const double *x, int64_t n, const int64_t *ranks, int64_t m, double *out) {
+    int64_t *count = calloc(65536, sizeof(int64_t));
+    int64_t *scratch = malloc(65536 * sizeof(int64_t));
+    if (!count || !scratch) {
+        free(count);
+        free(scratch);
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) count[order_key(x[i]) >> 48]++;
+    int status = 0;
+    for (int64_t j = 0; j < m && status == 0; j++) {
+        int64_t rank = ranks[j], bin = 0;
+        while (rank >= count[bin]) rank -= count[bin++];
+        uint64_t *keys = malloc((size_t)count[bin] * sizeof(uint64_t));
+        if (!keys) {
+            status = -1;
+            break;
+        }
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t key = order_key(x[i]);
+            if ((int64_t)(key >> 48) == bin) keys[k++] = key;
+        }
+        out[j] = from_order_key(select_keys(keys, k, rank, scratch));
+        free(keys);
+    }
+    free(count);
+    free(scratch);
+    return status;
 }
 
 /* Integers: counts[v - low] += 1 for each value v (all in [low, low + size of counts)). */

@@ -35,6 +35,7 @@ _SIGNATURES = {
     "wb_twice_midranks": (None, [_P, _I64, _P, _I64, _P, _P]),
     "wb_threshold_scores": (None, [_P, _I64, _P, _I64, _P]),
     "wb_int_counts": (None, [_P, _I64, _I64, _P]),
+    "wb_order_statistics": (_INT, [_P, _I64, _P, _I64, _P]),
     "wb_int_lookup": (None, [_P, _I64, _I64, _P, _P]),
 }
 
@@ -222,4 +223,24 @@ def int_lookup(x: np.ndarray, low: int, table: np.ndarray) -> np.ndarray:
         return table[x - low]
     out = np.empty(x.shape[0], dtype=np.int8)
     LIBRARY.wb_int_lookup(pointer(x), x.shape[0], low, pointer(table), pointer(out))
+    return out
+
+
+def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The ``ranks``-th smallest values of ``x`` (0-based; radix select, O(n)).
+
+    Examples
+    --------
+    >>> order_statistics(np.array([5.0, -1.0, 3.0, 3.0]), np.array([0, 2, 3])).tolist()
+    [-1.0, 3.0, 5.0]
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    ranks = np.ascontiguousarray(ranks, dtype=np.int64)
+    if LIBRARY is None:
+        return np.partition(x, np.unique(ranks))[ranks]
+    out = np.empty(ranks.shape[0])
+    if LIBRARY.wb_order_statistics(
+        pointer(x), x.shape[0], pointer(ranks), ranks.shape[0], pointer(out)
+    ) != 0:
+        raise MemoryError("order_statistics: out of memory")
     return out
