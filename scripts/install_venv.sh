@@ -1,5 +1,6 @@
 # Shared by scripts/serve.sh and scripts/test.sh (sourced, not run): install_venv creates .venv
-# and installs workbench[test] into it when pyproject.toml or the Python version changed.
+# and installs workbench[test] into it when pyproject.toml, the compiled kernels' source or the
+# Python version changed.
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
 
@@ -19,7 +20,7 @@ install_venv() {
         "$python" -m venv .venv
     fi
     local stamp=.venv/.workbench-install-stamp want
-    want="$(sha256sum pyproject.toml | cut -d' ' -f1) $(.venv/bin/python -V 2>&1) [test]"
+    want="$(cat pyproject.toml workbench/_kernels.c | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1) [test]"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import workbench' 2>/dev/null; then
         echo "==> .venv is up to date"
         return

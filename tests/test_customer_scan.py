@@ -235,3 +235,16 @@ def test_midrank_scores_equal_exact_fractions():
         assert midrank_scores(x, n_scores, better).tolist() == _exact_scores(
             x.tolist(), n_scores, better
         ), (x, n_scores, better)
+
+
+def test_a_library_from_another_kernels_version_is_not_used(monkeypatch):
+    """A stale build (say, an old .venv after a pull) must not be called with new arguments."""
+    import sys
+    import types
+
+    stale = types.ModuleType("workbench._kernels")
+    stale.__file__ = "libc.so.6"  # loads, but has no wb_abi_version
+    monkeypatch.setitem(sys.modules, "workbench._kernels", stale)
+    monkeypatch.setattr(sys.modules["workbench"], "_kernels", stale, raising=False)
+    with pytest.warns(RuntimeWarning, match="another version"):
+        assert kernels._load() is None

@@ -59,7 +59,18 @@ def environment_packages() -> set[str]:
             names |= {requirement_name(spec) for spec in dep.get("pip", [])}
         else:
             names.add(requirement_name(dep))
-    return {n for n in names if n} - {"python", "pip"}
+    return {n for n in names if n} - {"python", "pip", *BUILD_TOOLS}
+
+
+#: conda packages that build the project rather than run it (pyproject's build-system).
+BUILD_TOOLS = {"c-compiler"}
+
+
+def test_environment_yml_has_a_c_compiler_for_the_kernels() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    modules = data["tool"]["setuptools"]["ext-modules"]
+    assert [m["name"] for m in modules] == ["workbench._kernels"]
+    assert "- c-compiler" in (ROOT / "environment.yml").read_text(encoding="utf-8")
 
 
 def test_environment_yml_names_the_same_packages_as_pyproject() -> None:

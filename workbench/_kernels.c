@@ -63,6 +63,11 @@ typedef struct {
     double first_value;
 } Result;
 
+/* Bumped whenever a function's arguments change: workbench/kernels.py refuses another version. */
+#define WB_ABI_VERSION 1
+
+int wb_abi_version(void) { return WB_ABI_VERSION; }
+
 _Static_assert(sizeof(Row) == 32 && sizeof(Result) == 32 && sizeof(Slot) == 64, "layouts");
 
 static inline int64_t bucket_of(int64_t h, int shift, int64_t bmask) {

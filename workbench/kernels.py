@@ -5,12 +5,15 @@ the machine's C compiler).  Its functions take pointers to NumPy arrays and rele
 while they run (ctypes does), so several threads can run them at once on disjoint work.
 
 When the library is missing (a source checkout that was never installed, or a platform without
-a compiler), :data:`LIBRARY` is ``None`` and callers use their pure Polars / NumPy paths.
+a compiler: the build is optional, so the install still succeeds) or was built from an older
+``_kernels.c`` (its ``wb_abi_version`` differs), :data:`LIBRARY` is ``None`` and callers use
+their pure Polars / NumPy paths, which give the same results more slowly.
 """
 
 from __future__ import annotations
 
 import ctypes
+import warnings
 from ctypes import c_int, c_int64, c_void_p
 from dataclasses import dataclass
 
@@ -19,6 +22,7 @@ import polars as pl
 import pyarrow as pa
 
 _P, _I64, _INT = c_void_p, c_int64, c_int
+_ABI_VERSION = 1  # WB_ABI_VERSION in _kernels.c
 
 _SIGNATURES = {
     "wb_text_needs_cleaning": (_INT, [_P, _P, _I64]),
@@ -46,6 +50,17 @@ def _load() -> ctypes.CDLL | None:
     except ImportError:
         return None
     library = ctypes.CDLL(_kernels.__file__)
+    version = getattr(library, "wb_abi_version", None)
+    if version is None or version() != _ABI_VERSION or not all(
+        hasattr(library, name) for name in _SIGNATURES
+    ):
+        warnings.warn(
+            f"{_kernels.__file__} was built from another version of workbench/_kernels.c; "
+            "reinstall with `pip install -e .` (using the slower pure Python paths meanwhile)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
     for name, (result, arguments) in _SIGNATURES.items():
         function = getattr(library, name)
         function.restype = result
