@@ -1,5 +1,5 @@
 # Shared by scripts/serve.sh and scripts/test.sh (sourced, not run): install_venv creates .venv
-# and installs workbench[test] into it when pyproject.toml, the compiled kernels' source or the
+# and installs workbench[test] into it when pyproject.toml, setup.py, the kernels' C source or the
 # Python version changed.
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
@@ -20,7 +20,7 @@ install_venv() {
         "$python" -m venv .venv
     fi
     local stamp=.venv/.workbench-install-stamp want
-    want="$(cat pyproject.toml workbench/_kernels.c | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1) [test]"
+    want="$(cat pyproject.toml setup.py workbench/_kernels.c | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1) [test]"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import workbench' 2>/dev/null; then
         echo "==> .venv is up to date"
         return

@@ -67,9 +67,7 @@ BUILD_TOOLS = {"c-compiler"}
 
 
 def test_environment_yml_has_a_c_compiler_for_the_kernels() -> None:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    modules = data["tool"]["setuptools"]["ext-modules"]
-    assert [m["name"] for m in modules] == ["workbench._kernels"]
+    assert '"workbench._kernels"' in (ROOT / "setup.py").read_text(encoding="utf-8")
     assert "- c-compiler" in (ROOT / "environment.yml").read_text(encoding="utf-8")
 
 
