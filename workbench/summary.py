@@ -271,24 +271,6 @@ def _finish(per: pl.DataFrame, as_of: dt.date, unit: Unit, has_profit: bool) -> 
     ).select(cols)
 
 
-def sort_by_customer(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` sorted by ``customer_id`` (byte order, as ``frame.sort("customer_id")``).
-
-    Short ids sort through integer keys (:func:`workbench.sorting.string_order`).
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> frame = pl.DataFrame({"customer_id": ["b", "a10", "a", "a9"]})
-    >>> sort_by_customer(frame)["customer_id"].to_list()
-    ['a', 'a10', 'a9', 'b']
-    """
-    ids = frame[_CID]
-    if ids.dtype != pl.String or ids.null_count():
-        return frame.sort(_CID)
-    return frame[pl.Series(string_order(ids))]
-
-
 def customer_summary(
     transactions: pl.DataFrame,
     as_of: DateLike | None = None,
