@@ -64,7 +64,7 @@ typedef struct {
 } Result;
 
 /* Bumped whenever a function's arguments change: workbench/kernels.py refuses another version. */
-#define WB_ABI_VERSION 1
+#define WB_ABI_VERSION 2
 
 int wb_abi_version(void) { return WB_ABI_VERSION; }
 
@@ -384,14 +384,13 @@ int wb_view_prefix(const uint8_t *views, int64_t n, uint64_t *out) {
 }
 
 /*
- * Stable least-significant-digit radix sort of 64-bit keys by 11-bit digits (6 passes at most;
- * digits on which all keys agree are skipped).  Keys travel with their indices, so every pass
- * reads and writes sequentially.  Writes the sorting permutation to perm.  Returns 0, or -1 when
- * out of memory.
+ * Stable least-significant-digit radix sort of 64-bit keys.  The bits on which all keys agree
+ * are dropped first (ids such as C0001234 vary in a few bits of each byte), which keeps the
+ * order and leaves fewer digits to sort: ceil(bits / 11) passes of at most 11 bits.  Keys travel
+ * with their indices, so every pass reads and writes sequentially.  Writes the sorting
+ * permutation to perm.  Returns 0, or -1 when out of memory.
  */
-#define RADIX_BITS 11
-#define RADIX_SIZE (1 << RADIX_BITS)
-#define RADIX_PASSES 6
+#define RADIX_MAX_BITS 11
 
 typedef struct {
     uint64_t key;
@@ -399,9 +398,35 @@ typedef struct {
 } Keyed;
 
 int wb_radix_argsort(const uint64_t *keys, int64_t n, int64_t *perm) {
-    size_t size = (size_t)(n > 0 ? n : 1) * sizeof(Keyed);
-    Keyed *a = malloc(size), *b = malloc(size);
-    int64_t(*count)[RADIX_SIZE] = calloc(RADIX_PASSES, sizeof *count);
+    uint64_t all_and = ~0ULL, all_or = 0;
+    for (int64_t i = 0; i < n; i++) {
+        all_and &= keys[i];
+        all_or |= keys[i];
+    }
+    uint64_t varying = n > 0 ? all_and ^ all_or : 0;
+    /* runs of varying bits, most significant first: (lowest bit, width) */
+    int run_low[64], run_width[64], runs = 0, bits = 0;
+    for (int bit = 63; bit >= 0;) {
+        if (!((varying >> bit) & 1)) {
+            bit--;
+            continue;
+        }
+        int top = bit;
+        while (bit >= 0 && ((varying >> bit) & 1)) bit--;
+        run_low[runs] = bit + 1;
+        run_width[runs] = top - bit;
+        bits += top - bit;
+        runs++;
+    }
+    if (bits == 0) {
+        for (int64_t i = 0; i < n; i++) perm[i] = i;
+        return 0;
+    }
+    int passes = (bits + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS;
+    int digit = (bits + passes - 1) / passes;
+    int64_t size = (int64_t)1 << digit;
+    Keyed *a = malloc((size_t)n * sizeof(Keyed)), *b = malloc((size_t)n * sizeof(Keyed));
+    int64_t *count = calloc((size_t)(passes * size), sizeof(int64_t));
     if (!a || !b || !count) {
         free(a);
         free(b);
@@ -409,21 +434,23 @@ int wb_radix_argsort(const uint64_t *keys, int64_t n, int64_t *perm) {
         return -1;
     }
     for (int64_t i = 0; i < n; i++) {
-        uint64_t k = keys[i];
+        uint64_t k = 0;
+        for (int r = 0; r < runs; r++) {
+            uint64_t part = keys[i] >> run_low[r];
+            k = run_width[r] == 64 ? part : (k << run_width[r]) | (part & ((1ULL << run_width[r]) - 1));
+        }
         a[i].key = k;
         a[i].index = i;
-        for (int d = 0; d < RADIX_PASSES; d++) count[d][(k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+        for (int d = 0; d < passes; d++) count[d * size + ((k >> (d * digit)) & (size - 1))]++;
     }
-    for (int d = 0; d < RADIX_PASSES && n > 0; d++) {
-        int shift = d * RADIX_BITS;
-        if (count[d][(keys[0] >> shift) & (RADIX_SIZE - 1)] == n) continue;
-        int64_t sum = 0;
-        for (int v = 0; v < RADIX_SIZE; v++) {
-            int64_t c = count[d][v];
-            count[d][v] = sum;
-            sum += c;
+    for (int d = 0; d < passes; d++) {
+        int64_t *c = count + d * size, sum = 0;
+        for (int64_t v = 0; v < size; v++) {
+            int64_t here = c[v];
+            c[v] = sum;
+            sum += here;
         }
-        for (int64_t i = 0; i < n; i++) b[count[d][(a[i].key >> shift) & (RADIX_SIZE - 1)]++] = a[i];
+        for (int64_t i = 0; i < n; i++) b[c[(a[i].key >> (d * digit)) & (size - 1)]++] = a[i];
         Keyed *swap = a;
         a = b;
         b = swap;

@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 
 _P, _I64, _INT = c_void_p, c_int64, c_int
-_ABI_VERSION = 1  # WB_ABI_VERSION in _kernels.c
+_ABI_VERSION = 2  # WB_ABI_VERSION in _kernels.c
 
 _SIGNATURES = {
     "wb_text_needs_cleaning": (_INT, [_P, _P, _I64]),
@@ -149,7 +149,7 @@ def text_needs_cleaning(strings: pl.Series) -> bool:
 
 
 def radix_argsort(keys: np.ndarray) -> np.ndarray:
-    """Stable sorting permutation of unsigned 64-bit keys (LSD radix sort by 16-bit digits).
+    """Stable sorting permutation of unsigned 64-bit keys (LSD radix sort of the varying bits).
 
     Examples
     --------
