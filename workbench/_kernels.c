@@ -397,6 +397,28 @@ typedef struct {
     int64_t index;
 } Keyed;
 
+/* The varying bits of key (runs of them, most significant first) packed together. */
+static inline uint64_t compact_key(uint64_t key, const int *run_low, const int *run_width,
+                                   int runs) {
+    uint64_t k = 0;
+    for (int r = 0; r < runs; r++) {
+        uint64_t part = key >> run_low[r];
+        k = run_width[r] == 64 ? part : (k << run_width[r]) | (part & ((1ULL << run_width[r]) - 1));
+    }
+    return k;
+}
+
+/* Counts into starting positions (exclusive prefix sums), in place; returns counts. */
+static int64_t *prefix_sums(int64_t *counts, int64_t size) {
+    int64_t sum = 0;
+    for (int64_t v = 0; v < size; v++) {
+        int64_t here = counts[v];
+        counts[v] = sum;
+        sum += here;
+    }
+    return counts;
+}
+
 int wb_radix_argsort(const uint64_t *keys, int64_t n, int64_t *perm) {
     uint64_t all_and = ~0ULL, all_or = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -425,31 +447,51 @@ int wb_radix_argsort(const uint64_t *keys, int64_t n, int64_t *perm) {
     int passes = (bits + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS;
     int digit = (bits + passes - 1) / passes;
     int64_t size = (int64_t)1 << digit;
-    Keyed *a = malloc((size_t)n * sizeof(Keyed)), *b = malloc((size_t)n * sizeof(Keyed));
     int64_t *count = calloc((size_t)(passes * size), sizeof(int64_t));
-    if (!a || !b || !count) {
+    if (!count) return -1;
+    if (bits <= 32 && n <= (int64_t)UINT32_MAX) {
+        /* compact key and index in one 64-bit word: half the memory traffic */
+        uint64_t *a = malloc((size_t)n * 8), *b = malloc((size_t)n * 8);
+        if (!a || !b) {
+            free(a);
+            free(b);
+            free(count);
+            return -1;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t k = compact_key(keys[i], run_low, run_width, runs);
+            a[i] = (k << 32) | (uint64_t)i;
+            for (int d = 0; d < passes; d++) count[d * size + ((k >> (d * digit)) & (size - 1))]++;
+        }
+        for (int d = 0; d < passes; d++) {
+            int64_t *c = prefix_sums(count + d * size, size);
+            int shift = 32 + d * digit;
+            for (int64_t i = 0; i < n; i++) b[c[(a[i] >> shift) & (size - 1)]++] = a[i];
+            uint64_t *swap = a;
+            a = b;
+            b = swap;
+        }
+        for (int64_t i = 0; i < n; i++) perm[i] = (int64_t)(a[i] & 0xFFFFFFFFULL);
+        free(a);
+        free(b);
+        free(count);
+        return 0;
+    }
+    Keyed *a = malloc((size_t)n * sizeof(Keyed)), *b = malloc((size_t)n * sizeof(Keyed));
+    if (!a || !b) {
         free(a);
         free(b);
         free(count);
         return -1;
     }
     for (int64_t i = 0; i < n; i++) {
-        uint64_t k = 0;
-        for (int r = 0; r < runs; r++) {
-            uint64_t part = keys[i] >> run_low[r];
-            k = run_width[r] == 64 ? part : (k << run_width[r]) | (part & ((1ULL << run_width[r]) - 1));
-        }
+        uint64_t k = compact_key(keys[i], run_low, run_width, runs);
         a[i].key = k;
         a[i].index = i;
         for (int d = 0; d < passes; d++) count[d * size + ((k >> (d * digit)) & (size - 1))]++;
     }
     for (int d = 0; d < passes; d++) {
-        int64_t *c = count + d * size, sum = 0;
-        for (int64_t v = 0; v < size; v++) {
-            int64_t here = c[v];
-            c[v] = sum;
-            sum += here;
-        }
+        int64_t *c = prefix_sums(count + d * size, size);
         for (int64_t i = 0; i < n; i++) b[c[(a[i].key >> (d * digit)) & (size - 1)]++] = a[i];
         Keyed *swap = a;
         a = b;

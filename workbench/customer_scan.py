@@ -91,10 +91,20 @@ class CustomerScan:
             "first_day": np.empty(k, dtype=np.int32),
             "last_day": np.empty(k, dtype=np.int32),
         }
-        LIBRARY.wb_gather_results(
-            pointer(self._results), pointer(self._results_profit), pointer(self._at_first_row),
-            pointer(self.first_row), pointer(order), k, *(pointer(v) for v in out.values()),
-        )
+        arrays = [v for v in out.values()]
+
+        def gather(lo: int, hi: int) -> None:
+            """Customers lo..hi of the output (pointers moved to lo)."""
+            at = [None if v is None else v.ctypes.data + lo * v.itemsize for v in arrays]
+            first_row = self.first_row.ctypes.data + (4 * lo if order is None else 0)
+            LIBRARY.wb_gather_results(
+                pointer(self._results), pointer(self._results_profit),
+                pointer(self._at_first_row), first_row,
+                None if order is None else order.ctypes.data + 8 * lo, hi - lo, *at,
+            )
+
+        threads = usable_cores() if k >= _SERIAL_ROWS else 1
+        _run([lambda lo=lo, hi=hi: gather(lo, hi) for lo, hi in _split(k, threads)], threads)
         return {name: v for name, v in out.items() if v is not None}
 
     def customers_of(self, rows: np.ndarray) -> np.ndarray:
