@@ -27,13 +27,18 @@ taken in row order, so the results do not depend on the number of threads.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import polars as pl
 
-from workbench.kernels import LIBRARY, StringChunk, pointer, string_chunks
+from workbench.kernels import (
+    LIBRARY,
+    StringChunk,
+    pointer,
+    run_tasks,
+    split_range,
+    string_chunks,
+    usable_cores,
+)
 
 _MAX_ROWS = (1 << 32) - 1
 _CUSTOMERS_PER_BUCKET = 2048
@@ -104,7 +109,9 @@ class CustomerScan:
             )
 
         threads = usable_cores() if k >= _SERIAL_ROWS else 1
-        _run([lambda lo=lo, hi=hi: gather(lo, hi) for lo, hi in _split(k, threads)], threads)
+        run_tasks(
+            [lambda lo=lo, hi=hi: gather(lo, hi) for lo, hi in split_range(k, threads)], threads
+        )
         return {name: v for name, v in out.items() if v is not None}
 
     def customers_of(self, rows: np.ndarray) -> np.ndarray:
@@ -118,31 +125,11 @@ def available() -> bool:
     return LIBRARY is not None
 
 
-def usable_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
 def _bucket_bits(customers: int) -> int:
     bits = 0
     while bits < _MAX_BUCKET_BITS and (customers >> bits) > _CUSTOMERS_PER_BUCKET:
         bits += 1
     return bits
-
-
-def _split(n: int, parts: int) -> list[tuple[int, int]]:
-    edges = [n * t // parts for t in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:], strict=True))
-
-
-def _run(tasks: list, threads: int) -> list:
-    if threads == 1 or len(tasks) == 1:
-        return [task() for task in tasks]
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda task: task(), tasks))
 
 
 def _numeric_chunks(values: pl.Series | np.ndarray, dtype: type) -> list[tuple[int, np.ndarray]]:
@@ -253,7 +240,7 @@ def scan_customers(
     bits = _bucket_bits(expected)
     n_buckets = 1 << bits
     shift, bmask = 64 - bits, n_buckets - 1  # shift 64: one bucket
-    ranges = _split(n, threads)
+    ranges = split_range(n, threads)
     pieces = [_pieces(n, boundaries, lo, hi) for lo, hi in ranges]
 
     def id_piece(lo: int, hi: int) -> tuple[int, int]:
@@ -275,7 +262,7 @@ def scan_customers(
                 LIBRARY.wb_histogram_ids(*id_piece(lo, hi), hi - lo, shift, bmask,
                                          pointer(counts[t]))
 
-    _run([lambda t=t: histogram(t) for t in range(threads)], threads)
+    run_tasks([lambda t=t: histogram(t) for t in range(threads)], threads)
     starts = np.zeros(n_buckets + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=starts[1:])
     before = np.cumsum(counts, axis=0) - counts  # rows of earlier ranges in each bucket
@@ -295,7 +282,7 @@ def scan_customers(
             else:
                 LIBRARY.wb_scatter_ids(*id_piece(lo, hi), hi - lo, lo, *values, *out)
 
-    _run([lambda t=t: scatter(t) for t in range(threads)], threads)
+    run_tasks([lambda t=t: scatter(t) for t in range(threads)], threads)
 
     # 2. aggregate each bucket in a cache-sized table, one range of buckets per thread; the
     #    results overwrite rows already read
@@ -305,9 +292,9 @@ def scan_customers(
     results_profit = np.empty(n) if profit is not None else None
     per_bucket = expected // n_buckets + 1
     per_bucket += per_bucket // 4 + 16
-    bucket_ranges = [(lo, hi) for lo, hi in _split(n_buckets, threads) if lo < hi]
+    bucket_ranges = [(lo, hi) for lo, hi in split_range(n_buckets, threads) if lo < hi]
     status = np.zeros((len(bucket_ranges), 4), dtype=np.int64)
-    _run(
+    run_tasks(
         [
             lambda t=t, lo=lo, hi=hi: LIBRARY.wb_aggregate(
                 pointer(rows), pointer(parted_profit), pointer(starts), lo, hi, per_bucket,
@@ -327,7 +314,7 @@ def scan_customers(
     firsts = [LIBRARY.wb_count_first(pointer(is_first), lo, hi) for lo, hi in ranges]
     offsets = np.cumsum([0, *firsts])
     first_row = np.empty(int(offsets[-1]), dtype=np.uint32)
-    _run(
+    run_tasks(
         [
             lambda c=c, lo=lo, hi=hi: LIBRARY.wb_first_rows(
                 lo, hi, int(offsets[c]), pointer(is_first), pointer(first_row)

@@ -13,7 +13,9 @@ their pure Polars / NumPy paths, which give the same results more slowly.
 from __future__ import annotations
 
 import ctypes
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from ctypes import c_int, c_int64, c_void_p
 from dataclasses import dataclass
 
@@ -70,6 +72,28 @@ def _load() -> ctypes.CDLL | None:
 
 #: The loaded library, or ``None`` when it was not built.
 LIBRARY: ctypes.CDLL | None = _load()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def split_range(n: int, parts: int) -> list[tuple[int, int]]:
+    """``0..n`` cut into ``parts`` consecutive ranges of (nearly) equal length."""
+    edges = [n * t // parts for t in range(parts + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def run_tasks(tasks: list, threads: int) -> list:
+    """Call each task, on up to ``threads`` threads (the kernels release the GIL)."""
+    if threads == 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda task: task(), tasks))
 
 
 def pointer(array: np.ndarray | None) -> int | None:
@@ -143,9 +167,16 @@ def text_needs_cleaning(strings: pl.Series) -> bool:
     chunks = string_chunks(strings) if LIBRARY is not None else None
     if chunks is None or strings.null_count():
         return True
-    return any(
-        LIBRARY.wb_text_needs_cleaning(*c.piece(0, c.rows)[:3]) for c in chunks
+    pieces = [
+        c.piece(lo, hi)[:3]
+        for c in chunks
+        for lo, hi in split_range(c.rows, max(1, c.rows // 1_000_000))
+    ]
+    threads = usable_cores() if strings.len() >= 1_000_000 else 1
+    found = run_tasks(
+        [lambda p=p: LIBRARY.wb_text_needs_cleaning(*p) for p in pieces], threads
     )
+    return any(found)
 
 
 def radix_argsort(keys: np.ndarray) -> np.ndarray:
