@@ -248,3 +248,19 @@ def test_a_library_from_another_kernels_version_is_not_used(monkeypatch):
     monkeypatch.setattr(sys.modules["workbench"], "_kernels", stale, raising=False)
     with pytest.warns(RuntimeWarning, match="another version"):
         assert kernels._load() is None
+
+
+def test_integer_ids_take_the_polars_path_with_the_same_result():
+    """An unvalidated frame with integer ids still gets a summary (the kernel reads text ids)."""
+    tx = _transactions()
+    numeric = tx.with_columns(pl.col("customer_id").str.slice(1).cast(pl.Int64))
+    text = customer_summary(tx, "2024-07-01", "W")
+    ints = customer_summary(numeric, "2024-07-01", "W").sort("customer_id")
+    assert ints["customer_id"].to_list() == sorted(int(c[1:]) for c in text["customer_id"])
+    assert_frame_equal(
+        ints.drop("customer_id"),
+        text.with_columns(pl.col("customer_id").str.slice(1).cast(pl.Int64))
+        .sort("customer_id")
+        .drop("customer_id"),
+        rel_tol=1e-12,
+    )

@@ -134,7 +134,7 @@ def _summarise(
     """
     collapse = collapse or ("unit" if unit == "M" else "day")
     data_cols = [c for c in rows.columns if c != "source_row"]
-    if not customer_scan.available():
+    if not customer_scan.available() or rows[_CID].dtype != pl.String:
         return _summarise_polars(rows, as_of, unit, collapse, dedupe, sort, data_cols)
     if not rows[schema.ORDER_DATE].is_sorted():
         rows = rows.sort(schema.ORDER_DATE, maintain_order=True)
