@@ -264,3 +264,9 @@ def test_integer_ids_take_the_polars_path_with_the_same_result():
         .drop("customer_id"),
         rel_tol=1e-12,
     )
+
+
+def test_values_refuses_positions_out_of_range():
+    scan = scan_customers(pl.Series(["a", "b"]), np.array([1, 1]), np.ones(2))
+    with pytest.raises(IndexError):
+        scan.values(np.array([0, 2]))

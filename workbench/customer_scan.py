@@ -85,9 +85,12 @@ class CustomerScan:
         currency), ``profit`` (sum of ``profit``; only when profit was given), ``first_day`` and
         ``last_day`` (``day`` of the first and last rows, int32 days since 1970-01-01).
         """
-        k = self.first_row.shape[0] if order is None else order.shape[0]
+        n = self.first_row.shape[0]
+        k = n if order is None else len(order)
         if order is not None:
             order = np.ascontiguousarray(order, dtype=np.int64)
+            if k and (order.min() < 0 or order.max() >= n):
+                raise IndexError(f"order must hold positions 0..{n - 1}")
         out = {
             "n_purchases": np.empty(k, dtype=np.int32),
             "total": np.empty(k),
@@ -96,7 +99,7 @@ class CustomerScan:
             "first_day": np.empty(k, dtype=np.int32),
             "last_day": np.empty(k, dtype=np.int32),
         }
-        arrays = [v for v in out.values()]
+        arrays = list(out.values())
 
         def gather(lo: int, hi: int) -> None:
             """Customers lo..hi of the output (pointers moved to lo)."""
