@@ -554,9 +554,12 @@ static int compare_keys(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The rank-th smallest (0-based) of keys[0..n), which it reorders: radix select, 16 bits a step. */
+/*
+ * The rank-th smallest (0-based) of keys[0..n), which share their top 16 bits and which it
+ * reorders: radix select on the next 16 bits, and so on, then a sort of the few left.
+ */
 static uint64_t select_keys(uint64_t *keys, int64_t n, int64_t rank, int64_t *count) {
-    for (int shift = 48; n > 64 && shift >= 0; shift -= 16) {
+    for (int shift = 32; n > 64 && shift >= 0; shift -= 16) {
         memset(count, 0, 65536 * sizeof(int64_t));
         for (int64_t i = 0; i < n; i++) count[(keys[i] >> shift) & 0xFFFF]++;
         int64_t bin = 0;
