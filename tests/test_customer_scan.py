@@ -270,3 +270,17 @@ def test_values_refuses_positions_out_of_range():
     scan = scan_customers(pl.Series(["a", "b"]), np.array([1, 1]), np.ones(2))
     with pytest.raises(IndexError):
         scan.values(np.array([0, 2]))
+
+
+def test_order_statistics_equal_a_full_sort():
+    """Radix select, including values crowded into one bin and signed zeros and infinities."""
+    rng = np.random.default_rng(7)
+    for x in (
+        rng.normal(size=100_000),
+        rng.integers(0, 5, 100_000).astype(float),
+        rng.uniform(64.0, 64.001, 200_000),  # one top-16-bit bin: refined level by level
+        np.array([-0.0, 0.0, -1.0, np.inf, -np.inf, 2.5]),
+        np.full(1_000, 3.5),
+    ):
+        ranks = np.unique(rng.integers(0, len(x), 6))
+        assert np.array_equal(kernels.order_statistics(x, ranks), np.sort(x)[ranks])
