@@ -449,34 +449,6 @@ int wb_radix_argsort(const uint64_t *keys, int64_t n, int64_t *perm) {
     int64_t size = (int64_t)1 << digit;
     int64_t *count = calloc((size_t)(passes * size), sizeof(int64_t));
     if (!count) return -1;
-    if (bits <= 32 && n <= (int64_t)UINT32_MAX) {
-        /* compact key and index in one 64-bit word: half the memory traffic */
-        uint64_t *a = malloc((size_t)n * 8), *b = malloc((size_t)n * 8);
-        if (!a || !b) {
-            free(a);
-            free(b);
-            free(count);
-            return -1;
-        }
-        for (int64_t i = 0; i < n; i++) {
-            uint64_t k = compact_key(keys[i], run_low, run_width, runs);
-            a[i] = (k << 32) | (uint64_t)i;
-            for (int d = 0; d < passes; d++) count[d * size + ((k >> (d * digit)) & (size - 1))]++;
-        }
-        for (int d = 0; d < passes; d++) {
-            int64_t *c = prefix_sums(count + d * size, size);
-            int shift = 32 + d * digit;
-            for (int64_t i = 0; i < n; i++) b[c[(a[i] >> shift) & (size - 1)]++] = a[i];
-            uint64_t *swap = a;
-            a = b;
-            b = swap;
-        }
-        for (int64_t i = 0; i < n; i++) perm[i] = (int64_t)(a[i] & 0xFFFFFFFFULL);
-        free(a);
-        free(b);
-        free(count);
-        return 0;
-    }
     Keyed *a = malloc((size_t)n * sizeof(Keyed)), *b = malloc((size_t)n * sizeof(Keyed));
     if (!a || !b) {
         free(a);

@@ -147,17 +147,23 @@ def _numeric_chunks(values: pl.Series | np.ndarray, dtype: type) -> list[tuple[i
     return chunks
 
 
+def _chunk_at(chunks: list, lo: int, row0=lambda chunk: chunk[0]):
+    """The chunk holding row ``lo`` (chunks in row order; ``row0`` gives a chunk's first row)."""
+    for chunk in reversed(chunks):
+        if row0(chunk) <= lo:
+            return chunk
+    raise IndexError(lo)
+
+
 def _piece_pointer(chunks: list[tuple[int, np.ndarray]] | None, lo: int) -> int | None:
     """Address of row ``lo`` in the chunk that holds it."""
     if chunks is None:
         return None
-    for row0, array in reversed(chunks):
-        if row0 <= lo:
-            return array.ctypes.data + (lo - row0) * array.itemsize
-    raise IndexError(lo)
+    row0, array = _chunk_at(chunks, lo)
+    return array.ctypes.data + (lo - row0) * array.itemsize
 
 
-def _pieces(n: int, boundaries: list[list[int]], lo: int, hi: int) -> list[tuple[int, int]]:
+def _pieces(boundaries: list[list[int]], lo: int, hi: int) -> list[tuple[int, int]]:
     """Rows ``lo..hi`` cut at every chunk boundary of every column: pieces within one chunk each."""
     cuts = sorted({lo, hi, *(b for column in boundaries for b in column if lo < b < hi)})
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if a < b]
@@ -244,14 +250,12 @@ def scan_customers(
     n_buckets = 1 << bits
     shift, bmask = 64 - bits, n_buckets - 1  # shift 64: one bucket
     ranges = split_range(n, threads)
-    pieces = [_pieces(n, boundaries, lo, hi) for lo, hi in ranges]
+    pieces = [_pieces(boundaries, lo, hi) for lo, hi in ranges]
 
     def id_piece(lo: int, hi: int) -> tuple[int, int]:
         """Views and buffers addresses of ids ``lo..hi`` (within one chunk)."""
-        for c in reversed(id_chunks):
-            if c.row0 <= lo:
-                return c.piece(lo - c.row0, hi - c.row0)[:2]
-        raise IndexError(lo)
+        c = _chunk_at(id_chunks, lo, lambda chunk: chunk.row0)
+        return c.piece(lo - c.row0, hi - c.row0)[:2]
 
     # 1. stable partition of the rows into buckets, one range of rows per thread
     counts = np.zeros((threads, n_buckets), dtype=np.int64)

@@ -113,14 +113,13 @@ def midrank_thresholds(values: np.ndarray, n_scores: int = 5) -> np.ndarray:
     if n == 0:
         return np.full(n_scores - 1, np.inf)
     if np.issubdtype(x.dtype, np.integer):
-        low, high = int(x.min()), int(x.max())
-        if high - low <= 4 * n:
-            counts = np.bincount((x - low).astype(np.intp, copy=False))
-            less = np.cumsum(counts) - counts
-            twice = np.where(counts > 0, 2 * less + counts, -1)
-            first = np.searchsorted(np.maximum.accumulate(n_scores * twice), targets)
-            found = first < counts.shape[0]
-            return np.where(found, (low + np.minimum(first, counts.shape[0] - 1)), np.inf)
+        table = _integer_score_table(x.astype(np.int64, copy=False), n_scores, True)
+        if table is not None:  # scores rise with the value: the first value reaching each
+            low, counts, score_of = table
+            present = np.flatnonzero(counts)
+            first = np.searchsorted(score_of[present], np.arange(2, n_scores + 1))
+            found = first < present.shape[0]
+            return np.where(found, low + present[np.minimum(first, present.shape[0] - 1)], np.inf)
     x = np.ascontiguousarray(x, dtype=np.float64)
     positions = np.minimum(np.maximum(-(-targets // (2 * n_scores)), 1), n) - 1
     candidates = order_statistics(x, positions)
@@ -128,14 +127,14 @@ def midrank_thresholds(values: np.ndarray, n_scores: int = 5) -> np.ndarray:
     return np.where(n_scores * twice >= targets, candidates, above)
 
 
-def _integer_scores(
+def _integer_score_table(
     x: np.ndarray, n_scores: int, higher_is_better: bool
-) -> np.ndarray | None:
+) -> tuple[int, np.ndarray, np.ndarray] | None:
     """Mid-rank scores of integers in a range of at most ``4 n`` values, by counting; else None.
 
     With ``counts`` per value, ``L`` (customers with a worse value) and ``E`` (the value's
-    count) give the score ``min(floor(n_scores (2L + E) / 2n) + 1, n_scores)`` per value, read
-    back per customer from a table.
+    count) give the score ``min(floor(n_scores (2L + E) / 2n) + 1, n_scores)`` per value.
+    Returns ``(low, counts, score per value low..high)``.
     """
     n = x.shape[0]
     low, high = int(x.min()), int(x.max())
@@ -146,7 +145,7 @@ def _integer_scores(
     if not higher_is_better:
         worse = n - worse - counts  # values above
     score_of = np.minimum((n_scores * (2 * worse + counts)) // (2 * n) + 1, n_scores)
-    return int_lookup(x, low, score_of.astype(np.int8))
+    return low, counts, score_of.astype(np.int8)
 
 
 def midrank_scores(
@@ -169,9 +168,11 @@ def midrank_scores(
     if x.shape[0] == 0:
         return np.zeros(0, dtype=np.int8)
     if np.issubdtype(x.dtype, np.integer):
-        scores = _integer_scores(x.astype(np.int64, copy=False), n_scores, higher_is_better)
-        if scores is not None:
-            return scores
+        x = x.astype(np.int64, copy=False)
+        table = _integer_score_table(x, n_scores, higher_is_better)
+        if table is not None:  # each customer's score read from the value's
+            low, _, score_of = table
+            return int_lookup(x, low, score_of)
     if not higher_is_better:
         x = -x.astype(np.float64)
     return threshold_scores(x, midrank_thresholds(x, n_scores))

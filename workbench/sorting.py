@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
-from workbench.kernels import LIBRARY, pointer, radix_argsort
+from workbench.kernels import LIBRARY, radix_argsort, string_chunks
 
 
 def _view_prefixes(ids: pl.Series) -> np.ndarray | None:
     """First 8 bytes of each id as a big-endian integer, or None if an id does not fit."""
-    if LIBRARY is None:
+    chunks = string_chunks(ids) if LIBRARY is not None else None
+    if chunks is None:
         return None
-    array = ids.to_arrow(compat_level=pl.CompatLevel.newest())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.string_view():
-        return None
-    views = np.frombuffer(array.buffers()[1], dtype=np.uint8)[16 * array.offset :]
     keys = np.empty(len(ids), dtype=np.uint64)
-    if LIBRARY.wb_view_prefix(pointer(views), len(ids), pointer(keys)) != 0:
-        return None
+    for c in chunks:
+        out = keys.ctypes.data + 8 * c.row0
+        if LIBRARY.wb_view_prefix(c.views.ctypes.data, c.rows, out) != 0:
+            return None
     return keys
 
 
