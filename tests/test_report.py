@@ -210,6 +210,9 @@ def test_cli_report_exit_codes_and_kept_failed_notebook(report_dir: Path, tmp_pa
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+    # the kernel's own log (start-up warnings, shutdown tracebacks) goes beside the notebook
+    assert "IPKernelApp" not in proc.stderr
+    assert "IPKernelApp" in (out / "failing.kernel.log").read_text(encoding="utf-8")
     assert "failing.ipynb: cell" in proc.stderr and "RuntimeError: boom from fixture" in proc.stderr
     assert str(out / "failing.ipynb") in proc.stderr
     assert (out / "failing.ipynb").is_file()

@@ -7,7 +7,9 @@ carry type hints and comments (``horizon_weeks: int = 52  # forecast horizon``).
   (papermill itself only warns about a misspelled name) and converts values given as text to
   the declared type (:func:`coerce_parameters`);
 - runs a notebook with ``kernel_name="python3"`` and writes the executed notebook and an HTML
-  export with the code hidden (:func:`run_report`);
+  export with the code hidden (:func:`run_report`); the kernel's own log (its stderr: start-up
+  warnings, and tracebacks of its messaging threads while it shuts down) goes to
+  ``<notebook>.kernel.log`` beside the executed notebook instead of the user's terminal;
 - runs several notebooks, passing each common parameter only to the notebooks that declare it,
   and goes on after a failure (:func:`run_reports`).
 
@@ -528,6 +530,7 @@ def run_report(
             progress_bar=progress_bar,
             cwd=str(cwd if cwd is not None else source.resolve().parent),
             execution_timeout=execution_timeout,
+            kernel_manager_class=_kernel_logging_to(result.executed.with_suffix(".kernel.log")),
         )
         if html:
             result.html = export_html(result.executed, result.executed.with_suffix(".html"))
@@ -536,6 +539,19 @@ def run_report(
         result.error = _describe_failure(source, exc)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _kernel_logging_to(path: Path) -> type:
+    """A kernel manager whose kernel process writes its stderr (its own log) to ``path``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelLoggingToFile(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(path, "ab") as log:  # the kernel process keeps its own copy
+                kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return KernelLoggingToFile
 
 
 def run_reports(
