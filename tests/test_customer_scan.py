@@ -250,20 +250,43 @@ def test_a_library_from_another_kernels_version_is_not_used(monkeypatch):
         assert kernels._load() is None
 
 
-def test_integer_ids_take_the_polars_path_with_the_same_result():
-    """An unvalidated frame with integer ids still gets a summary (the kernel reads text ids)."""
+def test_integer_ids_become_text_ids_with_the_same_result():
+    """An unvalidated frame with integer ids gets the summary of their decimal text."""
     tx = _transactions()
     numeric = tx.with_columns(pl.col("customer_id").str.slice(1).cast(pl.Int64))
-    text = customer_summary(tx, "2024-07-01", "W")
-    ints = customer_summary(numeric, "2024-07-01", "W").sort("customer_id")
-    assert ints["customer_id"].to_list() == sorted(int(c[1:]) for c in text["customer_id"])
-    assert_frame_equal(
-        ints.drop("customer_id"),
-        text.with_columns(pl.col("customer_id").str.slice(1).cast(pl.Int64))
-        .sort("customer_id")
-        .drop("customer_id"),
-        rel_tol=1e-12,
-    )
+    text = customer_summary(numeric.with_columns(pl.col("customer_id").cast(pl.String)),
+                            "2024-07-01")
+    ints = customer_summary(numeric, "2024-07-01", "W")
+    assert ints["customer_id"].dtype == pl.String
+    assert_frame_equal(ints, text, check_exact=True)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "enum", "lazy", "large_string", "nulls"])
+def test_the_kernel_is_never_the_reason_for_an_error(kind):
+    """Inputs the kernel cannot read take the exact Polars path and give the same summary;
+    null ids are refused on every path alike."""
+    from workbench.errors import DataValidationError
+
+    tx = _transactions()
+    expected = customer_summary(tx, "2024-07-01")
+    ids = tx["customer_id"]
+    if kind == "categorical":
+        other = tx.with_columns(ids.cast(pl.Categorical))
+    elif kind == "enum":  # categories in reverse order: ids must still sort by their text
+        other = tx.with_columns(ids.cast(pl.Enum(sorted(ids.unique().to_list(), reverse=True))))
+    elif kind == "lazy":
+        other = tx.lazy()
+    elif kind == "large_string":  # a non-view export: arrow large_string chunks
+        import pyarrow as pa
+
+        other = tx.with_columns(pl.from_arrow(ids.to_arrow().cast(pa.large_string())))
+    else:
+        other = tx.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(ids)
+                                .alias("customer_id"))
+        with pytest.raises(DataValidationError, match="null ids"):
+            customer_summary(other, "2024-07-01")
+        return
+    assert_frame_equal(customer_summary(other, "2024-07-01"), expected, check_exact=True)
 
 
 def test_values_refuses_positions_out_of_range():
@@ -284,3 +307,29 @@ def test_order_statistics_equal_a_full_sort():
     ):
         ranks = np.unique(rng.integers(0, len(x), 6))
         assert np.array_equal(kernels.order_statistics(x, ranks), np.sort(x)[ranks])
+
+
+def test_summary_bits_do_not_depend_on_threads_row_order_or_path(monkeypatch):
+    """300k rows (several threads): one thread, two threads, shuffled rows and the Polars path
+    give bit-identical summaries, money columns included (sums of whole minor units)."""
+    from workbench import customer_scan
+
+    frame = _log(300_000, 60_000, seed=11, chunks=3)
+    tx = frame.select(
+        "customer_id",
+        (pl.col("day").cast(pl.Date)).alias("order_date"),
+        "amount",
+        pl.col("profit").alias("margin"),
+    )
+    results = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(customer_scan, "usable_cores", lambda t=threads: t)
+        results[f"threads={threads}"] = customer_summary(tx, "2024-01-31", "W")
+    results["shuffled"] = customer_summary(tx.sample(fraction=1.0, shuffle=True, seed=3),
+                                           "2024-01-31", "W")
+    monkeypatch.setattr(customer_scan, "usable_for", lambda ids: False)
+    results["polars"] = customer_summary(tx, "2024-01-31", "W")
+    first = results.pop("threads=1")
+    assert first.height > 50_000
+    for name, other in results.items():
+        assert_frame_equal(first, other, check_exact=True), name

@@ -119,3 +119,116 @@ def test_to_date():
     assert to_date("2024-03-01") == dt.date(2024, 3, 1)
     with pytest.raises(ValueError, match="as_of"):
         to_date("March")
+    # a whole ISO date or date-time; nothing after it (issue: '2025-06-30garbage' was accepted)
+    with pytest.raises(ValueError, match="2025-06-30garbage"):
+        to_date("2025-06-30garbage")
+    with pytest.raises(ValueError):
+        to_date("2025-06-3")
+    assert to_date("2025-06-30T23:59:00") == dt.date(2025, 6, 30)
+    assert to_date(" 2025-06-30 ") == dt.date(2025, 6, 30)
+
+
+def test_a_return_without_its_order_goes_to_the_latest_order_with_the_greatest_id():
+    """Two orders on the latest day: the return is netted into the one with the greatest id,
+    in every run and every row order (it used to be a random pick: 60 or 100)."""
+    rows = [
+        ("A", "2024-01-01", "100", "O1"),
+        ("A", "2024-01-01", "10", "O2"),
+        ("A", "2024-01-05", "-50", "R9"),
+    ]
+    t = tx(rows, cols=["order_id"])
+    from workbench.summary import customer_summary
+
+    seen = set()
+    for seed in range(100):
+        shuffled = t.sample(fraction=1.0, shuffle=True, seed=seed)
+        orders, report = prepare_orders(shuffled)
+        seen.add(
+            (
+                tuple(orders["order_id"]),
+                tuple(orders["amount"]),
+                report.count("cancelled_order"),
+                customer_summary(shuffled, "2024-02-01")["total_spend"].item(),
+            )
+        )
+    # O2 (10) takes the -50 and is cancelled (its line set aside); O1 stays whole
+    assert seen == {(("O1",), (100.0,), 1, 100.0)}
+
+
+def test_same_revenue_and_cancellations_whatever_the_row_order(sample_data_dir):
+    """On the 20,000-customer sample, revenue and the cancelled-order count do not change from
+    run to run or with the row order."""
+    from workbench.io import read_transactions
+
+    t = read_transactions(sample_data_dir / "transactions.csv")
+    # returns without their order id: each goes to the customer's latest order by the rule
+    t = t.with_columns(
+        pl.when(pl.col("amount") < 0).then(None).otherwise(pl.col("order_id")).alias("order_id")
+    )
+    results = set()
+    for seed in (None, 1, 2):
+        shuffled = t if seed is None else t.sample(fraction=1.0, shuffle=True, seed=seed)
+        orders, report = prepare_orders(shuffled, "2026-06-30")
+        results.add(
+            (
+                orders["amount"].sum(),
+                orders.height,
+                report.count("cancelled_order"),
+                report.count("return_netted_latest"),
+                orders.select(pl.col("amount").hash().sum()).item(),
+            )
+        )
+    assert len(results) == 1
+    assert next(iter(results))[3] > 0  # the rule is exercised
+
+
+def test_duplicates_follow_one_rule_with_or_without_returns():
+    """The fast path (no order ids, no returns) and prepare_orders compare every column: an
+    unrelated return elsewhere in the file cannot change a customer's spend (was 15 -> 25)."""
+    from workbench.summary import customer_summary
+
+    rows = [
+        ("a", "2024-01-01", "5", "x"),
+        ("a", "2024-01-01", "10", "y"),
+        ("a", "2024-01-01", "10", "z"),  # same customer, day and amount; another category
+    ]
+    alone = customer_summary(tx(rows, cols=["category"]), "2024-02-01")
+    with_return = customer_summary(
+        tx([*rows, ("b", "2024-01-02", "30", "x"), ("b", "2024-01-03", "-1", "x")],
+           cols=["category"]),
+        "2024-02-01",
+    )
+    assert alone["total_spend"].to_list() == [25.0]
+    assert with_return.filter(pl.col("customer_id") == "a")["total_spend"].to_list() == [25.0]
+    # a copy equal in every column is still set aside on both paths
+    dup = customer_summary(tx([*rows, rows[1]], cols=["category"]), "2024-02-01")
+    assert dup["total_spend"].to_list() == [25.0]
+
+
+def test_money_sums_are_exact_in_any_order():
+    """Amounts that floating-point addition rounds differently in another order sum to one
+    value: the exact decimal sum, rounded once."""
+    from workbench.summary import customer_summary
+
+    amounts = ["0.1"] * 10 + ["1000000.03", "0.07", "3.3", "1e-2"]
+    rows = [("a", f"2024-01-{i + 1:02d}", x) for i, x in enumerate(amounts)]
+    t = tx(rows)
+    sums = {
+        customer_summary(t.sample(fraction=1.0, shuffle=True, seed=s), "2024-02-01")[
+            "total_spend"
+        ].item()
+        for s in range(30)
+    }
+    assert sums == {1000004.41}
+
+
+def test_money_that_cannot_be_summed_exactly_is_refused():
+    from workbench.errors import DataValidationError
+    from workbench.summary import customer_summary
+
+    t = validate_transactions(
+        pl.DataFrame({"customer_id": ["a", "b"], "order_date": ["2024-01-01"] * 2,
+                      "amount": [1 / 3, 2.0]})
+    )
+    with pytest.raises(DataValidationError, match=r"amount.*decimal places.*first rows: 1"):
+        customer_summary(t, "2024-02-01")

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.io import validate_transactions
 from workbench.prepare import prepare_orders
-from workbench.summary import calibration_holdout_summary, customer_summary
+from workbench.summary import calibration_holdout_summary, customer_summary, summary_from_orders
 
 
 @pytest.fixture(scope="module")
@@ -135,29 +135,32 @@ def test_identical_cdnow_lines_are_separate_purchases(cdnow):
 
 
 @pytest.mark.parametrize("unit", ["D", "W", "M"])
-def test_fast_path_equals_exact_path_and_ignores_row_order(unit):
-    """The hash-keyed fast summary equals the exact string-keyed one, whatever the row order."""
+def test_fast_path_equals_exact_path_and_ignores_row_order(unit, monkeypatch):
+    """The compiled summary equals the Polars one bit for bit, whatever the row order."""
     from polars.testing import assert_frame_equal
 
-    from workbench.summary import _summarise_polars
+    from workbench import customer_scan
 
     rng_rows = []
     for i in range(300):
         cid = f"c{i % 97:03d}"
         day = dt.date(2024, 1, 1) + dt.timedelta(days=(i * 37) % 200)
-        rng_rows.append((cid, day.isoformat(), f"{(i * 13) % 50 + 1}.25"))
+        rng_rows.append((cid, day.isoformat(), f"{(i * 13) % 50 + 1}.{i % 100:02d}"))
     rng_rows += [rng_rows[5], rng_rows[5], ("c001", rng_rows[1][1], "3.00")]  # dups, same day
     frame = pl.DataFrame(rng_rows, schema=["customer_id", "order_date", "amount"], orient="row")
     tx = validate_transactions(frame)
     as_of = dt.date(2024, 7, 1)
+    assert customer_scan.usable_for(tx["customer_id"])
     fast = customer_summary(tx, as_of, unit)
     shuffled = customer_summary(tx.sample(fraction=1.0, shuffle=True, seed=5), as_of, unit)
     orders, report = prepare_orders(tx, as_of)
-    collapse = "unit" if unit == "M" else "day"
-    exact = _summarise_polars(orders, as_of, unit, collapse, False, True, orders.columns)
+    monkeypatch.setattr(customer_scan, "usable_for", lambda ids: False)
+    exact = customer_summary(tx, as_of, unit)
+    from_orders = summary_from_orders(orders, as_of, unit)
     assert report.count("exact_duplicate") == 2
-    assert_frame_equal(fast, exact, rel_tol=1e-12, abs_tol=1e-9)
-    assert_frame_equal(fast, shuffled, rel_tol=1e-12, abs_tol=1e-9)
+    assert_frame_equal(fast, exact, check_exact=True)
+    assert_frame_equal(fast, shuffled, check_exact=True)
+    assert_frame_equal(fast, from_orders, check_exact=True)
 
 
 @pytest.mark.parametrize("unit", ["W", "M"])

@@ -128,6 +128,28 @@ def available() -> bool:
     return LIBRARY is not None
 
 
+def usable_for(ids: pl.Series) -> bool:
+    """True when :func:`scan_customers` can take these ids: the kernel is built, the ids are
+    String Arrow views without nulls, and there are fewer than 2**32 rows.
+
+    When this is False the caller uses its exact Polars path, which gives the same result: the
+    kernel is never the reason for an error.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> usable_for(pl.Series(["a", None])), usable_for(pl.Series([1, 2]))
+    (False, False)
+    """
+    return (
+        LIBRARY is not None
+        and ids.dtype == pl.String
+        and ids.len() <= _MAX_ROWS
+        and ids.null_count() == 0
+        and string_chunks(ids) is not None
+    )
+
+
 def _bucket_bits(customers: int) -> int:
     bits = 0
     while bits < _MAX_BUCKET_BITS and (customers >> bits) > _CUSTOMERS_PER_BUCKET:

@@ -2,8 +2,9 @@
 
 Rules, applied in this order (each recorded in the :class:`~workbench.quality.DataQualityReport`):
 
-1. **Exact duplicates**: a row equal to an earlier row in every column is set aside; the
-   first copy is kept.
+1. **Exact duplicates**: a row equal to an earlier row in every column of the table as read
+   (``source_row`` aside) is set aside; the first copy is kept.  The customer summary's fast
+   path uses the same rule (:func:`duplicate_rows`).
 2. **After the as-of date**: rows dated after ``as_of`` are set aside for this analysis (they are
    not known at that date; the holdout checks read them separately).
 3. **Multi-line orders**: lines with the same customer and ``order_id`` form one order, dated at
@@ -11,14 +12,19 @@ Rules, applied in this order (each recorded in the :class:`~workbench.quality.Da
    of one day form one order.
 4. **Returns** (negative amounts) are netted into their own order (same customer and order id, or
    same customer and day without order ids); a return with no such order is netted into the
-   customer's latest order on or before the return date; a return before any purchase is set
-   aside.  Monetary values are therefore net of returns (``DOMAIN.md`` §3).
+   customer's latest order on or before the return date (among several orders of that day, the
+   one with the greatest order id, in text order: a total order, so the choice never depends on
+   the order of the rows); a return before any purchase is set aside.  Monetary values are
+   therefore net of returns (``DOMAIN.md`` §3).
 5. **Cancelled orders**: an order that returns bring to a net value of zero or less is not a
    purchase and is set aside.  A zero-value order without returns (a free or promotional
    order, as CDNOW has) is still a purchase.
 
 ``profit`` is ``margin`` where the table has it, else ``amount - cost`` where it has ``cost``
 (``DOMAIN.md`` §1); otherwise it is absent.
+
+Money is summed exactly, as whole minor units (:mod:`workbench.money`): the same rows give the
+same sums, bit for bit, in any order, on any code path and with any number of threads.
 """
 
 from __future__ import annotations
@@ -28,9 +34,13 @@ import datetime as dt
 import polars as pl
 
 from workbench import schema
+from workbench.errors import DataValidationError
+from workbench.money import from_minor_units, to_minor_units
 from workbench.quality import DataQualityReport
 
 _KEY = "_order_key"
+_UNITS = "_units"
+_PROFIT = "_profit"
 _CID = schema.CUSTOMER_ID
 _DATE = schema.ORDER_DATE
 _AMT = schema.AMOUNT
@@ -41,19 +51,38 @@ DateLike = dt.date | dt.datetime | str
 def to_date(value: DateLike | None, name: str = "as_of") -> dt.date | None:
     """Turn a date, a datetime or an ISO string into a :class:`datetime.date`.
 
+    Text must be a whole ISO date (``YYYY-MM-DD``) or an ISO date-time
+    (``YYYY-MM-DDTHH:MM[:SS]``, the time is dropped); anything else, such as
+    ``2025-06-30garbage``, raises.
+
+    Raises
+    ------
+    ValueError
+        The text is not an ISO date (the message names ``name``).
+
     Examples
     --------
     >>> to_date("1997-09-30")
     datetime.date(1997, 9, 30)
+    >>> to_date("1997-09-30x")
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of: cannot read '1997-09-30x' as a date (use YYYY-MM-DD)
     """
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
     if isinstance(value, dt.datetime):
         return value.date()
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError as exc:
-        raise ValueError(f"{name}: cannot read {value!r} as a date (use YYYY-MM-DD)") from exc
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        if len(text) > 10 and text[10] in "T ":
+            return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise ValueError(f"{name}: cannot read {shown!r} as a date (use YYYY-MM-DD)")
 
 
 def exact_duplicates(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
@@ -77,6 +106,83 @@ def exact_duplicates(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
     return mask.scatter(idx.filter(later), True)
 
 
+def data_columns(transactions: pl.DataFrame) -> list[str]:
+    """The columns that define an exact duplicate: every column but ``source_row``."""
+    return [c for c in transactions.columns if c != "source_row"]
+
+
+def duplicate_rows(transactions: pl.DataFrame) -> pl.Series:
+    """The exact-duplicate rule, the one implementation every path uses.
+
+    A row is an exact duplicate when it equals an earlier row in **every** column of the table
+    as read (``source_row`` aside); the first copy is kept.  Which columns the table has does
+    not depend on what else is in the file, so one return elsewhere cannot change the rule.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> tx = pl.DataFrame({"customer_id": ["a", "a", "a"], "amount": [5.0, 5.0, 5.0],
+    ...                    "category": ["x", "x", "y"]})
+    >>> duplicate_rows(tx).to_list()
+    [False, True, False]
+    """
+    return exact_duplicates(transactions, data_columns(transactions))
+
+
+def check_transactions(transactions: pl.DataFrame | pl.LazyFrame, source: str) -> pl.DataFrame:
+    """A transactions frame ready for the data rules: collected, text ids, required values.
+
+    * a LazyFrame is collected;
+    * Enum and Categorical ids become text (so that ids sort by their text, not by category
+      order), integer ids their decimal text;
+    * null customer ids, dates or amounts are refused with the rows (the readers refuse them
+      too; a frame built by hand gets the same treatment on every code path).
+
+    Raises
+    ------
+    DataValidationError
+        A required column is missing or holds nulls.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> tx = pl.DataFrame({"customer_id": pl.Series(["b", "a"], dtype=pl.Categorical),
+    ...                    "order_date": [dt.date(2024, 1, 1)] * 2, "amount": [1.0, 2.0]})
+    >>> check_transactions(tx, "tx")["customer_id"].dtype
+    String
+    """
+    tx = transactions.collect() if isinstance(transactions, pl.LazyFrame) else transactions
+    for col in (_CID, _DATE, _AMT):
+        if col not in tx.columns:
+            raise DataValidationError(
+                source, col, f"required column missing (found columns: {', '.join(tx.columns)})"
+            )
+    cid = tx[_CID]
+    if cid.dtype != pl.String:
+        if isinstance(cid.dtype, pl.Enum | pl.Categorical) or cid.dtype.is_integer():
+            tx = tx.with_columns(cid.cast(pl.String))
+        else:
+            raise DataValidationError(
+                source, _CID, f"wrong type: expected text ids, found {cid.dtype}"
+            )
+    if tx[_AMT].dtype != pl.Float64:
+        if not tx[_AMT].dtype.is_numeric():
+            raise DataValidationError(
+                source, _AMT, f"wrong type: expected a number, found {tx[_AMT].dtype}"
+            )
+        tx = tx.with_columns(pl.col(_AMT).cast(pl.Float64))
+    if "source_row" not in tx.columns:
+        tx = tx.with_row_index("source_row", offset=1)
+    for col, what in ((_CID, "null ids"), (_DATE, "missing dates"), (_AMT, "missing amounts")):
+        nulls = tx[col].is_null()
+        if nulls.any():
+            bad = tx.filter(nulls)
+            raise DataValidationError(
+                source, col, what, bad["source_row"].head(5).to_list(), n_rows=bad.height
+            )
+    return tx
+
+
 def needs_order_rules(transactions: pl.DataFrame) -> bool:
     """True when order ids or returns make :func:`prepare_orders`' order rules matter.
 
@@ -90,6 +196,11 @@ def needs_order_rules(transactions: pl.DataFrame) -> bool:
     return has_ids or bool((transactions[_AMT] < 0).any())
 
 
+def money_columns(columns: list[str]) -> list[str]:
+    """The money columns of a transactions table: ``amount``, ``margin``, ``cost``."""
+    return [c for c in (_AMT, schema.MARGIN, schema.COST) if c in columns]
+
+
 def profit_expr(columns: list[str]) -> pl.Expr | None:
     """``margin``, else ``amount - cost``, else ``None`` (``DOMAIN.md`` §1)."""
     if schema.MARGIN in columns:
@@ -97,6 +208,14 @@ def profit_expr(columns: list[str]) -> pl.Expr | None:
     if schema.COST in columns:
         return pl.col(_AMT) - pl.col(schema.COST).fill_null(0.0)
     return None
+
+
+#: Working columns of :func:`prepare_orders`, never shown in the data-quality report.
+_INTERNAL = (_KEY, _UNITS, _PROFIT, "_target")
+
+
+def _shown(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.drop([c for c in _INTERNAL if c in frame.columns])
 
 
 def prepare_orders(
@@ -107,6 +226,9 @@ def prepare_orders(
 ) -> tuple[pl.DataFrame, DataQualityReport]:
     """Apply the data rules and return one row per order, net of returns.
 
+    Money is added exactly, as whole minor units (:mod:`workbench.money`), so the result does
+    not depend on the order of the rows.
+
     Parameters
     ----------
     transactions
@@ -114,13 +236,15 @@ def prepare_orders(
     as_of
         End of the observation period (inclusive); ``None`` keeps every row.
     source
-        Name of the table for the report.
+        Name of the table for the report and error messages.
 
     Returns
     -------
     orders : polars.DataFrame
-        ``customer_id``, ``order_date``, ``amount`` (net, currency), ``returned`` (currency
-        netted from returns, <= 0), ``lines``, and ``profit`` when margin or cost is known.
+        ``customer_id``, ``order_id`` (the order id, or the day as text without ids),
+        ``order_date``, ``amount`` (net, currency), ``returned`` (currency netted from returns,
+        <= 0), ``lines``, and ``profit`` when margin or cost is known; sorted by customer, date
+        and order id.
     report : DataQualityReport
         Rows set aside or used by each rule.
 
@@ -137,13 +261,10 @@ def prepare_orders(
     [12.0]
     """
     as_of = to_date(as_of)
-    report = DataQualityReport(source, transactions.height)
-    tx = transactions
-    if "source_row" not in tx.columns:
-        tx = tx.with_row_index("source_row", offset=1)
-    data_cols = [c for c in tx.columns if c != "source_row"]
+    tx = check_transactions(transactions, source)
+    report = DataQualityReport(source, tx.height)
 
-    dup = exact_duplicates(tx, data_cols)
+    dup = duplicate_rows(tx)
     report.add("exact_duplicate", tx.filter(dup))
     tx = tx.filter(~dup)
 
@@ -152,19 +273,25 @@ def prepare_orders(
         report.add("after_as_of", tx.filter(late))
         tx = tx.filter(~late)
 
+    money = money_columns(tx.columns)
+    units, scale = to_minor_units(tx.select(["source_row", *money]), money, source=source)
     profit = profit_expr(tx.columns)
     has_profit = profit is not None
     key = pl.col(_DATE).cast(pl.String)
     if schema.ORDER_ID in tx.columns:
         key = pl.coalesce(pl.col(schema.ORDER_ID), key)
-    tx = tx.with_columns(key.alias(_KEY), (profit if has_profit else pl.lit(0.0)).alias("_profit"))
+    tx = tx.with_columns(
+        key.alias(_KEY),
+        units[_AMT].alias(_UNITS),
+        (units.select(profit).to_series() if has_profit else pl.lit(0.0)).alias(_PROFIT),
+    )
 
     lines = tx.filter(pl.col(_AMT) >= 0)
     returns = tx.filter(pl.col(_AMT) < 0)
     orders = lines.group_by(_CID, _KEY).agg(
         pl.col(_DATE).min(),
-        pl.col(_AMT).sum(),
-        pl.col("_profit").sum(),
+        pl.col(_UNITS).sum(),
+        pl.col(_PROFIT).sum(),
         pl.len().alias("lines"),
         pl.col("source_row").min(),
     )
@@ -172,7 +299,7 @@ def prepare_orders(
     if multi.height:
         report.add(
             "multi_line_order",
-            lines.join(multi.select(_CID, _KEY), on=[_CID, _KEY], how="semi").drop(_KEY, "_profit"),
+            _shown(lines.join(multi.select(_CID, _KEY), on=[_CID, _KEY], how="semi")),
         )
 
     netted = pl.DataFrame(
@@ -180,44 +307,64 @@ def prepare_orders(
     )
     if returns.height:
         own = returns.join(orders.select(_CID, _KEY), on=[_CID, _KEY], how="semi")
-        report.add("return_netted", own.drop(_KEY, "_profit"))
+        report.add("return_netted", _shown(own))
         other = returns.join(orders.select(_CID, _KEY), on=[_CID, _KEY], how="anti")
         if other.height:
-            target = other.sort(_DATE).join_asof(
-                orders.select(_CID, _DATE, pl.col(_KEY).alias("_target")).sort(_DATE),
-                on=_DATE,
-                by=_CID,
-                strategy="backward",
-                check_sortedness=False,
-            )
-            orphan = target.filter(pl.col("_target").is_null())
-            report.add("return_without_purchase", orphan.drop(_KEY, "_target", "_profit"))
-            latest = target.filter(pl.col("_target").is_not_null())
-            report.add("return_netted_latest", latest.drop(_KEY, "_target", "_profit"))
+            latest, orphan = _latest_orders(other, orders)
+            report.add("return_without_purchase", _shown(orphan))
+            report.add("return_netted_latest", _shown(latest))
             own = pl.concat(
                 [own, latest.with_columns(pl.col("_target").alias(_KEY)).drop("_target")],
                 how="diagonal_relaxed",
             )
         netted = own.group_by(_CID, _KEY).agg(
-            pl.col(_AMT).sum().alias("returned"), pl.col("_profit").sum().alias("_rprofit")
+            pl.col(_UNITS).sum().alias("returned"), pl.col(_PROFIT).sum().alias("_rprofit")
         )
 
     orders = (
         orders.join(netted, on=[_CID, _KEY], how="left")
         .with_columns(pl.col("returned").fill_null(0.0), pl.col("_rprofit").fill_null(0.0))
         .with_columns(
-            (pl.col(_AMT) + pl.col("returned")).alias(_AMT),
-            (pl.col("_profit") + pl.col("_rprofit")).alias("profit"),
+            (pl.col(_UNITS) + pl.col("returned")).alias(_UNITS),
+            (pl.col(_PROFIT) + pl.col("_rprofit")).alias(_PROFIT),
         )
     )
-    bad = (pl.col(_AMT) <= 0) & (pl.col("returned") < 0)
+    bad = (pl.col(_UNITS) <= 0) & (pl.col("returned") < 0)
     if orders.select(bad.any()).item():
         dead = orders.filter(bad).select(_CID, _KEY)
-        report.add(
-            "cancelled_order", tx.join(dead, on=[_CID, _KEY], how="semi").drop(_KEY, "_profit")
-        )
+        report.add("cancelled_order", _shown(tx.join(dead, on=[_CID, _KEY], how="semi")))
         orders = orders.filter(~bad)
-    cols = [_CID, pl.col(_KEY).alias(schema.ORDER_ID), _DATE, _AMT, "returned", "lines"]
+    cols = [
+        _CID,
+        pl.col(_KEY).alias(schema.ORDER_ID),
+        _DATE,
+        from_minor_units(pl.col(_UNITS), scale).alias(_AMT),
+        from_minor_units(pl.col("returned"), scale).alias("returned"),
+        "lines",
+    ]
     if has_profit:
-        cols.append("profit")
-    return orders.select(cols).sort(_CID, _DATE), report
+        cols.append(from_minor_units(pl.col(_PROFIT), scale).alias("profit"))
+    return orders.select(cols).sort(_CID, _DATE, schema.ORDER_ID), report
+
+
+def _latest_orders(
+    returns: pl.DataFrame, orders: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Target order of each return without an order of its own; and the returns with none.
+
+    The target is the customer's latest order dated on or before the return; among orders of
+    that same day, the one with the greatest order id (text order).  The choice is a total
+    order, so it never depends on the order of the rows.
+    """
+    targets = (
+        orders.group_by(_CID, _DATE)
+        .agg(pl.col(_KEY).max().alias("_target"))
+        .sort(_DATE, _CID)
+    )
+    found = returns.sort(_DATE, "source_row").join_asof(
+        targets, on=_DATE, by=_CID, strategy="backward", check_sortedness=False
+    )
+    found = found.sort("source_row")
+    return found.filter(pl.col("_target").is_not_null()), found.filter(
+        pl.col("_target").is_null()
+    )

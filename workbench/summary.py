@@ -27,8 +27,12 @@ import numpy as np
 import polars as pl
 
 from workbench import customer_scan, schema
+from workbench.errors import DataValidationError
+from workbench.money import from_minor_units, to_minor_units
 from workbench.prepare import (
     DateLike,
+    check_transactions,
+    data_columns,
     exact_duplicates,
     needs_order_rules,
     prepare_orders,
@@ -82,6 +86,41 @@ def _period_key(unit: Unit, collapse: str, column: str = schema.ORDER_DATE) -> p
     return date.dt.truncate({"W": "1w", "M": "1mo"}[unit])
 
 
+_UNITS = "_units"
+_PROFIT_UNITS = "_profit_units"
+
+
+def _purchase_units(
+    lf: pl.LazyFrame, unit: Unit, collapse: str, has_profit: bool
+) -> pl.LazyFrame:
+    """Purchases from rows with money in whole minor units (``_units``): exact sums."""
+    aggs = [
+        pl.col(schema.ORDER_DATE).min(),
+        pl.col(schema.ORDER_DATE).max().alias("last_order_date"),
+        pl.col(_UNITS).sum().alias("value"),
+    ]
+    if has_profit:
+        aggs.append(pl.col(_PROFIT_UNITS).sum().alias("profit"))
+    return lf.group_by(_CID, _period_key(unit, collapse).alias("period")).agg(aggs)
+
+
+def _with_units(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, int]:
+    """``frame`` plus its amount (``_units``) and profit (``_profit_units``, when known) in
+    whole minor units (:mod:`workbench.money`); the original columns are kept as they are.
+
+    The profit is the ``profit`` column of orders, else ``margin`` or ``amount - cost`` of
+    transaction lines.
+    """
+    money = [c for c in (schema.AMOUNT, schema.MARGIN, schema.COST, "profit") if c in frame]
+    shown = ["source_row"] if "source_row" in frame.columns else []
+    units, scale = to_minor_units(frame.select(*shown, *money), money, source=source)
+    profit = pl.col("profit") if "profit" in frame.columns else profit_expr(frame.columns)
+    added = [units[schema.AMOUNT].alias(_UNITS)]
+    if profit is not None:
+        added.append(units.select(profit).to_series().alias(_PROFIT_UNITS))
+    return frame.with_columns(added), scale
+
+
 def purchases(
     orders: pl.DataFrame | pl.LazyFrame,
     unit: Unit = "W",
@@ -90,28 +129,26 @@ def purchases(
     """Collapse orders into purchases: one per customer and purchase period (lazy).
 
     Returns ``customer_id``, ``period``, ``order_date`` (first order of the period),
-    ``last_order_date`` (last order of the period), ``value``
-    (currency) and ``profit`` (when the orders have it).
+    ``last_order_date`` (last order of the period), ``value`` (currency, an exact sum) and
+    ``profit`` (when the orders have it).  The rows come in no particular order.
 
     Examples
     --------
     >>> import datetime as dt, polars as pl
     >>> o = pl.DataFrame({"customer_id": ["a", "a"], "order_date": [dt.date(2024, 1, 1)] * 2,
-    ...                   "amount": [1.0, 2.0]})
+    ...                   "amount": [0.1, 0.2]})
     >>> purchases(o).collect()["value"].to_list()
-    [3.0]
+    [0.3]
     """
     _check_options(unit, collapse)
     collapse = collapse or ("unit" if unit == "M" else "day")
-    lf = orders.lazy()
-    aggs = [
-        pl.col(schema.ORDER_DATE).min(),
-        pl.col(schema.ORDER_DATE).max().alias("last_order_date"),
-        pl.col(schema.AMOUNT).sum().alias("value"),
-    ]
-    if "profit" in lf.collect_schema().names():
-        aggs.append(pl.col("profit").sum())
-    return lf.group_by(_CID, _period_key(unit, collapse).alias("period")).agg(aggs)
+    frame = orders.collect() if isinstance(orders, pl.LazyFrame) else orders
+    units, scale = _with_units(frame, "orders")
+    has_profit = "profit" in frame.columns
+    money = ["value", *(["profit"] if has_profit else [])]
+    return _purchase_units(units.lazy(), unit, collapse, has_profit).with_columns(
+        from_minor_units(pl.col(c), scale) for c in money
+    )
 
 
 def _summarise(
@@ -119,44 +156,48 @@ def _summarise(
     as_of: dt.date,
     unit: Unit,
     collapse: str | None,
-    dedupe: bool,
+    scale: int,
     sort: bool,
+    duplicate_columns: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Per-customer summary from order rows (orders, or lines when there are no order ids).
+    """Per-customer summary from rows with money in whole minor units (:func:`_with_units`).
 
-    One compiled pass over the rows in date order (:func:`workbench.customer_scan.scan_customers`)
-    counts each customer's distinct purchase periods and sums the spend, keyed by a 64-bit hash
-    of the customer id.  The rows that share a customer and purchase period with another row
-    (few in practice) are where exact duplicates can hide: with ``dedupe`` they are compared
-    exactly and any duplicates taken back out of the sums.  A second, independent hash detects
-    hash collisions; on one (or without the compiled kernel) the exact, string-keyed Polars
-    computation is used instead.
+    ``rows`` are orders, or lines when there are no order ids; with ``duplicate_columns`` the
+    exact duplicates of those columns (the rule of :func:`workbench.prepare.duplicate_rows`) are
+    left out.  One compiled pass over the rows in date order
+    (:func:`workbench.customer_scan.scan_customers`) counts each customer's distinct purchase
+    periods and sums the spend, keyed by a 64-bit hash of the customer id.  Exact duplicates
+    share a customer and purchase period with the row they copy, so only the rows that share one
+    (few in practice) are compared, and the duplicates found are taken back out of the sums.  A
+    second, independent hash detects hash collisions; on one, and whenever a precondition of the
+    kernel does not hold (kernel not built, ids not Arrow string views, more than 2**32 rows),
+    the exact, string-keyed Polars computation runs instead.  The sums are of whole numbers
+    (:mod:`workbench.money`), so both paths give the same bits.
     """
     collapse = collapse or ("unit" if unit == "M" else "day")
-    data_cols = [c for c in rows.columns if c != "source_row"]
-    if not customer_scan.available() or rows[_CID].dtype != pl.String:
-        return _summarise_polars(rows, as_of, unit, collapse, dedupe, sort, data_cols)
+    if not customer_scan.usable_for(rows[_CID]):
+        return _summarise_polars(rows, as_of, unit, collapse, scale, sort, duplicate_columns)
     if not rows[schema.ORDER_DATE].is_sorted():
         rows = rows.sort(schema.ORDER_DATE, maintain_order=True)
-    has_profit = "profit" in rows.columns
+    has_profit = _PROFIT_UNITS in rows.columns
     day = rows[schema.ORDER_DATE]
     if collapse == "day" or unit == "D":  # the purchase period is the day itself
         period = day
     else:
         period = rows.select(_period_key(unit, collapse)).to_series()
     scan = customer_scan.scan_customers(
-        rows[_CID], period, rows[schema.AMOUNT], rows["profit"] if has_profit else None, day
+        rows[_CID], period, rows[_UNITS], rows[_PROFIT_UNITS] if has_profit else None, day
     )
     if scan.collision:
-        return _summarise_polars(rows, as_of, unit, collapse, dedupe, sort, data_cols)
+        return _summarise_polars(rows, as_of, unit, collapse, scale, sort, duplicate_columns)
     ids = rows[_CID].gather(pl.Series(scan.first_row))  # first rows ascend: a fast gather
     order = string_order(ids) if sort else None
     values = scan.values(order)
     if order is not None:
         ids = ids.gather(pl.Series(order))
-    if dedupe and scan.shares_period.any():
+    if duplicate_columns is not None and scan.shares_period.any():
         candidates = np.flatnonzero(scan.shares_period)
-        duplicate = exact_duplicates(rows[candidates], data_cols).to_numpy()
+        duplicate = exact_duplicates(rows[candidates], duplicate_columns).to_numpy()
         if duplicate.any():
             _take_out(values, scan, order, candidates[duplicate], rows, unit, collapse)
     per = pl.DataFrame(
@@ -173,7 +214,7 @@ def _summarise(
         pl.col("first_purchase", "last_purchase").cast(pl.Date),
         pl.col("n_purchases").cast(pl.Int64),
     )
-    return _finish(per, as_of, unit, has_profit)
+    return _finish(per, as_of, unit, has_profit, scale)
 
 
 def _take_out(
@@ -185,10 +226,11 @@ def _take_out(
     unit: Unit,
     collapse: str,
 ) -> None:
-    """Take exact duplicate rows back out of the per-customer sums (in place).
+    """Take exact duplicate rows back out of the per-customer sums (in place; exact, since the
+    sums are of whole minor units).
 
     A duplicate is a later copy of a row that stays, so it has the customer, date and purchase
-    period of that row: the purchase count and the dates do not change, only the spend sums.
+    period of that row: the purchase count and the dates do not change, only the money sums.
     ``values`` are in ``order`` (positions in ``scan.first_row``; None: that order itself).
     """
     customers = scan.customers_of(duplicate_rows)
@@ -202,11 +244,11 @@ def _take_out(
     in_first = dups.select(
         _period_key(unit, collapse) == _period_key(unit, collapse, "first_purchase")
     ).to_series().to_numpy()
-    amount = dups[schema.AMOUNT].to_numpy()
+    amount = dups[_UNITS].to_numpy()
     np.subtract.at(values["total"], customers, amount)
     np.subtract.at(values["first_value"], customers[in_first], amount[in_first])
     if "profit" in values:
-        np.subtract.at(values["profit"], customers, dups["profit"].to_numpy())
+        np.subtract.at(values["profit"], customers, dups[_PROFIT_UNITS].to_numpy())
 
 
 def _summarise_polars(
@@ -214,19 +256,21 @@ def _summarise_polars(
     as_of: dt.date,
     unit: Unit,
     collapse: str,
-    dedupe: bool,
+    scale: int,
     sort: bool,
-    data_cols: list[str],
+    duplicate_columns: list[str] | None,
 ) -> pl.DataFrame:
     """The same summary through exact string-keyed Polars group-bys (slower).
 
-    Used on a hash collision and when the compiled kernel is not installed.
+    Used on a hash collision and when the compiled kernel cannot run.
     """
-    if dedupe:
-        rows = rows.filter(~exact_duplicates(rows, data_cols))
-    purch = purchases(rows, unit, collapse).sort(schema.ORDER_DATE)
+    if duplicate_columns is not None:
+        rows = rows.filter(~exact_duplicates(rows, duplicate_columns))
+    has_profit = _PROFIT_UNITS in rows.columns
+    purch = _purchase_units(rows.lazy(), unit, collapse, has_profit).sort(
+        _CID, schema.ORDER_DATE
+    )
     date = pl.col(schema.ORDER_DATE)
-    has_profit = "profit" in rows.columns
     aggs = [
         date.min().alias("first_purchase"),
         pl.col("last_order_date").max().alias("last_purchase"),
@@ -237,11 +281,21 @@ def _summarise_polars(
     if has_profit:
         aggs.append(pl.col("profit").sum().alias("total_profit"))
     per = purch.group_by(_CID).agg(aggs).collect(engine="in-memory")
-    out = _finish(per, as_of, unit, has_profit)
-    return out.sort(_CID) if sort else out
+    out = _finish(per, as_of, unit, has_profit, scale)
+    if sort:
+        return out.sort(_CID)
+    # the compiled path's order: first appearance in the rows sorted by date (stable)
+    date = pl.col(schema.ORDER_DATE)
+    first = rows.with_row_index("_pos").group_by(_CID).agg(
+        pl.col("_pos").filter(date == date.min()).min()
+    )
+    return out.join(first, on=_CID).sort("first_purchase", "_pos").drop("_pos")
 
 
-def _finish(per: pl.DataFrame, as_of: dt.date, unit: Unit, has_profit: bool) -> pl.DataFrame:
+def _finish(
+    per: pl.DataFrame, as_of: dt.date, unit: Unit, has_profit: bool, scale: int
+) -> pl.DataFrame:
+    """Summary columns from per-customer sums of whole minor units (money divided once)."""
     frequency = pl.col("n_purchases") - 1
     cols = [
         _CID,
@@ -258,21 +312,26 @@ def _finish(per: pl.DataFrame, as_of: dt.date, unit: Unit, has_profit: bool) -> 
     ]
     if has_profit:
         cols.append("total_profit")
+    total = from_minor_units(pl.col("total_spend"), scale)
+    repeat = from_minor_units(pl.col("total_spend") - pl.col("_first_value"), scale)
     return per.with_columns(
         frequency.alias("frequency"),
         elapsed(pl.col("first_purchase"), pl.col("last_purchase"), unit).alias("recency"),
         elapsed(pl.col("first_purchase"), as_of, unit).alias("T"),
-        pl.when(frequency > 0)
-        .then((pl.col("total_spend") - pl.col("_first_value")) / frequency)
-        .otherwise(0.0)
-        .alias("monetary_value"),
+        pl.when(frequency > 0).then(repeat / frequency).otherwise(0.0).alias("monetary_value"),
         (pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().alias("days_since_last"),
-        (pl.col("total_spend") / pl.col("n_purchases")).alias("mean_spend"),
+        total.alias("total_spend"),
+        (total / pl.col("n_purchases")).alias("mean_spend"),
+        *(
+            [from_minor_units(pl.col("total_profit"), scale).alias("total_profit")]
+            if has_profit
+            else []
+        ),
     ).select(cols)
 
 
 def customer_summary(
-    transactions: pl.DataFrame,
+    transactions: pl.DataFrame | pl.LazyFrame,
     as_of: DateLike | None = None,
     unit: Unit = "W",
     *,
@@ -313,17 +372,18 @@ def customer_summary(
     (2357, 2457)
     """
     _check_options(unit, collapse)
-    as_of = to_date(as_of) if as_of is not None else transactions[schema.ORDER_DATE].max()
-    if needs_order_rules(transactions):
-        orders, _ = prepare_orders(transactions, as_of)
+    tx = check_transactions(transactions, "transactions")
+    if as_of is None:
+        if tx.height == 0:
+            raise DataValidationError("transactions", None, "no rows: nothing to summarise")
+        as_of = tx[schema.ORDER_DATE].max()
+    as_of = to_date(as_of)
+    if needs_order_rules(tx):
+        orders, _ = prepare_orders(tx, as_of)
         return summary_from_orders(orders, as_of, unit, collapse=collapse, sort=sort)
-    rows = transactions.filter(pl.col(schema.ORDER_DATE) <= as_of)
-    if "source_row" not in rows.columns:
-        rows = rows.with_row_index("source_row", offset=1)
-    profit = profit_expr(rows.columns)
-    keep = [_CID, schema.ORDER_DATE, schema.AMOUNT, "source_row"]
-    rows = rows.select(*keep, *([profit.alias("profit")] if profit is not None else []))
-    return _summarise(rows, as_of, unit, collapse, dedupe=True, sort=sort)
+    # the duplicate rule of prepare_orders: equal in every column of the table as read
+    rows, scale = _with_units(tx.filter(pl.col(schema.ORDER_DATE) <= as_of), "transactions")
+    return _summarise(rows, as_of, unit, collapse, scale, sort, data_columns(tx))
 
 
 def summary_from_orders(
@@ -346,10 +406,9 @@ def summary_from_orders(
     >>> summary = summary_from_orders(orders, "2026-06-30", "W")  # doctest: +SKIP
     """
     _check_options(unit, collapse)
-    return _summarise(
-        orders.with_row_index("source_row"), to_date(as_of), unit, collapse, dedupe=False,
-        sort=sort,
-    )
+    orders = orders.drop("source_row", strict=False).with_row_index("source_row", offset=1)
+    rows, scale = _with_units(orders, "orders")
+    return _summarise(rows, to_date(as_of), unit, collapse, scale, sort)
 
 
 def calibration_holdout_summary(
@@ -387,14 +446,21 @@ def calibration_holdout_summary(
         raise ValueError(f"observation_end ({obs_end}) must be after calibration_end ({cal_end})")
     cal = customer_summary(transactions, cal_end, unit, collapse=collapse)
     orders, _ = prepare_orders(transactions, obs_end)
+    units, scale = _with_units(orders, "orders")
     hold = (
-        purchases(orders, unit, collapse)
+        _purchase_units(units.lazy(), unit, collapse or ("unit" if unit == "M" else "day"), False)
         .filter(pl.col(schema.ORDER_DATE) > cal_end)
         .group_by(_CID)
         .agg(
             pl.len().cast(pl.Int64).alias("frequency_holdout"),
-            pl.col("value").mean().alias("monetary_value_holdout"),
+            from_minor_units(pl.col("value").sum(), scale).alias("_holdout_value"),
         )
+        .with_columns(
+            (pl.col("_holdout_value") / pl.col("frequency_holdout")).alias(
+                "monetary_value_holdout"
+            )
+        )
+        .drop("_holdout_value")
         .collect()
     )
     duration = pl.select(elapsed(pl.lit(cal_end), obs_end, unit)).item()
