@@ -2,15 +2,54 @@
 
 Every validation error names the file (or frame), the column and the first offending rows,
 so an analyst can open the file and fix it without reading a traceback.
+
+Messages are short by construction: each offending value is shown cut to
+:data:`MAX_VALUE_CHARS` characters, only as many example rows as fit in about
+:data:`MAX_MESSAGE_CHARS` characters are listed (the attributes keep all of them), and file
+content is never dumped.  ``str(error)`` is for the analyst who owns the file (full path and
+values); :meth:`DataValidationError.public_message` is the version to show to dashboard viewers
+(the file's base name only, row numbers but no cell values).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
+
+#: Longest shown form of one offending value or column name (longer ones end in "…").
+MAX_VALUE_CHARS: Final = 40
+#: Target length of a whole message; example rows are left off beyond it.
+MAX_MESSAGE_CHARS: Final = 300
+#: Longest shown form of the source (a longer path keeps its end).
+MAX_SOURCE_CHARS: Final = 160
+
+
+def clip(text: object, limit: int = MAX_VALUE_CHARS) -> str:
+    """Text of ``text`` cut to ``limit`` characters, with "…" marking a cut.
+
+    Examples
+    --------
+    >>> clip("abc"), clip("x" * 50, 5)
+    ('abc', 'xxxx…')
+    """
+    s = str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def base_name(source: str) -> str:
+    """The last component of a path (``/srv/data/tx.csv`` -> ``tx.csv``); other names as is.
+
+    Examples
+    --------
+    >>> base_name("/srv/data/tx.csv"), base_name(r"C:\\data\\tx.csv"), base_name("<frame>")
+    ('tx.csv', 'tx.csv', '<frame>')
+    """
+    name = source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name or source
 
 
 class DataValidationError(ValueError):
-    """Input data break the data contract (``../shared/DOMAIN.md`` §1).
+    """Input data break the data contract.
 
     Parameters
     ----------
@@ -32,6 +71,9 @@ class DataValidationError(ValueError):
     >>> err = DataValidationError("tx.csv", "amount", "text in a numeric column", [3], ["abc"], 1)
     >>> print(err)
     tx.csv: column 'amount': text in a numeric column in 1 row; first rows: 3 ('abc')
+    >>> DataValidationError("/srv/in/tx.csv", "amount", "not a finite number", [3], ["nan"]
+    ...                     ).public_message()
+    "tx.csv: column 'amount': not a finite number in 1 row; first rows: 3"
     """
 
     def __init__(
@@ -51,17 +93,52 @@ class DataValidationError(ValueError):
         self.n_rows = len(self.rows) if n_rows is None else n_rows
         super().__init__(self._message())
 
-    def _message(self) -> str:
-        where = f"{self.source}: " + (f"column '{self.column}': " if self.column else "")
+    @property
+    def short_source(self) -> str:
+        """The source without its folders: the file's base name, or the frame's name."""
+        return base_name(str(self.source))
+
+    def public_message(self) -> str:
+        """The message for people who do not own the data (dashboard viewers).
+
+        Same wording as ``str(error)`` but with the file's base name instead of its full
+        (server) path and without the offending cell values: only row numbers are listed.
+
+        Returns
+        -------
+        str
+            At most about :data:`MAX_MESSAGE_CHARS` characters.
+
+        Examples
+        --------
+        >>> DataValidationError("/home/ann/q1/tx.csv", "order_date", "unparseable date",
+        ...                     [4, 9], ["31/02/2024", "x"], 7).public_message()
+        "tx.csv: column 'order_date': unparseable date in 7 rows; first rows: 4, 9"
+        """
+        return self._message(clip(self.short_source, MAX_SOURCE_CHARS), with_values=False)
+
+    def _message(self, source: str | None = None, *, with_values: bool = True) -> str:
+        if source is None:
+            source = str(self.source)
+            if len(source) > MAX_SOURCE_CHARS:
+                source = "…" + source[-(MAX_SOURCE_CHARS - 1) :]
+        where = f"{source}: " + (f"column '{clip(self.column)}': " if self.column else "")
         text = where + self.problem
         if self.rows:
             plural = "row" if self.n_rows == 1 else "rows"
-            values = self.values + [None] * (len(self.rows) - len(self.values))
-            shown = ", ".join(
-                f"{r} ({v!r})" if i < len(self.values) else str(r)
-                for i, (r, v) in enumerate(zip(self.rows, values, strict=True))
-            )
-            text += f" in {self.n_rows} {plural}; first rows: {shown}"
+            text += f" in {self.n_rows} {plural}; first rows: "
+            shown: list[str] = []
+            for i, r in enumerate(self.rows):
+                item = str(r)
+                if with_values and i < len(self.values):
+                    item += f" ({clip(repr(self.values[i]))})"
+                if shown and len(text) + len(", ".join([*shown, item])) > MAX_MESSAGE_CHARS:
+                    shown.append("…")
+                    break
+                shown.append(item)
+            text += ", ".join(shown)
+        if len(text) > MAX_MESSAGE_CHARS + 100:  # a safety net: problems are written short
+            text = clip(text, MAX_MESSAGE_CHARS + 100)
         return text
 
 

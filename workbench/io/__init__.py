@@ -1,7 +1,10 @@
-"""Readers for the workbench's input tables (the data contract of ``DOMAIN.md`` §1)."""
+"""Readers for the workbench's input tables; the data contract is :mod:`workbench.io.readers`."""
 
 from workbench.io.cdnow import read_cdnow
 from workbench.io.readers import (
+    DEFAULT_MAX_ABS_AMOUNT,
+    DEFAULT_MAX_DATE,
+    DEFAULT_MIN_DATE,
     read_customers,
     read_surveys,
     read_table,
@@ -12,6 +15,9 @@ from workbench.io.readers import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_ABS_AMOUNT",
+    "DEFAULT_MAX_DATE",
+    "DEFAULT_MIN_DATE",
     "read_cdnow",
     "read_customers",
     "read_surveys",

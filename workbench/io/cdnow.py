@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.errors import DataValidationError
 from workbench.io.readers import validate_transactions
 
 
@@ -27,6 +28,8 @@ def read_cdnow(path: str | Path) -> pl.DataFrame:
     :func:`workbench.prepare.prepare_orders` must not set them aside.  This is what the
     published Gamma-Gamma estimates (p = 6.25, q = 3.74, gamma = 15.44) and ``lifetimes`` use.
 
+    The path is taken literally, never as a glob pattern.
+
     Returns
     -------
     polars.DataFrame
@@ -40,8 +43,13 @@ def read_cdnow(path: str | Path) -> pl.DataFrame:
     2357
     """
     p = Path(path)
+    if p.is_dir():
+        raise DataValidationError(str(p), None, "is a folder, not a file")
+    if not p.exists():
+        raise DataValidationError(str(p), None, "file not found")
     lines = pl.read_csv(
         p,
+        glob=False,
         has_header=False,
         separator="\n",
         new_columns=["line"],
@@ -60,6 +68,7 @@ def read_cdnow(path: str | Path) -> pl.DataFrame:
         frame = frame.filter(pl.col("customer_id").str.contains(r"^\d+$"))
     frame = frame.drop("sample_id", strict=False).with_row_index("order_id", offset=1)
     return validate_transactions(
-        frame.with_columns(pl.col("order_id").cast(pl.String)), source=str(p),
+        frame.with_columns(pl.col("order_id").cast(pl.String)),
+        source=str(p),
         date_format="%Y%m%d",
     )

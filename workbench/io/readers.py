@@ -1,38 +1,112 @@
 """Read and validate the three input tables: transactions, customers, surveys.
 
-The data contract is ``../shared/DOMAIN.md`` §1.  Readers accept CSV or Parquet, rename
-columns on request, cast every known column to its canonical dtype and raise one
-:class:`~workbench.errors.DataValidationError` per problem, naming the file, the column and the
-first offending rows.  Input files are only read, never written.
+Readers accept CSV or Parquet files (or frames), rename columns on request, cast every known
+column to its canonical dtype and raise one :class:`~workbench.errors.DataValidationError` per
+problem, naming the file, the column and the first offending rows.  Input files are only read,
+never written.  The rules below are the data contract; the README's rules table repeats them.
 
-Rules (documented here and in the README):
+Files and parsing
+-----------------
+* **A path is a path.**  The file named is read as it is; ``*``, ``?`` and ``[...]`` in a name are
+  ordinary characters (``tx[12].csv`` is the file of that name), never a glob pattern.  A folder
+  is refused ("is a folder, not a file"), as is a missing file, an empty (0-byte) CSV file and a
+  suffix other than ``.csv``/``.txt``/``.tsv``/``.parquet``/``.pq``.
+* **CSV dialect.**  ``separator=`` defaults to a tab for ``.tsv`` and a comma otherwise;
+  ``quote_char=`` defaults to ``"`` (``None`` turns quoting off); ``encoding=`` defaults to UTF-8.
+  Other encodings (``"latin-1"``, ``"cp1252"``, any Python codec) are decoded in Python before
+  parsing.  A UTF-8 byte-order mark at the start of the file and CRLF line ends are accepted.
+* **Parser errors** (a row with more fields than the header, a quote that is never closed, bytes
+  that are not valid UTF-8) are reported in the workbench's words, with the row when it can be
+  found and a hint (``separator=``, ``quote_char=``, ``encoding=``); file content is never
+  quoted.  A header read as one column that contains ``;``, a tab or ``|`` gets a
+  ``separator=`` hint.  No message is longer than about 300 characters, and
+  :meth:`~workbench.errors.DataValidationError.public_message` gives the form to show to
+  dashboard viewers (file base name only, row numbers without cell values).
+* **Row numbers.**  ``source_row`` (and every row number in an error) is the 1-based data row:
+  the line number a text editor shows minus one for the header, as long as no quoted cell spans
+  several lines (a record with a line break inside quotes counts as one row).
+* **Blank rows** of a CSV file (an empty line, or a line whose cells are all empty or white space,
+  such as ``,,``) are skipped: they are not data.  They keep their row number, so ``source_row``
+  has a gap there and the rows after them keep the numbers an editor shows.  Frames and Parquet
+  files have no blank lines; their rows are all kept.
 
-* Column names are stripped of surrounding white space; ``columns=`` maps other names to the
-  canonical ones (``{"CustomerID": "customer_id"}``).
-* Text cells are stripped; an empty cell is a missing value.
+Columns
+-------
+* Column names are stripped of surrounding white space and of a byte-order mark; ``columns=``
+  maps other names to the canonical ones (``{"CustomerID": "customer_id"}``).  Two columns with
+  the same name after stripping (``amount,amount`` or ``"amount"`` and ``" amount"``) are refused,
+  and so is a ``columns=`` rename that gives two columns one name.
+* ``source_row`` is reserved: a file with a column of that name is refused (rename it with
+  ``columns={"source_row": "your_name"}``).  A frame may carry it (a frame validated before)
+  if it is an integer column without nulls; otherwise it is refused the same way.
+* Known columns must have a type that can mean what the column means: text columns accept text,
+  categoricals and numbers; number columns accept numbers and text; date columns accept dates,
+  date-times, text and integer ``YYYYMMDD`` numbers.  Any other type (lists, structs, arrays,
+  binary, booleans, dates in a number column, ...) is refused: "wrong type: expected a number,
+  found list[i64]".  Unknown extra columns are kept as they are (nested ones included: they are
+  hashed and compared like any other column), except Python-object columns, which cannot be
+  compared and are refused.
+* **Numbers as text (ids).**  An integer column read into a text column (a Parquet
+  ``customer_id`` of integers) becomes its decimal text (``17850``).  A float column becomes the
+  text of its whole-number values (``17850.0`` -> ``"17850"``); a value that is not a whole
+  number, NaN, infinite or beyond 2**53 (where floats no longer hold exact integers) is refused
+  with its rows.
+
+Values
+------
+* Text cells are stripped of Unicode white space (including the no-break space U+00A0 and the
+  ideographic space U+3000; zero-width characters are not white space and are kept); an empty
+  cell is a missing value.  Ids of any length (1 KB ids included) are kept as they are.
+* Numbers: text that is not a number is refused.  NaN and infinities (``nan``, ``inf``,
+  ``Infinity`` as text, or float values in Parquet files and frames) are refused in every
+  number column ("not a finite number").  In the transactions table, ``amount``, ``margin``,
+  ``cost`` and ``quantity`` must also lie within ``max_abs_amount`` in absolute value (default
+  ``1e12``, see :data:`DEFAULT_MAX_ABS_AMOUNT`): larger values are refused as absurd.
 * Dates: ISO dates (``2024-03-01``), compact dates (``20240301``) and ISO date-times with or
   without a UTC offset (``2024-03-01T18:30:00+02:00``, ``...Z``).  Date-times with an offset
   (mixed time zones included) are converted to ``timezone`` (default UTC) before the calendar
   date is taken; naive date-times are taken as already in that zone.  ``date_format=`` forces one
-  strptime format.
-* Every returned frame carries ``source_row``: the 1-based data row of the file (the header is
-  not counted), so that data-quality examples point back into the file.
+  strptime format.  Text with anything after the date (``2025-06-30garbage``) is unparseable.
+  Every date column must lie within ``min_date`` .. ``max_date`` (defaults 1900-01-01 and
+  2200-12-31, :data:`DEFAULT_MIN_DATE`, :data:`DEFAULT_MAX_DATE`), so that a mistyped year such
+  as 0001 is refused instead of producing a report of a hundred thousand periods.
+* Survey answers are whole numbers on their scales: NPS 0-10, repurchase intent 1-5, criterion
+  scores and weights 1-5.  A value outside the scale, or between two points of it (``7.5``), is
+  refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import codecs
+import csv
+import datetime as dt
+import io
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from workbench import schema
-from workbench.errors import DataValidationError
+from workbench.errors import DataValidationError, clip
 from workbench.kernels import text_needs_cleaning
 
 SOURCE_ROW: Final = "source_row"
+#: Earliest accepted date in any date column (``min_date=`` changes it).
+DEFAULT_MIN_DATE: Final = dt.date(1900, 1, 1)
+#: Latest accepted date in any date column (``max_date=`` changes it).
+DEFAULT_MAX_DATE: Final = dt.date(2200, 12, 31)
+#: Largest accepted absolute value of amount, margin, cost and quantity (``max_abs_amount=``).
+DEFAULT_MAX_ABS_AMOUNT: Final = 1e12
+
 _MAX_EXAMPLES: Final = 5
+_MAX_NAMES_SHOWN: Final = 8
+_HEADER_BYTES: Final = 1 << 20
+_EXACT_INT_LIMIT: Final = float(2**53)
+_CSV_SUFFIXES: Final = (".csv", ".txt", ".tsv")
+_PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 _NUMERIC = (
     pl.Float64,
     pl.Float32,
@@ -48,10 +122,262 @@ _NUMERIC = (
 )
 
 PathLike = str | Path
+DateLike = dt.date | str
+DtypeChoice = Mapping[str, pl.DataType] | Callable[[list[str]], Mapping[str, pl.DataType]] | None
 
 
-def read_table(path: PathLike, dtypes: Mapping[str, pl.DataType] | None = None) -> pl.DataFrame:
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+def _check_path(p: Path, src: str) -> str:
+    """The lower-case suffix of a readable data file; refuse anything else."""
+    if p.is_dir():
+        raise DataValidationError(
+            src, None, "is a folder, not a file: give the path of one CSV or Parquet file"
+        )
+    if not p.exists():
+        raise DataValidationError(src, None, "file not found")
+    suffix = p.suffix.lower()
+    if suffix not in _CSV_SUFFIXES + _PARQUET_SUFFIXES:
+        raise DataValidationError(
+            src, None, f"unsupported file type '{clip(suffix, 20)}' (use CSV or Parquet)"
+        )
+    return suffix
+
+
+def _one_char(value: str | None, name: str, src: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or len(value) != 1 or len(value.encode("utf-8")) != 1:
+        raise DataValidationError(
+            src, None, f"{name}= must be one ASCII character, got {clip(repr(value), 20)}"
+        )
+    return value
+
+
+def _polars_reason(exc: BaseException) -> str:
+    """First line of a Polars message, without quoted file content or paths, kept short."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = re.sub(r"`[^`]*`?", "`…`", first)
+    first = re.sub(r"(?:[A-Za-z]:)?[\\/][^\s'\"`]*[\\/][^\s'\"`,;)]*", "…", first)
+    return clip(first, 80)
+
+
+def _csv_input(p: Path, src: str, encoding: str) -> tuple[Path | bytes, str]:
+    """What to hand Polars for a CSV file (the path, or UTF-8 bytes) and Polars' encoding."""
+    norm = encoding.lower().replace("-", "").replace("_", "")
+    if norm == "utf8":
+        return p, "utf8"
+    if norm == "utf8lossy":
+        return p, "utf8-lossy"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataValidationError(
+            src, None, f"unknown encoding={clip(repr(encoding), 30)} (try 'latin-1' or 'cp1252')"
+        ) from None
+    raw = p.read_bytes()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        row = raw.count(b"\n", 0, exc.start)
+        raise DataValidationError(
+            src,
+            None,
+            f"{_where(row)} is not valid {clip(encoding, 20)} text; pass the file's encoding "
+            "with encoding=",
+        ) from None
+    return text.removeprefix("\ufeff").encode("utf-8"), "utf8"
+
+
+def _where(row: int | None) -> str:
+    if row is None:
+        return "the file"
+    return "the header line" if row == 0 else f"row {row}"
+
+
+def _csv_reader(text: str, sep: str, quote_char: str | None, *, strict: bool) -> Any:
+    quoting = csv.QUOTE_MINIMAL if quote_char else csv.QUOTE_NONE
+    return csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=sep,
+        quotechar=quote_char or '"',
+        quoting=quoting,
+        strict=strict,
+    )
+
+
+def _csv_header(data: Path | bytes, sep: str, quote_char: str | None) -> list[str]:
+    """The raw column names of a CSV file, read from its first line(s) without Polars."""
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            chunk = fh.read(_HEADER_BYTES)
+    else:
+        chunk = data[:_HEADER_BYTES]
+    text = chunk.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    try:
+        return next(_csv_reader(text, sep, quote_char, strict=False), [])
+    except csv.Error:
+        return []  # Polars reports the problem
+
+
+def _check_header(header: list[str], src: str) -> None:
+    """Refuse two columns with one name (compared without surrounding white space)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(_clean_name(h) for h in header):
+        if name and name in seen:
+            raise DataValidationError(
+                src,
+                name,
+                f"two columns have this name in the header (columns {seen[name] + 1} and "
+                f"{i + 1}; names are compared without surrounding white space): rename or "
+                "remove one",
+            )
+        seen.setdefault(name, i)
+
+
+def _locate_csv_problem(
+    text: str, sep: str, quote_char: str | None
+) -> tuple[str, int, int, int] | None:
+    """Find the first record Python's csv module finds wrong: ``(kind, row, fields, header)``.
+
+    ``kind`` is ``"fields"`` (more fields than the header) or ``"quote"`` (a quoted cell that
+    does not end properly); ``row`` is the data row (the header is row 0).
+    """
+    reader = _csv_reader(text, sep, quote_char, strict=True)
+    row = 0
+    n_header = 0
+    try:
+        n_header = len(next(reader, []))
+        for rec in reader:
+            row += 1
+            if len(rec) > n_header:
+                return "fields", row, len(rec), n_header
+    except csv.Error:
+        return "quote", row + 1 if n_header else 0, 0, n_header
+    return None
+
+
+def _parser_error(
+    src: str,
+    p: Path,
+    data: Path | bytes,
+    exc: BaseException,
+    sep: str,
+    quote_char: str | None,
+) -> DataValidationError:
+    """A Polars CSV error re-told in the workbench's words (row and hint, no file content)."""
+    message = str(exc).lower()
+    if isinstance(exc, pl.exceptions.NoDataError) or "empty csv" in message:
+        return DataValidationError(src, None, "has no header line (the file is empty)")
+    raw = p.read_bytes() if isinstance(data, Path) else data
+    if "utf-8" in message or "utf8" in message:
+        try:
+            raw.decode("utf-8")
+            row = None
+        except UnicodeDecodeError as err:
+            row = raw.count(b"\n", 0, err.start)
+        return DataValidationError(
+            src,
+            None,
+            f"{_where(row)} is not valid UTF-8 text; pass encoding='latin-1' or "
+            "encoding='cp1252' if the file was saved in another encoding",
+        )
+    found = _locate_csv_problem(
+        raw.decode("utf-8", errors="replace").removeprefix("\ufeff"), sep, quote_char
+    )
+    shown_sep = {",": "','", "\t": "'\\t'", ";": "';'"}.get(sep, repr(sep))
+    if (found and found[0] == "fields") or (not found and "more fields" in message):
+        where = (
+            f"row {found[1]} has {found[2]} fields but the header has {found[3]}"
+            if found
+            else "a row has more fields than the header"
+        )
+        return DataValidationError(
+            src,
+            None,
+            f"{where} (separator {shown_sep}); check the separator (e.g. separator=';' or "
+            "separator='\\t') and the quoting (quote_char=)",
+        )
+    if found or "could not parse" in message:
+        where = f"{_where(found[1])}" if found else "a row"
+        return DataValidationError(
+            src,
+            None,
+            f"{where} has a quoted cell that is never closed (quote character "
+            f"{quote_char!r}); close the quote, or pass quote_char=None if the file has no "
+            "quoting",
+        )
+    return DataValidationError(
+        src,
+        None,
+        f"cannot be read as CSV ({_polars_reason(exc)}); check separator=, encoding= and "
+        "quote_char=",
+    )
+
+
+def _read(
+    p: Path,
+    src: str,
+    dtypes: DtypeChoice,
+    separator: str | None,
+    encoding: str,
+    quote_char: str | None,
+) -> pl.DataFrame:
+    """Read one file (CSV or Parquet) without globbing; every failure is a validation error."""
+    suffix = _check_path(p, src)
+    if suffix in _PARQUET_SUFFIXES:
+        try:
+            return pl.read_parquet(p, glob=False)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise DataValidationError(
+                src, None, f"cannot be read as Parquet ({_polars_reason(exc)})"
+            ) from None
+    sep = _one_char(separator or ("\t" if suffix == ".tsv" else ","), "separator", src)
+    quote = _one_char(quote_char, "quote_char", src, optional=True)
+    assert sep is not None
+    if p.stat().st_size == 0:
+        raise DataValidationError(
+            src, None, "is empty (0 bytes): a CSV file needs a header line with the column names"
+        )
+    data, polars_encoding = _csv_input(p, src, encoding)
+    header = _csv_header(data, sep, quote)
+    _check_header(header, src)
+    wanted = dtypes(header) if callable(dtypes) else dtypes
+    typed = {c: d for c, d in (wanted or {}).items() if d in (pl.Float64, pl.Date)}
+    options: dict[str, Any] = {
+        "infer_schema": False,
+        "separator": sep,
+        "quote_char": quote,
+        "encoding": polars_encoding,
+        "glob": False,
+    }
+    if typed:
+        try:
+            return pl.read_csv(data, schema_overrides=typed, **options)
+        except pl.exceptions.PolarsError:
+            pass  # a cell does not parse: read as text and let validation say where
+    try:
+        return pl.read_csv(data, **options)
+    except pl.exceptions.PolarsError as exc:  # malformed file: say which one, where and why
+        raise _parser_error(src, p, data, exc, sep, quote) from None
+
+
+def read_table(
+    path: PathLike,
+    dtypes: Mapping[str, pl.DataType] | None = None,
+    *,
+    separator: str | None = None,
+    encoding: str = "utf8",
+    quote_char: str | None = '"',
+) -> pl.DataFrame:
     """Read a CSV (columns as text) or a Parquet file into a frame.
+
+    The path is taken literally (never as a glob pattern).  Duplicate column names in a CSV
+    header are refused; parser errors are re-raised as :class:`DataValidationError` with the row
+    and a hint.
 
     Parameters
     ----------
@@ -61,50 +387,36 @@ def read_table(path: PathLike, dtypes: Mapping[str, pl.DataType] | None = None) 
         Optional fast path for CSV: numeric and date columns read directly with these dtypes
         (keys are the file's own column names).  If any cell does not parse, the file is read
         again as text so that validation can name the offending rows.
+    separator
+        CSV field separator; ``None`` means a tab for ``.tsv`` files and a comma otherwise.
+    encoding
+        Text encoding of a CSV file: ``"utf8"`` (default), ``"utf8-lossy"`` or any Python codec
+        name such as ``"latin-1"`` or ``"cp1252"`` (decoded in Python first).
+    quote_char
+        CSV quote character; ``None`` turns quoting off.
 
     Returns
     -------
     polars.DataFrame
-        The raw table; CSV columns are all ``String`` so that validation can report bad cells.
+        The raw table; CSV columns are all ``String`` (unless ``dtypes`` applied) so that
+        validation can report bad cells.
+
+    Raises
+    ------
+    DataValidationError
+        Missing file, folder, unsupported suffix, empty file, duplicate header names, or a file
+        the parser cannot read.
 
     Examples
     --------
     >>> raw = read_table("sample_data/customers.csv")  # doctest: +SKIP
     """
     p = Path(path)
-    if not p.exists():
-        raise DataValidationError(str(p), None, "file not found")
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pl.read_parquet(p)
-        if suffix in (".csv", ".txt", ".tsv"):
-            sep = "\t" if suffix == ".tsv" else ","
-            typed = {c: d for c, d in (dtypes or {}).items() if d in (pl.Float64, pl.Date)}
-            if typed:
-                try:
-                    return pl.read_csv(p, infer_schema=False, separator=sep, schema_overrides=typed)
-                except pl.exceptions.PolarsError:
-                    pass  # a cell does not parse: read as text and let validation say where
-            return pl.read_csv(p, infer_schema=False, separator=sep)
-    except pl.exceptions.PolarsError as exc:  # malformed file: say which one
-        raise DataValidationError(str(p), None, f"cannot be read: {exc}") from exc
-    raise DataValidationError(
-        str(p), None, f"unsupported file type '{suffix}' (use CSV or Parquet)"
-    )
+    return _read(p, str(p), dtypes, separator, encoding, quote_char)
 
 
-def _frame_source(
-    data: PathLike | pl.DataFrame,
-    source: str | None,
-    default: str,
-    dtypes: Mapping[str, pl.DataType] | None = None,
-) -> tuple[pl.DataFrame, str]:
-    if isinstance(data, pl.LazyFrame):
-        data = data.collect()
-    if isinstance(data, pl.DataFrame):
-        return data, source or default
-    return read_table(data, dtypes), source or str(data)
+# --------------------------------------------------------------------------------------------
+# Cells
 
 
 def _rows_where(df: pl.DataFrame, mask: pl.Series, column: str) -> tuple[list[int], list, int]:
@@ -115,12 +427,29 @@ def _rows_where(df: pl.DataFrame, mask: pl.Series, column: str) -> tuple[list[in
 
 def _fail(df: pl.DataFrame, mask: pl.Series, source: str, column: str, problem: str) -> None:
     if mask.any():
-        rows, values, n = _rows_where(df, mask, column)
+        rows, values, n = _rows_where(df, mask.fill_null(False), column)
         raise DataValidationError(source, column, problem, rows, values, n)
 
 
+def _type_name(dtype: pl.DataType) -> str:
+    try:
+        return dtype._string_repr()
+    except Exception:  # pragma: no cover - private Polars API changed
+        return str(dtype)
+
+
+def _wrong_type(source: str, col: str, expected: str, dtype: pl.DataType) -> DataValidationError:
+    return DataValidationError(
+        source, col, f"wrong type: expected {expected}, found {clip(_type_name(dtype), 40)}"
+    )
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    return dtype in (pl.String, pl.Null) or isinstance(dtype, pl.Categorical | pl.Enum)
+
+
 def _clean_text(s: pl.Series) -> pl.Series:
-    """Strip white space; empty text becomes null.  Clean columns are returned as they are."""
+    """Strip Unicode white space; empty text becomes null.  Clean columns are returned as is."""
     s = s.cast(pl.String)
     if not text_needs_cleaning(s):
         return s
@@ -128,22 +457,82 @@ def _clean_text(s: pl.Series) -> pl.Series:
     return pl.select(pl.when(s != "").then(s)).to_series().alias(s.name)
 
 
-def _to_float(df: pl.DataFrame, col: str, source: str) -> pl.Series:
+def _numbers_as_text(df: pl.DataFrame, col: str, source: str) -> pl.Series:
+    """Integers as decimal text; floats and decimals only if they hold whole numbers."""
     s = df[col]
-    if s.dtype in _NUMERIC:
-        return s.cast(pl.Float64)
-    if s.dtype == pl.Boolean or s.dtype.is_temporal():
-        raise DataValidationError(source, col, f"wrong type: expected a number, found {s.dtype}")
-    text = _clean_text(s)
-    out = text.cast(pl.Float64, strict=False)
+    if s.dtype.is_integer():
+        return s.cast(pl.String)
+    if isinstance(s.dtype, pl.Decimal):
+        text = s.cast(pl.String).str.replace(r"\.0*$", "")
+        bad = text.str.contains(".", literal=True)
+        shown = s.cast(pl.String)
+    else:
+        f = s.cast(pl.Float64)
+        ok = f.is_finite() & (f == f.round(0)) & (f.abs() <= _EXACT_INT_LIMIT)
+        bad = f.is_not_null() & ~ok
+        shown = f
     _fail(
-        df.with_columns(text),
-        out.is_null() & text.is_not_null(),
+        df.with_columns(shown.alias(col)),
+        bad,
         source,
         col,
-        "text in a numeric column",
+        "not a whole number: numbers in a text column must be integers "
+        "(17850.0 is read as '17850')",
     )
-    return out
+    if isinstance(s.dtype, pl.Decimal):
+        return text
+    return s.cast(pl.Float64).cast(pl.Int64).cast(pl.String)
+
+
+def _to_text(df: pl.DataFrame, col: str, source: str) -> pl.Series:
+    s = df[col]
+    if _is_text(s.dtype):
+        return _clean_text(s)
+    if s.dtype in _NUMERIC:
+        return _numbers_as_text(df, col, source)
+    raise _wrong_type(source, col, "text", s.dtype)
+
+
+def _to_float(df: pl.DataFrame, col: str, source: str, max_abs: float | None) -> pl.Series:
+    s = df[col]
+    if s.dtype in _NUMERIC:
+        out = s.cast(pl.Float64)
+        shown = out
+    elif _is_text(s.dtype):
+        shown = _clean_text(s)
+        out = shown.cast(pl.Float64, strict=False)
+        _fail(
+            df.with_columns(shown),
+            out.is_null() & shown.is_not_null(),
+            source,
+            col,
+            "text in a numeric column",
+        )
+    else:
+        raise _wrong_type(source, col, "a number", s.dtype)
+    _check_finite(df.with_columns(shown.alias(col)), out, source, col, max_abs)
+    return out.alias(col)
+
+
+def _check_finite(
+    shown: pl.DataFrame, out: pl.Series, source: str, col: str, max_abs: float | None
+) -> None:
+    """Refuse NaN and infinities, and values above ``max_abs`` in absolute value."""
+    lo, hi = out.min(), out.max()  # both skip NaN; infinities show here
+    bound = math.inf if max_abs is None else max_abs
+    if lo is None or (math.isfinite(lo) and math.isfinite(hi) and -bound <= lo <= hi <= bound):
+        if not out.is_nan().any():
+            return  # the fast path: every value is finite and within the bound
+    _fail(shown, ~out.is_finite(), source, col, "not a finite number (NaN or infinity)")
+    if max_abs is not None:
+        _fail(
+            shown,
+            out.abs() > max_abs,
+            source,
+            col,
+            f"absolute value above {max_abs:g} (refused as absurd; change the bound with "
+            "max_abs_amount=)",
+        )
 
 
 _NAIVE_FORMATS: Final = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M")
@@ -169,29 +558,158 @@ def _parse_date_text(text: pl.Series, date_format: str | None, timezone: str) ->
 
 
 def _to_date(
-    df: pl.DataFrame, col: str, source: str, date_format: str | None, timezone: str
+    df: pl.DataFrame,
+    col: str,
+    source: str,
+    date_format: str | None,
+    timezone: str,
+    bounds: tuple[dt.date, dt.date],
 ) -> pl.Series:
     s = df[col]
     if s.dtype == pl.Date:
-        return s
-    if isinstance(s.dtype, pl.Datetime):
+        out = s
+    elif isinstance(s.dtype, pl.Datetime):
         if s.dtype.time_zone is not None:
             s = s.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
-        return s.dt.date()
-    if s.dtype in _NUMERIC:  # 20240301 stored as a number
-        s = s.cast(pl.Int64).cast(pl.String)
-    elif s.dtype != pl.String:
-        raise DataValidationError(source, col, f"wrong type: expected a date, found {s.dtype}")
-    text = _clean_text(s)
-    out = _parse_date_text(text, date_format, timezone)
-    _fail(
-        df.with_columns(text),
-        out.is_null() & text.is_not_null(),
-        source,
-        col,
-        "unparseable date (use YYYY-MM-DD, YYYYMMDD or ISO date-time, or pass date_format=)",
+        out = s.dt.date()
+    else:
+        if s.dtype in _NUMERIC:  # 20240301 stored as a number
+            s = _numbers_as_text(df, col, source)
+        elif not _is_text(s.dtype):
+            raise _wrong_type(source, col, "a date", s.dtype)
+        text = _clean_text(s)
+        out = _parse_date_text(text, date_format, timezone)
+        _fail(
+            df.with_columns(text),
+            out.is_null() & text.is_not_null(),
+            source,
+            col,
+            "unparseable date (use YYYY-MM-DD, YYYYMMDD or ISO date-time, or pass date_format=)",
+        )
+    lo, hi = bounds
+    first, last = out.min(), out.max()
+    if first is not None and (first < lo or last > hi):
+        _fail(
+            df.with_columns(out.cast(pl.String).alias(col)),
+            (out < lo) | (out > hi),
+            source,
+            col,
+            f"date outside the accepted range {lo.isoformat()} to {hi.isoformat()} "
+            "(change it with min_date= / max_date=)",
+        )
+    return out.alias(col)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _clean_name(name: str) -> str:
+    return name.strip().removeprefix("\ufeff").strip()
+
+
+def _names(names: Iterable[str], budget: int = 120) -> str:
+    """A short, readable list of column names for a message (about ``budget`` characters)."""
+    names = list(names)
+    shown: list[str] = []
+    for name in names[:_MAX_NAMES_SHOWN]:
+        item = repr(clip(name, 30))
+        if shown and len(", ".join([*shown, item])) > budget:
+            break
+        shown.append(item)
+    more = len(names) - len(shown)
+    return f"[{', '.join(shown)}{f', … ({more} more)' if more > 0 else ''}]"
+
+
+def _guess_separator(names: list[str]) -> str | None:
+    """The separator a one-column CSV header seems to use (``a;b;c`` -> ``;``), if any."""
+    if len(names) != 1:
+        return None
+    counts = {sep: names[0].count(sep) for sep in (";", "\t", "|", ",")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else None
+
+
+def _canonical_names(df: pl.DataFrame, src: str, renames: Mapping[str, str]) -> pl.DataFrame:
+    """Strip the column names, apply ``columns=`` and refuse names that collide."""
+    clean = [_clean_name(c) for c in df.columns]
+    _check_header(clean, src)
+    unknown = [c for c in renames if c not in clean]
+    if unknown:
+        raise DataValidationError(
+            src, unknown[0], f"column to rename not found; columns are {_names(clean)}"
+        )
+    final = [renames.get(c, c) for c in clean]
+    seen: dict[str, str] = {}
+    for before, after in zip(clean, final, strict=True):
+        if after in seen:
+            raise DataValidationError(
+                src,
+                after,
+                f"columns= gives two columns this name ({clip(repr(seen[after]), 30)} and "
+                f"{clip(repr(before), 30)}): rename only one of them",
+            )
+        seen[after] = before
+    mapping = {c: f for c, f in zip(df.columns, final, strict=True) if c != f}
+    return df.rename(mapping) if mapping else df
+
+
+def _drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """Drop rows whose every cell is empty (null or white space only): blank CSV lines."""
+    cols = [c for c in df.columns if c != SOURCE_ROW]
+    if not cols or df.height == 0:
+        return df
+    # A column without a single empty cell means no row is blank: skip the row-wise test.
+    for c in sorted(cols, key=lambda c: df.schema[c] == pl.String):
+        s = df[c]
+        if s.null_count() == 0 and not (s.dtype == pl.String and text_needs_cleaning(s)):
+            return df
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+        if df.schema[c] == pl.String
+        else pl.col(c).is_null()
+        for c in cols
     )
-    return out
+    return df.filter(~blank)
+
+
+def _check_source_row(s: pl.Series, src: str, from_file: bool) -> None:
+    """A ``source_row`` column is refused in files, and in frames unless integers without nulls."""
+    hint = "rename it with columns={'source_row': 'your_name'}"
+    if from_file:
+        raise DataValidationError(
+            src,
+            SOURCE_ROW,
+            f"'source_row' is a reserved column name (the workbench numbers the rows); {hint}",
+        )
+    if not s.dtype.is_integer() or s.null_count():
+        found = clip(_type_name(s.dtype), 20) + (" with nulls" if s.null_count() else "")
+        raise DataValidationError(
+            src,
+            SOURCE_ROW,
+            "'source_row' is a reserved column name: in a frame it must hold integer row "
+            f"numbers without nulls (found {found}); {hint}",
+        )
+
+
+def _as_date(value: DateLike | dt.datetime, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(
+            f"{name}: cannot read {clip(repr(value), 40)} as a date (use YYYY-MM-DD)"
+        ) from None
+
+
+def _bounds(min_date: DateLike, max_date: DateLike) -> tuple[dt.date, dt.date]:
+    lo, hi = _as_date(min_date, "min_date"), _as_date(max_date, "max_date")
+    if lo > hi:
+        raise ValueError(f"min_date {lo} is after max_date {hi}")
+    return lo, hi
 
 
 def _coerce(
@@ -203,52 +721,71 @@ def _coerce(
     columns: Mapping[str, str] | None,
     date_format: str | None,
     timezone: str,
+    *,
+    separator: str | None = None,
+    encoding: str = "utf8",
+    quote_char: str | None = '"',
+    min_date: DateLike = DEFAULT_MIN_DATE,
+    max_date: DateLike = DEFAULT_MAX_DATE,
+    max_abs: float | None = None,
 ) -> tuple[pl.DataFrame, str]:
-    fast = None
-    if not isinstance(data, pl.DataFrame | pl.LazyFrame) and date_format is None:
+    bounds = _bounds(min_date, max_date)
+    wanted = {**required, **optional}
+    renames = dict(columns or {})
+    from_file = not isinstance(data, pl.DataFrame | pl.LazyFrame)
+    csv_file = False
+    if from_file:
         p = Path(data)
-        if p.suffix.lower() in (".csv", ".txt", ".tsv") and p.exists():
-            wanted = {**required, **optional}
-            renames = dict(columns or {})
-            sep = "\t" if p.suffix.lower() == ".tsv" else ","
-            try:
-                header = pl.read_csv(p, n_rows=0, separator=sep, infer_schema=False).columns
-            except pl.exceptions.PolarsError:
-                header = []  # read_table reports the problem
-            fast = {
-                h: wanted[renames.get(h.strip(), h.strip())]
-                for h in header
-                if renames.get(h.strip(), h.strip()) in wanted
-            }
-    df, src = _frame_source(data, source, f"<{table} frame>", fast)
-    df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
-    if columns:
-        unknown = [c for c in columns if c not in df.columns]
-        if unknown:
-            raise DataValidationError(
-                src, unknown[0], f"column to rename not found; columns are {df.columns}"
-            )
-        df = df.rename(dict(columns))
+        src = source or str(data)
+
+        def fast(header: list[str]) -> dict[str, pl.DataType] | None:
+            if date_format is not None:
+                return None
+            names = {h: renames.get(_clean_name(h), _clean_name(h)) for h in header}
+            return {h: wanted[n] for h, n in names.items() if n in wanted}
+
+        df = _read(p, src, fast, separator, encoding, quote_char)
+        csv_file = p.suffix.lower() in _CSV_SUFFIXES
+    else:
+        df = data.collect() if isinstance(data, pl.LazyFrame) else data
+        src = source or f"<{table} frame>"
+    objects = [c for c, d in df.schema.items() if d == pl.Object]
+    if objects:
+        raise DataValidationError(
+            src,
+            objects[0],
+            "wrong type: Python objects cannot be checked or compared; convert the column to "
+            "text or numbers, or drop it",
+        )
+    df = _canonical_names(df, src, renames)
+    if SOURCE_ROW in df.columns:
+        _check_source_row(df[SOURCE_ROW], src, from_file)
     missing = [c for c in required if c not in df.columns]
     if missing:
+        hint = f"rename with columns={{'your_name': '{missing[0]}'}}"
+        guess = _guess_separator(df.columns) if csv_file else None
+        if guess is not None:
+            hint = f"the header looks separated by {guess!r}: pass separator={guess!r}"
         raise DataValidationError(
             src,
             missing[0],
             f"required column missing from the {table} table (found columns: "
-            f"{', '.join(df.columns)}); rename with columns={{'your_name': '{missing[0]}'}}",
+            f"{_names(df.columns, 80)[1:-1]}); {hint}",
         )
     if SOURCE_ROW not in df.columns:
         df = df.with_row_index(SOURCE_ROW, offset=1)
+    if csv_file:
+        df = _drop_blank_rows(df)
     casts = []
-    for col, dtype in {**required, **optional}.items():
+    for col, dtype in wanted.items():
         if col not in df.columns:
             continue
         if dtype == pl.String:
-            casts.append(_clean_text(df[col]))
+            casts.append(_to_text(df, col, src))
         elif dtype == pl.Float64:
-            casts.append(_to_float(df, col, src))
+            casts.append(_to_float(df, col, src, max_abs))
         elif dtype == pl.Date:
-            casts.append(_to_date(df, col, src, date_format, timezone))
+            casts.append(_to_date(df, col, src, date_format, timezone, bounds))
     df = df.with_columns(casts)
     for col in required:
         what = "null ids" if col == schema.CUSTOMER_ID else "missing values in a required column"
@@ -256,16 +793,49 @@ def _coerce(
     return df, src
 
 
-def _check_range(df: pl.DataFrame, src: str, col: str, lo: float, hi: float) -> None:
-    if col in df.columns:
-        s = df[col]
-        _fail(
-            df,
-            s.is_not_null() & ((s < lo) | (s > hi)),
-            src,
-            col,
-            f"value outside the allowed range {lo:g}-{hi:g}",
-        )
+def _check_scale(df: pl.DataFrame, src: str, col: str, lo: float, hi: float) -> None:
+    """Survey answers: within ``lo``-``hi`` and whole numbers."""
+    if col not in df.columns:
+        return
+    s = df[col]
+    _fail(
+        df,
+        s.is_not_null() & ((s < lo) | (s > hi)),
+        src,
+        col,
+        f"value outside the allowed range {lo:g}-{hi:g}",
+    )
+    _fail(
+        df,
+        s.is_not_null() & (s != s.round(0)),
+        src,
+        col,
+        f"not a whole number on the {lo:g}-{hi:g} scale",
+    )
+
+
+_COMMON_PARAMETERS: Final = """
+    data
+        A path (CSV/Parquet, taken literally, never as a glob pattern) or a frame.
+    source
+        Name used in error messages (defaults to the path).
+    columns
+        Renames ``{your_name: canonical_name}`` applied before validation.
+    date_format
+        A strptime format forcing how date text is parsed.
+    timezone
+        Business time zone: offsets in date-times are converted to it before the date is taken.
+    separator
+        CSV field separator; ``None`` (default) means a tab for ``.tsv`` and a comma otherwise.
+        Ignored for Parquet files and frames.
+    encoding
+        CSV text encoding: ``"utf8"`` (default), ``"utf8-lossy"``, or a Python codec name such
+        as ``"latin-1"`` or ``"cp1252"``.  Ignored for Parquet files and frames.
+    quote_char
+        CSV quote character (default ``'"'``); ``None`` turns quoting off.
+    min_date, max_date
+        Accepted range of every date column (defaults :data:`DEFAULT_MIN_DATE` 1900-01-01 and
+        :data:`DEFAULT_MAX_DATE` 2200-12-31); a date or an ISO ``YYYY-MM-DD`` string."""
 
 
 def validate_transactions(
@@ -275,26 +845,25 @@ def validate_transactions(
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
     timezone: str = "UTC",
+    separator: str | None = None,
+    encoding: str = "utf8",
+    quote_char: str | None = '"',
+    min_date: DateLike = DEFAULT_MIN_DATE,
+    max_date: DateLike = DEFAULT_MAX_DATE,
+    max_abs_amount: float = DEFAULT_MAX_ABS_AMOUNT,
 ) -> pl.DataFrame:
     """Validate a transactions table and cast it to the canonical dtypes.
 
     Required: ``customer_id``, ``order_date``, ``amount``; optional: ``order_id``, ``margin``,
-    ``cost``, ``channel``, ``category``, ``quantity`` (``DOMAIN.md`` §1).  Negative amounts
-    (returns) are valid here; how they are used is :func:`workbench.prepare.prepare_orders`'s
-    job.  Other columns are kept as they are.
+    ``cost``, ``channel``, ``category``, ``quantity``.  Negative amounts (returns) are valid
+    here; how they are used is :func:`workbench.prepare.prepare_orders`'s job.  Other columns
+    are kept as they are.  The rules are in the module docstring.
 
     Parameters
-    ----------
-    data
-        A path (CSV/Parquet) or a frame.
-    source
-        Name used in error messages (defaults to the path).
-    columns
-        Renames ``{your_name: canonical_name}`` applied before validation.
-    date_format
-        A strptime format forcing how ``order_date`` text is parsed.
-    timezone
-        Business time zone: offsets in date-times are converted to it before the date is taken.
+    ----------{common}
+    max_abs_amount
+        Largest accepted absolute value of ``amount``, ``margin``, ``cost`` and ``quantity``
+        (default :data:`DEFAULT_MAX_ABS_AMOUNT`, 1e12); larger values are refused as absurd.
 
     Returns
     -------
@@ -304,13 +873,16 @@ def validate_transactions(
     Raises
     ------
     DataValidationError
-        Missing column, wrong type, text in a numeric column, null ids, unparseable dates.
+        Missing column, duplicate or reserved column name, wrong type, text in a numeric
+        column, NaN/infinite or absurd numbers, null ids, unparseable or implausible dates,
+        unreadable file.
 
     Examples
     --------
     >>> import polars as pl
-    >>> tx = validate_transactions(pl.DataFrame({"customer_id": ["a"], "order_date": ["2024-01-02"],
-    ...                                          "amount": ["9.5"]}))
+    >>> frame = pl.DataFrame({"customer_id": ["a"], "order_date": ["2024-01-02"],
+    ...                       "amount": ["9.5"]})
+    >>> tx = validate_transactions(frame)
     >>> tx["amount"].to_list()
     [9.5]
     """
@@ -323,14 +895,22 @@ def validate_transactions(
         columns,
         date_format,
         timezone,
+        separator=separator,
+        encoding=encoding,
+        quote_char=quote_char,
+        min_date=min_date,
+        max_date=max_date,
+        max_abs=max_abs_amount,
     )
     return df
 
 
-def read_transactions(path: PathLike, **kwargs) -> pl.DataFrame:
+def read_transactions(path: PathLike, **kwargs: Any) -> pl.DataFrame:
     """Read and validate a transactions file (CSV or Parquet).
 
-    Same keyword arguments as :func:`validate_transactions`.
+    Same keyword arguments as :func:`validate_transactions` (``source``, ``columns``,
+    ``date_format``, ``timezone``, ``separator``, ``encoding``, ``quote_char``, ``min_date``,
+    ``max_date``, ``max_abs_amount``).
 
     Examples
     --------
@@ -363,11 +943,24 @@ def validate_customers(
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
     timezone: str = "UTC",
+    separator: str | None = None,
+    encoding: str = "utf8",
+    quote_char: str | None = '"',
+    min_date: DateLike = DEFAULT_MIN_DATE,
+    max_date: DateLike = DEFAULT_MAX_DATE,
 ) -> pl.DataFrame:
     """Validate a customers table: ``customer_id`` plus optional attributes.
 
     ``customer_type`` must be B2C/B2B and ``payment_terms`` prepayment/credit (any letter
-    case); a customer id may appear only once.
+    case); a customer id may appear only once.  The rules are in the module docstring.
+
+    Parameters
+    ----------{common}
+
+    Returns
+    -------
+    polars.DataFrame
+        Typed table with a ``source_row`` column.
 
     Examples
     --------
@@ -385,6 +978,11 @@ def validate_customers(
         columns,
         date_format,
         timezone,
+        separator=separator,
+        encoding=encoding,
+        quote_char=quote_char,
+        min_date=min_date,
+        max_date=max_date,
     )
     df = _normalise_choice(df, src, "customer_type", schema.CUSTOMER_TYPES)
     df = _normalise_choice(df, src, "payment_terms", schema.PAYMENT_TERMS)
@@ -398,8 +996,8 @@ def validate_customers(
     return df
 
 
-def read_customers(path: PathLike, **kwargs) -> pl.DataFrame:
-    """Read and validate a customers file; see :func:`validate_customers`."""
+def read_customers(path: PathLike, **kwargs: Any) -> pl.DataFrame:
+    """Read and validate a customers file; see :func:`validate_customers` for the keywords."""
     return validate_customers(path, **kwargs)
 
 
@@ -410,12 +1008,26 @@ def validate_surveys(
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
     timezone: str = "UTC",
+    separator: str | None = None,
+    encoding: str = "utf8",
+    quote_char: str | None = '"',
+    min_date: DateLike = DEFAULT_MIN_DATE,
+    max_date: DateLike = DEFAULT_MAX_DATE,
 ) -> pl.DataFrame:
-    """Validate a surveys table: ids, dates and answers within their scales.
+    """Validate a surveys table: ids, dates and answers on their scales.
 
-    NPS is 0-10, repurchase intent 1-5, criterion scores and weights 1-5 (``DOMAIN.md`` §1,
-    seed 001_7752035283ba344f.txt).  Missing answers are allowed (how a missing criterion is
-    treated is :mod:`workbench.loyalty`'s documented rule); values outside the scale are errors.
+    NPS is a whole number 0-10, repurchase intent 1-5, criterion scores and weights 1-5
+    (:data:`workbench.schema.SURVEY_RANGES`).  Missing answers are allowed (how a missing
+    criterion is treated is :mod:`workbench.loyalty`'s documented rule); values outside the
+    scale or between two of its points (``7.5``) are errors.
+
+    Parameters
+    ----------{common}
+
+    Returns
+    -------
+    polars.DataFrame
+        Typed table with a ``source_row`` column.
 
     Examples
     --------
@@ -434,12 +1046,22 @@ def validate_surveys(
         columns,
         date_format,
         timezone,
+        separator=separator,
+        encoding=encoding,
+        quote_char=quote_char,
+        min_date=min_date,
+        max_date=max_date,
     )
     for col, (lo, hi) in schema.SURVEY_RANGES.items():
-        _check_range(df, src, col, lo, hi)
+        _check_scale(df, src, col, lo, hi)
     return df
 
 
-def read_surveys(path: PathLike, **kwargs) -> pl.DataFrame:
-    """Read and validate a surveys file; see :func:`validate_surveys`."""
+def read_surveys(path: PathLike, **kwargs: Any) -> pl.DataFrame:
+    """Read and validate a surveys file; see :func:`validate_surveys` for the keywords."""
     return validate_surveys(path, **kwargs)
+
+
+for _f in (validate_transactions, validate_customers, validate_surveys):
+    _f.__doc__ = (_f.__doc__ or "").replace("{common}", _COMMON_PARAMETERS)
+del _f
