@@ -4,6 +4,9 @@
 #
 #   bash scripts/serve.sh                 # http://127.0.0.1:8866/voila/render/<dashboard>.ipynb
 #   bash scripts/serve.sh --port 0        # any free port; other options: workbench serve --help
+#   bash scripts/serve.sh --host 0.0.0.0  # every interface: a token is required; one is
+#                                         # generated and printed with the URLs unless --token
+#                                         # is given (--no-token opts out, with a warning)
 #
 # Reports: .venv/bin/workbench report   (or `workbench report` with .venv activated)
 set -euo pipefail

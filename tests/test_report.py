@@ -116,7 +116,10 @@ def test_common_and_data_dir_parameters_go_where_declared(
     report_dir: Path, tmp_path: Path
 ) -> None:
     decl = {"transactions_path": {"inferred_type_name": "str"}, "a": {"inferred_type_name": "int"}}
-    plan = plan_parameters(find_notebooks(report_dir), {"message": "x"}, data_dir=tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "transactions.csv").write_text("customer_id,order_date,amount\n")
+    plan = plan_parameters(find_notebooks(report_dir), {"message": "x"}, data_dir=data)
     assert plan[report_dir / "add_numbers.ipynb"] == {}
     assert plan[report_dir / "failing.ipynb"] == {"message": "x"}
     got = coerce_parameters("x.ipynb", {"transactions_path": str(tmp_path / "t.csv")}, decl)

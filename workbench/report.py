@@ -6,12 +6,23 @@ carry type hints and comments (``horizon_weeks: int = 52  # forecast horizon``).
 - checks the parameters asked for against :func:`papermill.inspect_notebook` *before* running
   (papermill itself only warns about a misspelled name) and converts values given as text to
   the declared type (:func:`coerce_parameters`);
+- checks date parameters strictly (a whole ISO date ``YYYY-MM-DD``, nothing after it), makes
+  path parameters absolute and checks that the files they name exist, all before running
+  (the kernel runs in the notebook's folder, so a relative path would point elsewhere);
 - runs a notebook with ``kernel_name="python3"`` and writes the executed notebook and an HTML
   export with the code hidden (:func:`run_report`); the kernel's own log (its stderr: start-up
   warnings, and tracebacks of its messaging threads while it shuts down) goes to
   ``<notebook>.kernel.log`` beside the executed notebook instead of the user's terminal;
 - runs several notebooks, passing each common parameter only to the notebooks that declare it,
-  and goes on after a failure (:func:`run_reports`).
+  and goes on after a failure (:func:`run_reports`). A failure is described in one line: the
+  notebook, the cell, and the exception's type and message (a data error raised in a cell,
+  such as :class:`~workbench.errors.DataValidationError`, reads like it does in the library).
+
+Data folders (``--data-dir``, :func:`data_dir_parameters`): the transactions table is required
+(``transactions.csv``, ``.parquet``, ``.pq`` or ``.tsv``); the customers and surveys tables are
+optional. **An optional table that is absent is passed as the empty string**
+(``customers_path = ""``, ``surveys_path = ""``), which the report notebooks read as "not
+provided".
 
 Examples
 --------
@@ -25,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -40,12 +52,25 @@ from workbench.serve import DATA_DIR_ENV, project_root
 #: Kernel every report runs in (a personal kernel name fails in CI with NoSuchKernel).
 KERNEL_NAME = "python3"
 
-#: Parameters that ``--data-dir DIR`` sets, to ``DIR/<file>``, in notebooks that declare them.
+#: Parameters that ``--data-dir DIR`` sets in notebooks that declare them, and the stem of the
+#: file each one looks for in ``DIR`` (``transactions.csv``, ``transactions.parquet``...).
 DATA_FILES: dict[str, str] = {
-    "transactions_path": "transactions.csv",
-    "customers_path": "customers.csv",
-    "surveys_path": "surveys.csv",
+    "transactions_path": "transactions",
+    "customers_path": "customers",
+    "surveys_path": "surveys",
 }
+#: Of :data:`DATA_FILES`, the tables a data folder must hold; the others are optional and are
+#: passed as ``""`` ("not provided") when absent.
+REQUIRED_DATA: frozenset[str] = frozenset({"transactions_path"})
+#: File types looked for in a data folder, in this order (what the readers accept).
+DATA_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq", ".tsv")
+#: Value suffixes that mark a text parameter as a path, whatever its name (``rules.csv``).
+PATH_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq", ".tsv", ".txt", ".json")
+#: Longest message (characters) shown for one failure or user error; longer ones are cut.
+MAX_MESSAGE = 300
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
@@ -53,7 +78,148 @@ _CONTAINERS = {"list": list, "dict": dict, "tuple": tuple, "set": set}
 
 
 class ReportParameterError(ValueError):
-    """A parameter asked for is not declared by a notebook, or its value has the wrong type."""
+    """A parameter asked for is not declared by a notebook, or its value has the wrong type.
+
+    Also raised for inputs that make every run pointless: a data folder without a
+    transactions table, a path parameter naming no file, an output folder that cannot be
+    written.
+    """
+
+
+def one_line(text: object, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line (whitespace runs and line breaks become one space), cut to ``limit``.
+
+    Examples
+    --------
+    >>> one_line("a\\n  b\\tc")
+    'a b c'
+    >>> one_line("x" * 400, limit=10)
+    'xxxxxxx...'
+    """
+    flat = " ".join(_ANSI.sub("", str(text)).split())
+    return flat if len(flat) <= limit else flat[: max(limit - 3, 0)] + "..."
+
+
+def parse_iso_date(text: str, name: str = "as_of") -> dt.date:
+    """Read a whole ISO date ``YYYY-MM-DD``; anything else (a suffix, a time) raises.
+
+    Parameters
+    ----------
+    text
+        The date as typed.
+    name
+        The option or parameter it was given for (named in the message).
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not exactly a valid ``YYYY-MM-DD`` date.
+
+    Examples
+    --------
+    >>> parse_iso_date("2026-03-31")
+    datetime.date(2026, 3, 31)
+    >>> parse_iso_date("2025-06-30garbage")
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of: expected a date YYYY-MM-DD, got '2025-06-30garbage'
+    """
+    value = str(text).strip()
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{name}: expected a date YYYY-MM-DD, got {one_line(value, 40)!r}")
+
+
+def is_date_parameter(name: str, info: Mapping[str, Any] | None = None) -> bool:
+    """Whether a notebook parameter holds a date: named ``as_of``, ``*_as_of``, ``*_date``,
+    ``*_end`` or ``*_start``, or documented with ``YYYY-MM-DD`` in its comment.
+
+    Examples
+    --------
+    >>> is_date_parameter("as_of"), is_date_parameter("previous_as_of")
+    (True, True)
+    >>> is_date_parameter("x", {"help": "first day, YYYY-MM-DD"}), is_date_parameter("unit")
+    (True, False)
+    """
+    if name == "as_of" or name.endswith(("_as_of", "_date", "_end", "_start")):
+        return True
+    return "YYYY-MM-DD" in str((info or {}).get("help") or "")
+
+
+def _optional_by_default(info: Mapping[str, Any]) -> bool:
+    """Whether the declared default is empty text or ``None`` ("not given" is allowed)."""
+    return str(info.get("default") or "").strip() in ("", '""', "''", "None")
+
+
+def is_path_parameter(name: str, value: object) -> bool:
+    """Whether a parameter value is a file path: a non-empty text whose name ends in ``_path``,
+    ``_dir`` or ``_file``, or whose value ends in a data-file suffix (``rules.csv``).
+
+    Examples
+    --------
+    >>> is_path_parameter("customers_path", "c.csv"), is_path_parameter("customers_path", "")
+    (True, False)
+    >>> is_path_parameter("segment_rules", "my_rules.csv"), is_path_parameter("unit", "W")
+    (True, False)
+    """
+    if not isinstance(value, str) or not value.strip():
+        return False
+    if name.endswith(("_path", "_dir", "_file")):
+        return True
+    return value.strip().lower().endswith(PATH_SUFFIXES)
+
+
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` made absolute against the current directory (``~`` expanded, links kept).
+
+    Examples
+    --------
+    >>> absolute("/data/../x.csv")
+    PosixPath('/x.csv')
+    """
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
+def resolve_path_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """``parameters`` with every path value (:func:`is_path_parameter`) made absolute.
+
+    The kernel runs in the notebook's folder, not in the user's: a relative path typed on the
+    command line must be resolved here, against the user's current directory.
+
+    Examples
+    --------
+    >>> resolve_path_parameters({"transactions_path": "/d/t.csv", "unit": "W"})
+    {'transactions_path': '/d/t.csv', 'unit': 'W'}
+    """
+    return {
+        key: str(absolute(value.strip())) if is_path_parameter(key, value) else value
+        for key, value in parameters.items()
+    }
+
+
+def check_path_parameters(notebook: str | os.PathLike[str], parameters: Mapping[str, Any]) -> None:
+    """Raise when a path parameter names no file (or names a folder where a file is wanted).
+
+    Raises
+    ------
+    ReportParameterError
+        Naming the parameter and the path.
+    """
+    for key, value in parameters.items():
+        if not is_path_parameter(key, value):
+            continue
+        path = absolute(value)
+        wants_dir = key.endswith("_dir")
+        if not path.exists():
+            kind = "folder" if wants_dir else "file"
+            raise ReportParameterError(one_line(f"parameter {key!r}: {kind} not found: {path}"))
+        if not wants_dir and path.is_dir():
+            raise ReportParameterError(
+                one_line(f"parameter {key!r}: {path} is a folder, not a file")
+            )
 
 
 @dataclass
@@ -138,7 +304,10 @@ def find_notebooks(
     >>> find_notebooks("tests/fixtures", ["add_numbers"])  # doctest: +SKIP
     [PosixPath('tests/fixtures/add_numbers.ipynb')]
     """
-    folder = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
+    folder = absolute(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
+    if notebooks_dir is not None and not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "not found"
+        raise ReportParameterError(f"notebooks folder {what}: {folder}")
     available = sorted(
         p for p in folder.glob("*.ipynb") if not p.name.startswith((".", "_"))
     ) if folder.is_dir() else []
@@ -148,7 +317,7 @@ def find_notebooks(
     for name in names:
         as_path = Path(name)
         if as_path.suffix == ".ipynb" and as_path.is_file():
-            chosen.append(as_path)
+            chosen.append(absolute(as_path))
             continue
         stem = as_path.name.removesuffix(".ipynb")
         match = [p for p in available if p.stem == stem]
@@ -193,16 +362,70 @@ def parse_param_args(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def data_dir_parameters(data_dir: str | os.PathLike[str]) -> dict[str, str]:
-    """The ``*_path`` parameters that point the notebooks at the files of ``data_dir``.
+def find_data_file(data_dir: str | os.PathLike[str], stem: str) -> Path | None:
+    """The file ``<stem>.csv`` / ``.parquet`` / ``.pq`` / ``.tsv`` of ``data_dir``, if any.
+
+    Raises
+    ------
+    ReportParameterError
+        When more than one of them exists (which one is meant is not guessed).
 
     Examples
     --------
-    >>> data_dir_parameters("/data")["transactions_path"]
-    '/data/transactions.csv'
+    >>> find_data_file("no/such/folder", "transactions") is None
+    True
     """
-    root = Path(data_dir).resolve()
-    return {name: str(root / file) for name, file in DATA_FILES.items()}
+    root = absolute(data_dir)
+    found = [root / f"{stem}{suffix}" for suffix in DATA_SUFFIXES]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        raise ReportParameterError(
+            one_line(f"{root} holds both {names}: keep one, or choose with --param")
+        )
+    return found[0] if found else None
+
+
+def data_dir_parameters(data_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``*_path`` parameters that point the notebooks at the tables of ``data_dir``.
+
+    The transactions table must be there; an optional table (customers, surveys) that is not
+    is given as ``""``, which the report notebooks read as "not provided".
+
+    Parameters
+    ----------
+    data_dir
+        Folder with ``transactions.csv`` (or ``.parquet``, ``.pq``, ``.tsv``) and optionally
+        ``customers.*`` and ``surveys.*``.
+
+    Returns
+    -------
+    dict
+        Parameter name -> absolute file path, or ``""`` for an absent optional table.
+
+    Raises
+    ------
+    ReportParameterError
+        When the folder does not exist or holds no transactions table (the message names the
+        folder and the file names looked for).
+
+    Examples
+    --------
+    >>> data_dir_parameters("sample_data")["transactions_path"]  # doctest: +SKIP
+    '/work/main/sample_data/transactions.csv'
+    """
+    root = absolute(data_dir)
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "not found"
+        raise ReportParameterError(f"data folder {what}: {root}")
+    out: dict[str, str] = {}
+    for name, stem in DATA_FILES.items():
+        path = find_data_file(root, stem)
+        if path is None and name in REQUIRED_DATA:
+            looked = ", ".join(f"{stem}{suffix}" for suffix in DATA_SUFFIXES)
+            raise ReportParameterError(one_line(f"no {stem} file in {root} (looked for {looked})"))
+        out[name] = str(path) if path is not None else ""
+    return out
 
 
 def _split_type(type_name: str | None) -> tuple[str, bool]:
@@ -319,7 +542,10 @@ def coerce_parameters(
 ) -> dict[str, Any]:
     """Check ``parameters`` against what ``notebook`` declares and convert text values.
 
-    Values that are not strings are passed through unchanged.
+    Values that are not strings are passed through unchanged, except dates
+    (:class:`datetime.date`) for a date parameter, which become ``YYYY-MM-DD`` text. A date
+    parameter (:func:`is_date_parameter`) must be a whole ISO date, or ``""`` when its
+    default is empty. Path values (:func:`is_path_parameter`) are made absolute.
 
     Parameters
     ----------
@@ -340,7 +566,7 @@ def coerce_parameters(
     ------
     ReportParameterError
         For a name the notebook does not declare (the message names the notebook and lists
-        its parameters) or a value of the wrong type.
+        its parameters), a value of the wrong type, or a date that is not ``YYYY-MM-DD``.
 
     Examples
     --------
@@ -362,15 +588,35 @@ def coerce_parameters(
         raise ReportParameterError(f"{name} has no {noun} {listed} (its parameters: {valid})")
     out: dict[str, Any] = {}
     for key, value in parameters.items():
+        info = spec[key]
+        if is_date_parameter(key, info):
+            out[key] = _check_date(name, key, value, info)
+            continue
         if not isinstance(value, str):
             out[key] = value
             continue
-        info = spec[key]
         try:
             out[key] = coerce_value(value, info.get("inferred_type_name"), info.get("default"))
         except ValueError as exc:
-            raise ReportParameterError(f"{name}: parameter {key!r}: {exc}") from None
-    return out
+            raise ReportParameterError(one_line(f"{name}: parameter {key!r}: {exc}")) from None
+    return resolve_path_parameters(out)
+
+
+def _check_date(notebook: str, key: str, value: Any, info: Mapping[str, Any]) -> Any:
+    """A date parameter's value as ``YYYY-MM-DD`` text (``""``/``None`` where allowed)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None and _optional_by_default(info):
+        return None
+    text = str(value).strip()
+    if text == "" and _optional_by_default(info):
+        return ""
+    try:
+        return parse_iso_date(text, key).isoformat()
+    except ValueError as exc:
+        raise ReportParameterError(one_line(f"{notebook}: parameter {exc}")) from None
 
 
 def plan_parameters(
@@ -382,12 +628,14 @@ def plan_parameters(
 
     A parameter goes to every notebook that declares it; a name that none of them declares
     is an error. ``data_dir`` sets the ``*_path`` parameters of :data:`DATA_FILES` where
-    declared (an explicit ``parameters`` entry wins).
+    declared (an explicit ``parameters`` entry wins; see :func:`data_dir_parameters`).
+    Path values are made absolute, and the files they name must exist.
 
     Raises
     ------
     ReportParameterError
-        For a name no notebook declares, or a value of the wrong type.
+        For a name no notebook declares, a value of the wrong type, a bad date, a data folder
+        without transactions, or a path parameter naming no file.
 
     Examples
     --------
@@ -398,19 +646,30 @@ def plan_parameters(
     declared = {Path(nb): inspect_parameters(nb) for nb in notebooks}
     unknown = [k for k in parameters if not any(k in spec for spec in declared.values())]
     if unknown:
-        lines = [
-            f"  {nb.name}: {', '.join(spec) or 'no parameters'}" for nb, spec in declared.items()
-        ]
-        names = ", ".join(repr(k) for k in unknown)
-        raise ReportParameterError(
-            f"no report notebook declares {names}; valid parameters:\n" + "\n".join(lines)
-        )
+        raise ReportParameterError(_unknown_message(unknown, declared))
     base = data_dir_parameters(data_dir) if data_dir is not None else {}
     plan = {}
     for nb, spec in declared.items():
         wanted = {k: v for k, v in {**base, **parameters}.items() if k in spec}
         plan[nb] = coerce_parameters(nb, wanted, declared=spec)
+        check_path_parameters(nb, plan[nb])
     return plan
+
+
+def _unknown_message(unknown: Sequence[str], declared: Mapping[Path, Mapping[str, Any]]) -> str:
+    """One line: the names no notebook declares, close matches, where to see the valid ones."""
+    import difflib
+
+    valid = sorted({k for spec in declared.values() for k in spec})
+    names = ", ".join(repr(k) for k in unknown)
+    hints = sorted({m for k in unknown for m in difflib.get_close_matches(k, valid, n=3)})
+    maybe = f"; did you mean {', '.join(hints)}?" if hints else ""
+    notebooks = ", ".join(nb.name for nb in declared)
+    text = (
+        f"no report notebook declares {names}{maybe} "
+        f"(notebooks: {notebooks}; their parameters: workbench report --list)"
+    )
+    return one_line(text)
 
 
 def export_html(executed: str | os.PathLike[str], html_path: str | os.PathLike[str]) -> Path:
@@ -433,17 +692,70 @@ def export_html(executed: str | os.PathLike[str], html_path: str | os.PathLike[s
     return out
 
 
-def _describe_failure(notebook: Path, exc: BaseException) -> str:
-    """One line naming the notebook, the failed cell and its exception."""
+def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Create the output folder if needed and check that it can be written; return it absolute.
+
+    Raises
+    ------
+    ReportParameterError
+        When it is a file, cannot be created, or is not writable.
+
+    Examples
+    --------
+    >>> prepare_out_dir("/proc/no-such-folder")  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    workbench.report.ReportParameterError: cannot create output folder /proc/no-such-folder: ...
+    """
+    out = absolute(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ReportParameterError(one_line(f"output folder {out} is a file"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        message = one_line(f"cannot create output folder {out}: {reason}")
+        raise ReportParameterError(message) from None
+    if not can_write_in(out):
+        raise ReportParameterError(one_line(f"output folder {out} is not writable"))
+    return out
+
+
+def can_write_in(folder: str | os.PathLike[str]) -> bool:
+    """Whether a file can be created in ``folder`` (tried, not guessed from permission bits).
+
+    Examples
+    --------
+    >>> can_write_in("/no/such/folder")
+    False
+    """
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def describe_failure(notebook: str | os.PathLike[str], exc: BaseException) -> str:
+    """One line naming the notebook, the failed cell and its exception's type and message.
+
+    For a failing cell the type and message come from papermill's error (the exception
+    raised in the kernel), never its traceback; the line is cut to :data:`MAX_MESSAGE`.
+
+    Examples
+    --------
+    >>> describe_failure("rfm.ipynb", OSError("disk full"))
+    'rfm.ipynb: OSError: disk full'
+    """
     from papermill.exceptions import PapermillExecutionError
 
+    name = Path(notebook).name
     if isinstance(exc, PapermillExecutionError):
-        evalue = str(exc.evalue).strip().splitlines()
-        first = evalue[0] if evalue else ""
         cell = f"cell [{exc.exec_count}]" if exc.exec_count else f"cell #{exc.cell_index}"
-        return f"{notebook.name}: {cell} failed: {exc.ename}: {first}"
-    text = str(exc).strip().splitlines()
-    return f"{notebook.name}: {type(exc).__name__}: {text[0] if text else ''}"
+        return one_line(f"{name}: {cell} failed: {exc.ename}: {exc.evalue}")
+    return one_line(f"{name}: {type(exc).__name__}: {exc}")
 
 
 @contextlib.contextmanager
@@ -515,10 +827,10 @@ def run_report(
     """
     import papermill
 
-    source = Path(notebook)
+    source = absolute(notebook)
     params = coerce_parameters(source, dict(parameters or {}))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    # Absolute: papermill runs the kernel (and saves) from the notebook's folder.
+    out = prepare_out_dir(out_dir)
     result = ReportResult(notebook=source, executed=out / source.name, parameters=params)
     start = time.perf_counter()
     try:
@@ -528,7 +840,7 @@ def run_report(
             parameters=params,
             kernel_name=kernel_name,
             progress_bar=progress_bar,
-            cwd=str(cwd if cwd is not None else source.resolve().parent),
+            cwd=str(absolute(cwd) if cwd is not None else source.parent),
             execution_timeout=execution_timeout,
             kernel_manager_class=_kernel_logging_to(result.executed.with_suffix(".kernel.log")),
         )
@@ -536,7 +848,7 @@ def run_report(
             result.html = export_html(result.executed, result.executed.with_suffix(".html"))
     except Exception as exc:  # any failure (cell error, kernel, nbformat) is a failed result
         result.ok = False
-        result.error = _describe_failure(source, exc)
+        result.error = describe_failure(source, exc)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -566,8 +878,8 @@ def run_reports(
 ) -> list[ReportResult]:
     """Run several report notebooks into ``out_dir``; a failure does not stop the others.
 
-    All parameters are checked against all notebooks before the first one runs
-    (:func:`plan_parameters`).
+    All parameters are checked against all notebooks, and the output folder is created and
+    checked, before the first one runs (:func:`plan_parameters`, :func:`prepare_out_dir`).
 
     Parameters
     ----------
@@ -599,7 +911,8 @@ def run_reports(
     [True, True]
     """
     plan = plan_parameters(notebooks, parameters, data_dir)
-    env = {DATA_DIR_ENV: str(Path(data_dir).resolve())} if data_dir is not None else {}
+    out_dir = prepare_out_dir(out_dir)
+    env = {DATA_DIR_ENV: str(absolute(data_dir))} if data_dir is not None else {}
     results = []
     with _environment(env):
         for i, (nb, params) in enumerate(plan.items(), start=1):

@@ -8,11 +8,20 @@ culled when idle, cell execution bounded, kernels preheated.
 The data directory reaches the dashboard kernels through the environment variable
 ``WORKBENCH_DATA_DIR`` (:data:`DATA_DIR_ENV`): Voilà starts kernels with a copy of its own
 environment, preheated ones included.
+
+Access: on a loopback address (``127.0.0.1``, ``localhost``, ``::1``) no token is asked for.
+Off loopback (``--host 0.0.0.0``, a LAN address, a host name) a token is required: the one
+given, or a fresh one (:func:`secrets.token_urlsafe`) that is printed, unless the user opts out
+explicitly (``no_token=True``, with a warning). The printed URLs are ones that work: for a
+wildcard address the machine's host name and the loopback address, each with ``?token=...``
+when a token is in use (:func:`choose_token`, :func:`access_urls`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,9 +30,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 #: Environment variable through which dashboards learn where the data files are.
 DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
@@ -31,6 +41,137 @@ DEFAULT_PORT = 8866
 DEFAULT_HOST = "127.0.0.1"
 #: A static file that Voilà serves without starting a kernel (``GET /`` may start one).
 HEALTH_PATH = "/voila/static/voila.js"
+#: Addresses that mean "every interface".
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+class ServeError(ValueError):
+    """``serve`` cannot start as asked (bad host, port or option)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost`` (only this machine can connect).
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("192.168.1.5"), is_loopback("example.org")
+    (False, False, False)
+    """
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def is_wildcard(host: str) -> bool:
+    """Whether ``host`` means every interface (``0.0.0.0``, ``::`` or empty).
+
+    Examples
+    --------
+    >>> is_wildcard("0.0.0.0"), is_wildcard("::"), is_wildcard("127.0.0.1")
+    (True, True, False)
+    """
+    return host.strip() in WILDCARD_HOSTS
+
+
+def choose_token(
+    host: str,
+    token: str | None = None,
+    no_token: bool = False,
+    generate: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+) -> str | None:
+    """The token viewers must give, or ``None`` for no login.
+
+    Parameters
+    ----------
+    host
+        Address the server listens on.
+    token
+        Token asked for by the user (used on any host).
+    no_token
+        The user's explicit opt-out of a token off loopback.
+    generate
+        Makes a fresh token when one is required and none was given.
+
+    Returns
+    -------
+    str or None
+        ``token`` when given; else ``None`` on loopback or with ``no_token``; else a new token.
+
+    Raises
+    ------
+    ServeError
+        When both ``token`` and ``no_token`` are given, or ``token`` is blank.
+
+    Examples
+    --------
+    >>> choose_token("127.0.0.1") is None
+    True
+    >>> choose_token("0.0.0.0", generate=lambda: "fresh")
+    'fresh'
+    >>> choose_token("0.0.0.0", no_token=True) is None, choose_token("::1", "mine")
+    (True, 'mine')
+    """
+    if token is not None:
+        if no_token:
+            raise ServeError("--token and --no-token contradict each other: give one")
+        if not token.strip():
+            raise ServeError("--token is empty: give a token, or --no-token for none")
+        return token
+    if no_token or is_loopback(host):
+        return None
+    return generate()
+
+
+def with_token(url: str, token: str | None) -> str:
+    """``url`` with ``?token=...`` appended when ``token`` is given.
+
+    Examples
+    --------
+    >>> with_token("http://h:1/voila/render/a.ipynb", "t/k")
+    'http://h:1/voila/render/a.ipynb?token=t%2Fk'
+    >>> with_token("http://h:1/", None)
+    'http://h:1/'
+    """
+    if not token:
+        return url
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}{urlencode({'token': token})}"
+
+
+def access_urls(host: str, port: int, hostname: str | None = None) -> list[str]:
+    """Base URLs that reach a server listening on ``host:port``, the most useful first.
+
+    For a wildcard address (``0.0.0.0``, ``::``): the machine's host name (for other
+    machines) and the loopback address (for this one). Otherwise the one URL of ``host``.
+
+    Parameters
+    ----------
+    host, port
+        Where the server listens.
+    hostname
+        This machine's name; default :func:`socket.gethostname`.
+
+    Examples
+    --------
+    >>> access_urls("0.0.0.0", 8866, hostname="box")
+    ['http://box:8866', 'http://127.0.0.1:8866']
+    >>> access_urls("::", 8866, hostname="box")
+    ['http://box:8866', 'http://[::1]:8866']
+    >>> access_urls("127.0.0.1", 8866)
+    ['http://127.0.0.1:8866']
+    """
+    if not is_wildcard(host):
+        return [server_url(host, port)]
+    name = hostname if hostname is not None else socket.gethostname()
+    local = server_url(host, port)
+    urls = [f"http://{name}:{port}"] if name and not is_loopback(name) else []
+    return [*urls, local]
 
 
 def project_root() -> Path:
@@ -187,12 +328,18 @@ def voila_command(
 def server_url(host: str, port: int) -> str:
     """Base URL of a server listening on ``host:port``.
 
+    A wildcard address (``0.0.0.0``, ``::``) gives the loopback URL of this machine.
+
     Examples
     --------
-    >>> server_url("127.0.0.1", 8866)
-    'http://127.0.0.1:8866'
+    >>> server_url("127.0.0.1", 8866), server_url("0.0.0.0", 8866), server_url("::", 1)
+    ('http://127.0.0.1:8866', 'http://127.0.0.1:8866', 'http://[::1]:1')
     """
-    shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    shown = host.strip().strip("[]")
+    if shown in ("", "0.0.0.0"):
+        shown = "127.0.0.1"
+    elif shown == "::":
+        shown = "::1"
     if ":" in shown:  # IPv6 literal
         shown = f"[{shown}]"
     return f"http://{shown}:{port}"
@@ -294,12 +441,156 @@ def server_environment(
     return env
 
 
+@dataclass
+class ServePlan:
+    """Everything :func:`serve` will do, decided before anything starts.
+
+    Attributes
+    ----------
+    command
+        The Voilà command line (:func:`voila_command`).
+    environment
+        Its environment (:func:`server_environment`).
+    health_url
+        Base URL polled on this machine until the server answers.
+    dashboards_dir
+        The folder served.
+    urls
+        Dashboard URLs to print, with ``?token=...`` when a token is in use.
+    token
+        The token viewers must give, or ``None``.
+    token_generated
+        Whether ``token`` was made here (and so must be printed).
+    warnings
+        Lines to print on stderr before starting.
+    """
+
+    command: list[str]
+    environment: dict[str, str]
+    health_url: str
+    dashboards_dir: Path
+    urls: list[str]
+    token: str | None = None
+    token_generated: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_serve(
+    dashboards_dir: str | os.PathLike[str] | None = None,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    token: str | None = None,
+    no_token: bool = False,
+    preheat: bool = True,
+    pool_size: int = 1,
+    cell_timeout: int = 120,
+    hostname: str | None = None,
+    generate_token: Callable[[], str] | None = None,
+    **voila_options: object,
+) -> ServePlan:
+    """Check the options of :func:`serve` and decide the command, token and URLs.
+
+    Nothing is started; only ``port=0`` binds a probe socket (:func:`free_port`).
+
+    Parameters
+    ----------
+    dashboards_dir, port, host, data_dir, preheat, pool_size, cell_timeout
+        See :func:`serve`.
+    token, no_token
+        See :func:`choose_token`.
+    hostname
+        This machine's name for the printed URLs; default :func:`socket.gethostname`.
+    generate_token
+        Makes a token when one is required; default :func:`secrets.token_urlsafe`.
+    **voila_options
+        Further keyword arguments of :func:`voila_command`.
+
+    Returns
+    -------
+    ServePlan
+
+    Raises
+    ------
+    ServeError
+        For a missing dashboards or data folder, a port out of range, a pool size or cell
+        timeout below 1, a host that does not resolve, or contradictory token options.
+
+    Examples
+    --------
+    >>> plan = plan_serve("dashboards", 8866, "0.0.0.0", hostname="box",
+    ...                   generate_token=lambda: "tok")  # doctest: +SKIP
+    >>> plan.urls[0], "--token=tok" in plan.command  # doctest: +SKIP
+    ('http://box:8866/voila/render/executive.ipynb?token=tok', True)
+    """
+    folder = Path(dashboards_dir) if dashboards_dir is not None else default_dashboards_dir()
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "not found"
+        raise ServeError(f"dashboards folder {what}: {folder}")
+    if not 0 <= int(port) <= 65535:
+        raise ServeError(f"--port must be between 0 and 65535, got {port}")
+    if preheat and int(pool_size) < 1:
+        raise ServeError(f"--pool-size must be at least 1, got {pool_size}")
+    if int(cell_timeout) < 1:
+        raise ServeError(f"--cell-timeout must be at least 1 second, got {cell_timeout}")
+    warnings: list[str] = []
+    env = server_environment(data_dir)
+    if not Path(env[DATA_DIR_ENV]).is_dir():
+        if data_dir is not None:
+            raise ServeError(f"data folder not found: {env[DATA_DIR_ENV]}")
+        warnings.append(
+            f"warning: data folder {env[DATA_DIR_ENV]} does not exist "
+            "(create it with `workbench generate-sample`)"
+        )
+    if not is_wildcard(host):
+        try:
+            socket.getaddrinfo(host.strip("[]"), None)
+        except (socket.gaierror, UnicodeError):
+            raise ServeError(f"--host {host!r} is not an address or a known host name") from None
+    if int(port) == 0:
+        try:
+            port = free_port(host.strip("[]") or "0.0.0.0")
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host!r}: {exc.strerror or exc}") from None
+    generate = generate_token or (lambda: secrets.token_urlsafe(24))
+    chosen = choose_token(host, token, no_token, generate)
+    if chosen is None and not is_loopback(host):
+        warnings.append(
+            f"warning: serving on {host or 'every interface'} without a token (--no-token): "
+            f"anyone who can reach this machine on port {port} can open the dashboards "
+            "and run their kernels"
+        )
+    cmd = voila_command(
+        folder, port, host, preheat=preheat, pool_size=pool_size, cell_timeout=cell_timeout,
+        token=chosen, **voila_options,  # type: ignore[arg-type]
+    )
+    notebooks = dashboard_paths(folder)
+    urls = [
+        with_token(dashboard_url(base, nb) if notebooks else f"{base}/", chosen)
+        for base in access_urls(host, port, hostname)
+        for nb in (notebooks or [""])
+    ]
+    return ServePlan(
+        command=cmd,
+        environment=env,
+        health_url=server_url(host, port),
+        dashboards_dir=folder,
+        urls=urls,
+        token=chosen,
+        token_generated=chosen is not None and token is None,
+        warnings=warnings,
+    )
+
+
 def serve(
     dashboards_dir: str | os.PathLike[str] | None = None,
     port: int = DEFAULT_PORT,
     host: str = DEFAULT_HOST,
     data_dir: str | os.PathLike[str] | None = None,
     *,
+    token: str | None = None,
+    no_token: bool = False,
     preheat: bool = True,
     pool_size: int = 1,
     startup_timeout: float = 120.0,
@@ -314,20 +605,30 @@ def serve(
     port
         Port to listen on; 0 picks a free one.
     host
-        Address to listen on.
+        Address to listen on. Off loopback a token is required (see :func:`choose_token`).
     data_dir
         Data folder handed to the kernels as ``WORKBENCH_DATA_DIR``.
+    token
+        Token viewers must give; off loopback one is generated and printed when not given.
+    no_token
+        Serve off loopback without a token (a warning is printed).
     preheat, pool_size
         See :func:`voila_command`.
     startup_timeout
         Seconds to wait for the server before giving up.
     **voila_options
-        Further keyword arguments of :func:`voila_command`.
+        Further keyword arguments of :func:`voila_command` (and ``hostname`` of
+        :func:`plan_serve`).
 
     Returns
     -------
     int
         Voilà's exit code (0 after Ctrl-C).
+
+    Raises
+    ------
+    ServeError
+        See :func:`plan_serve`; raised before anything starts.
 
     Examples
     --------
@@ -335,34 +636,28 @@ def serve(
     Dashboards (Ctrl-C to stop):
       http://127.0.0.1:40123/voila/render/executive.ipynb
     """
-    folder = Path(dashboards_dir) if dashboards_dir is not None else default_dashboards_dir()
-    if not folder.is_dir():
-        raise FileNotFoundError(f"dashboards folder not found: {folder}")
-    env = server_environment(data_dir)
-    if not Path(env[DATA_DIR_ENV]).is_dir():
-        print(
-            f"warning: data folder {env[DATA_DIR_ENV]} does not exist "
-            "(create it with `workbench generate-sample`)",
-            file=sys.stderr,
-        )
-    port = free_port(host) if port == 0 else port
-    cmd = voila_command(folder, port, host, preheat=preheat, pool_size=pool_size, **voila_options)
-    base = server_url(host, port)
-    print(f"Starting Voilà on {base} (data: {env[DATA_DIR_ENV]}) ...", flush=True)
-    process = subprocess.Popen(cmd, env=env)
+    plan = plan_serve(
+        dashboards_dir, port, host, data_dir, token=token, no_token=no_token, preheat=preheat,
+        pool_size=pool_size, **voila_options,  # type: ignore[arg-type]
+    )
+    for line in plan.warnings:
+        print(line, file=sys.stderr, flush=True)
+    where = plan.health_url if not is_wildcard(host) else f"{host or '0.0.0.0'} (every interface)"
+    print(f"Starting Voilà on {where} (data: {plan.environment[DATA_DIR_ENV]}) ...", flush=True)
+    if plan.token_generated:
+        print(f"Token (generated; viewers log in with it): {plan.token}", flush=True)
+    process = subprocess.Popen(plan.command, env=plan.environment)
     previous = None
     if threading.current_thread() is threading.main_thread():
         # `kill <pid>` of this process also stops Voilà and its kernels.
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if wait_until_up(base, startup_timeout, process):
-            notebooks = dashboard_paths(folder)
-            lines = [dashboard_url(base, nb) for nb in notebooks] or [f"{base}/ (none yet)"]
-            print("\nDashboards (Ctrl-C to stop):", *(f"  {line}" for line in lines), sep="\n")
+        if wait_until_up(plan.health_url, startup_timeout, process):
+            print("\nDashboards (Ctrl-C to stop):", *(f"  {u}" for u in plan.urls), sep="\n")
             print(flush=True)
         elif process.poll() is None:
-            print(f"warning: Voilà did not answer on {base} within {startup_timeout:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(f"warning: Voilà did not answer on {plan.health_url} within "
+                  f"{startup_timeout:.0f} s", file=sys.stderr, flush=True)
         return process.wait()
     except KeyboardInterrupt:
         return 0
