@@ -157,3 +157,27 @@ def test_lifetime_value_and_loyalty_tabs(voila_server, page: Page):
     assert page.locator(".wb-error").count() == 0
     assert "Traceback" not in page.locator("body").inner_text()
     assert_no_errors(dash)
+
+
+def test_header_only_data_shows_a_plain_message(start_voila, repo_root, tmp_path_factory,
+                                                page: Page):
+    """A data folder whose transactions file has only a header: every panel says so in one
+    sentence; no traceback, no server path."""
+    data_dir = tmp_path_factory.mktemp("header-only-data")
+    (data_dir / "transactions.csv").write_text("customer_id,order_date,amount\n")
+    server = start_voila(repo_root / "dashboards", data_dir)
+    dash = open_dashboard(page, server.url("executive.ipynb"))
+    message = "No customers with purchases for this selection: no purchases: the transactions " \
+              "have no data rows."
+    for panel in (".wb-kpis", ".wb-segments"):
+        expect(page.locator(f"{panel} .wb-notice")).to_have_text(message, timeout=60_000)
+    expect(page.locator(".wb-status")).to_contain_text("No transactions in the data")
+    page.get_by_role("tab", name="Lifetime value").click()
+    expect(page.locator(".wb-clv .wb-notice")).to_have_text(message, timeout=60_000)
+    assert page.locator(".wb-error").count() == 0
+    assert page.locator(".wb-kpi-value").count() == 0 or not page.locator(
+        ".wb-kpi-value").first.is_visible()
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and str(data_dir) not in body
+    assert_no_errors(dash)
+    save_screenshot(page, "executive-dashboard-header-only")

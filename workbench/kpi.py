@@ -12,6 +12,10 @@ is the same length just before it.  Definitions:
   (seed 004_1db8fb040c21ceee.txt);
 * ``nps``: Net Promoter Score of the surveys answered in the period (latest per customer):
   % promoters (9-10) - % detractors (0-6), -100..100 (Reichheld 2003); null without surveys.
+
+Data without any purchase on or before the as-of date (header-only, all returns, an as-of date
+before the first purchase) are refused with a :class:`~workbench.errors.DataValidationError`;
+a period without purchases after earlier ones is fine (0 active customers, 0 revenue).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import datetime as dt
 import polars as pl
 
 from workbench import schema
+from workbench.errors import DataValidationError
 from workbench.pareto import top_share
 from workbench.prepare import DateLike, prepare_orders, to_date
+from workbench.rfm import no_purchases_problem
 
 _CID = schema.CUSTOMER_ID
 KPI_LABELS = {
@@ -83,6 +89,7 @@ def _period_values(
         "repeat_rate": repeat,
         "top20_share": top_share(year, 0.2) if year.height else None,
         "nps": nps,
+        "_orders": orders.height,
     }
 
 
@@ -112,6 +119,11 @@ def executive_kpis(
         ``change_pct`` (relative change, null when previous is 0 or null), ``fmt`` (``int``,
         ``currency``, ``pct``, ``score``), ``period_start``, ``period_end``.
 
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        When there is no purchase on or before ``as_of``.
+
     Examples
     --------
     >>> executive_kpis(tx, "2026-06-30", surveys=surveys)  # doctest: +SKIP
@@ -121,6 +133,8 @@ def executive_kpis(
     end = to_date(as_of)
     prev_end = end - dt.timedelta(days=period_days)
     cur = _period_values(transactions, surveys, end, period_days)
+    if not cur["_orders"]:
+        raise DataValidationError("transactions", None, no_purchases_problem(transactions, end))
     prev = _period_values(transactions, surveys, prev_end, period_days)
     rows = []
     for kpi, (label, fmt) in KPI_LABELS.items():

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench import schema
+from workbench.errors import DataValidationError
 from workbench.prepare import DateLike, to_date
 
 _CID = schema.CUSTOMER_ID
@@ -34,7 +35,13 @@ def segment_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataF
     -------
     polars.DataFrame
         ``customer_id``, ``segment_from`` (``"No purchase yet"`` for customers new since the
-        earlier date), ``segment_to``, ``changed``.
+        earlier date), ``segment_to``, ``changed``.  ``previous`` may be empty (a date before
+        the first purchase: every customer is new).
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        When ``current`` has no customers.
 
     Examples
     --------
@@ -48,6 +55,9 @@ def segment_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataF
         missing = {_CID, "segment"} - set(frame.columns)
         if missing:
             raise ValueError(f"{name} segments lack column(s) {sorted(missing)}")
+    if current.height == 0:
+        raise DataValidationError("current segments", None,
+                                  "no customers at the later date: nothing to compare")
     gone = previous.join(current, on=_CID, how="anti")
     if gone.height:
         raise ValueError(
@@ -149,7 +159,8 @@ def segment_history(
 ) -> pl.DataFrame:
     """Segments of every customer at each of several as-of dates (long format).
 
-    Returns ``as_of``, ``customer_id``, ``segment``, sorted by customer and date.
+    Returns ``as_of``, ``customer_id``, ``segment``, sorted by customer and date.  A date
+    before the first purchase contributes no rows (nobody had bought yet).
 
     Examples
     --------
@@ -161,7 +172,8 @@ def segment_history(
     table = load_segment_rules(rules)
     frames = []
     for d in sorted(to_date(x) for x in as_of_dates):
-        seg = rfm_segments(customer_summary(transactions, d, unit), table, **score_options)
+        seg = rfm_segments(customer_summary(transactions, d, unit, allow_empty=True), table,
+                           **{"allow_empty": True, **score_options})
         frames.append(seg.select(pl.lit(d).alias("as_of"), _CID, "segment"))
     return pl.concat(frames).sort(_CID, "as_of")
 

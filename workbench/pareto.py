@@ -4,6 +4,10 @@ their share of revenue; ``DOMAIN.md`` §7).
 All functions take a customer summary (one row per customer) and a value column, by default
 ``total_spend`` (net revenue to date, currency); ``total_profit`` or a predicted CLV column work
 the same way.
+
+A summary without customers (no purchase on or before the as-of date) is refused with a
+:class:`~workbench.errors.DataValidationError`: a share of nothing is not 0.  Customers whose
+values are all zero (or negative, counted as 0) give shares of 0 and a Gini coefficient of 0.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ import math
 
 import polars as pl
 
+from workbench.rfm import require_purchases
+
 
 def _values(summary: pl.DataFrame, value: str) -> pl.Series:
     if value not in summary.columns:
         raise ValueError(f"value column {value!r} not in the summary (columns: {summary.columns})")
+    require_purchases(summary, source="customer summary")
     return (
         summary[value].fill_null(0.0).clip(lower_bound=0.0).cast(pl.Float64).sort(descending=True)
     )
@@ -119,7 +126,7 @@ def pareto_table(
     --------
     >>> pareto_table(summary)  # doctest: +SKIP
     """
-    n = summary.height
+    n = require_purchases(summary, source="customer summary").height
     return pl.DataFrame(
         {
             "top_customers_share": list(shares),

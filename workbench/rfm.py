@@ -16,6 +16,14 @@ Scores run 1-5, 5 = best (most recent, most frequent, highest spend):
 M is explicit: ``monetary="total"`` (net spend to date, the default) or ``"mean"`` (mean purchase
 value), both net of returns.
 
+Small and odd data: with **one customer** every quantile score is 3 (the mid-rank percentile of a
+single value is 0.5), and when **nobody bought twice** every customer shares the F score 3 (all
+tie); R and M still rank.  A summary with **no customers** (no purchase on or before the as-of
+date, header-only or all-returns data) is refused with a
+:class:`~workbench.errors.DataValidationError` (:func:`require_purchases`), except with
+``allow_empty=True``, for a comparison date before the first purchase, where "no purchase yet"
+is the answer.
+
 Segment names come from a rule table that is data (CSV), validated on load: every one of the 125
 score cells must be covered and no cell may get two different segments.  Shipped tables
 (``workbench/rules/``): ``default`` (the complete 125-code map usually credited to
@@ -44,6 +52,7 @@ from workbench.kernels import (
     threshold_scores,
     twice_midranks,
 )
+from workbench.summary import no_purchases_problem  # noqa: F401  (re-exported)
 
 _CID = schema.CUSTOMER_ID
 SCORES = ("R", "F", "M")
@@ -68,6 +77,48 @@ _CODE_TEXT = {
     for f in range(1, 6)
     for m in range(1, 6)
 }
+
+
+def require_purchases(
+    summary: pl.DataFrame,
+    as_of: dt.date | str | None = None,
+    transactions: pl.DataFrame | None = None,
+    source: str = "transactions",
+) -> pl.DataFrame:
+    """``summary`` itself when it has a customer, else one clear ``DataValidationError``.
+
+    The check every analysis of a customer summary (RFM, Pareto, CLV, loyalty) makes first, so
+    that header-only or all-returns data and an as-of date before the first purchase give one
+    message (:func:`no_purchases_problem`) instead of empty charts or a division by zero.
+
+    Parameters
+    ----------
+    summary
+        A customer summary, or any per-customer or per-order frame (only its height counts).
+    as_of
+        The as-of date, named in the message.
+    transactions
+        The transactions the summary came from: they say *why* there is no purchase.
+    source
+        File or frame name for the message.
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        When ``summary`` has no rows.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> try:
+    ...     require_purchases(pl.DataFrame({"customer_id": []}), "2023-01-01")
+    ... except DataValidationError as err:
+    ...     print(err)
+    transactions: no customers with a purchase on or before 2023-01-01
+    """
+    if summary.height:
+        return summary
+    raise DataValidationError(source, None, no_purchases_problem(transactions, as_of))
 
 
 def _code_expr() -> pl.Expr:
@@ -234,6 +285,7 @@ def rfm_scores(
     monetary: Literal["total", "mean"] = "total",
     cutoffs: Mapping[str, Sequence[float]] | None = None,
     as_of: dt.date | None = None,
+    allow_empty: bool = False,
 ) -> pl.DataFrame:
     """Score every customer 1-5 on recency, frequency and monetary value.
 
@@ -252,12 +304,21 @@ def rfm_scores(
     as_of
         The date the scores refer to, stored in the ``as_of`` column; default: derived from the
         summary (last purchase + days since last purchase).
+    allow_empty
+        Return an empty table for a summary without customers instead of raising (a
+        comparison date before the first purchase: everyone is "no purchase yet").
 
     Returns
     -------
     polars.DataFrame
         ``customer_id``, ``recency_days``, ``purchases``, ``monetary``, ``R``, ``F``, ``M``,
-        ``rfm_code`` (e.g. ``"543"``), ``as_of``.
+        ``rfm_code`` (e.g. ``"543"``), ``as_of``.  One customer gets 3 on every quantile
+        score; customers who all tie on a measure share its score 3.
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        When the summary has no customers (and not ``allow_empty``).
 
     Examples
     --------
@@ -276,6 +337,8 @@ def rfm_scores(
     missing = [c for c in [_CID, *needed] if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks column(s) {missing}; build it with customer_summary()")
+    if not allow_empty:
+        require_purchases(summary, as_of, source="customer summary")
     cut = dict(DEFAULT_CUTOFFS if method == "fixed" else {})
     cut.update(cutoffs or {})
     unknown = set(cut) - set(SCORES)

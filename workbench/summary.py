@@ -330,6 +330,42 @@ def _finish(
     ).select(cols)
 
 
+def no_purchases_problem(
+    transactions: pl.DataFrame | None = None, as_of: dt.date | str | None = None
+) -> str:
+    """Why there is no purchase to analyse, in words (for a ``DataValidationError``).
+
+    Looks at the transactions: no data rows at all, only returns (amounts of zero or less),
+    an as-of date before the first purchase, or purchases that returns cancel.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> tx = pl.DataFrame({"customer_id": ["a"], "order_date": [dt.date(2024, 1, 5)],
+    ...                    "amount": [10.0]})
+    >>> no_purchases_problem(tx, dt.date(2023, 1, 1))
+    'no purchases on or before 2023-01-01 (the first purchase is on 2024-01-05)'
+    >>> no_purchases_problem(tx.head(0), dt.date(2023, 1, 1))
+    'no purchases: the transactions have no data rows'
+    """
+    as_of = to_date(as_of) if as_of is not None else None
+    when = f" on or before {as_of}" if as_of is not None else ""
+    if transactions is None:
+        return f"no customers with a purchase{when}"
+    if transactions.height == 0:
+        return "no purchases: the transactions have no data rows"
+    if schema.AMOUNT in transactions.columns and schema.ORDER_DATE in transactions.columns:
+        bought = transactions.filter(pl.col(schema.AMOUNT) > 0)
+        if bought.height == 0:
+            n = transactions.height
+            rows = "the only row is a return" if n == 1 else f"all {n:,} rows are returns"
+            return f"no purchases: {rows} (amounts of zero or less)"
+        first = bought[schema.ORDER_DATE].min()
+        if as_of is not None and first is not None and first > as_of:
+            return f"no purchases{when} (the first purchase is on {first})"
+    return f"no purchases{when} once returns are netted"
+
+
 def customer_summary(
     transactions: pl.DataFrame | pl.LazyFrame,
     as_of: DateLike | None = None,
@@ -337,6 +373,7 @@ def customer_summary(
     *,
     collapse: Literal["day", "unit"] | None = None,
     sort: bool = True,
+    allow_empty: bool = False,
 ) -> pl.DataFrame:
     """One row per customer with the RFM and BTYD inputs at ``as_of``.
 
@@ -355,6 +392,17 @@ def customer_summary(
         customer's orders count as one purchase.
     sort
         Sort the rows by customer id (set ``False`` to save time on millions of customers).
+    allow_empty
+        Return an empty summary when no customer has a purchase on or before ``as_of`` (a
+        comparison date before the first purchase, where "no purchase yet" is the answer)
+        instead of raising.
+
+    Raises
+    ------
+    DataValidationError
+        No customer has a purchase on or before ``as_of`` (header-only or all-returns data, an
+        as-of date before the first purchase), with the reason
+        (:func:`no_purchases_problem`); unless ``allow_empty``.
 
     Returns
     -------
@@ -375,15 +423,19 @@ def customer_summary(
     tx = check_transactions(transactions, "transactions")
     if as_of is None:
         if tx.height == 0:
-            raise DataValidationError("transactions", None, "no rows: nothing to summarise")
+            raise DataValidationError("transactions", None, no_purchases_problem(tx))
         as_of = tx[schema.ORDER_DATE].max()
     as_of = to_date(as_of)
     if needs_order_rules(tx):
         orders, _ = prepare_orders(tx, as_of)
-        return summary_from_orders(orders, as_of, unit, collapse=collapse, sort=sort)
-    # the duplicate rule of prepare_orders: equal in every column of the table as read
-    rows, scale = _with_units(tx.filter(pl.col(schema.ORDER_DATE) <= as_of), "transactions")
-    return _summarise(rows, as_of, unit, collapse, scale, sort, data_columns(tx))
+        out = summary_from_orders(orders, as_of, unit, collapse=collapse, sort=sort)
+    else:
+        # the duplicate rule of prepare_orders: equal in every column of the table as read
+        rows, scale = _with_units(tx.filter(pl.col(schema.ORDER_DATE) <= as_of), "transactions")
+        out = _summarise(rows, as_of, unit, collapse, scale, sort, data_columns(tx))
+    if out.height == 0 and not allow_empty:
+        raise DataValidationError("transactions", None, no_purchases_problem(tx, as_of))
+    return out
 
 
 def summary_from_orders(

@@ -14,7 +14,7 @@ Examples
 >>> table = clv_table(transactions, "2026-06-30", horizon_periods=12)  # doctest: +SKIP
 """
 
-from workbench.clv._fit import ConvergenceError
+from workbench.clv._fit import ConvergenceError, NotEnoughDataError
 from workbench.clv.at_risk import at_risk_customers
 from workbench.clv.bgnbd import BetaGeoModel
 from workbench.clv.gammagamma import (
@@ -28,6 +28,7 @@ from workbench.clv.paretonbd import ParetoNBDModel
 from workbench.clv.pipeline import (
     DEFAULT_MARGIN,
     ClvFit,
+    check_clv_data,
     clv_by_segment,
     clv_table,
     clv_totals,
@@ -45,8 +46,10 @@ __all__ = [
     "GammaGammaAssumptionWarning",
     "GammaGammaModel",
     "IndependenceCheck",
+    "NotEnoughDataError",
     "ParetoNBDModel",
     "at_risk_customers",
+    "check_clv_data",
     "check_spend_frequency_independence",
     "clv_by_segment",
     "clv_table",

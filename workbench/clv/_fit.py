@@ -1,7 +1,8 @@
 """Maximum-likelihood machinery shared by the CLV models.
 
 * input validation of customer summaries (clear ``ValueError`` naming the column and the
-  first offending rows);
+  first offending rows) and the minimum data of each model (:class:`NotEnoughDataError`, a
+  :class:`~workbench.errors.ModelError`, stating the minimum and what was found);
 * collapsing customers to sufficient statistics (distinct rows plus a weight, the number of
   customers sharing them), so a fit costs what the distinct rows cost;
 * optimisation in log-parameter space with :func:`scipy.optimize.minimize` (L-BFGS-B with
@@ -32,6 +33,8 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.stats import norm
+
+from workbench.errors import ModelError
 
 FloatArray = NDArray[np.float64]
 #: ``row_loglik(log_params, want_grad) -> (per-row log-likelihood, gradient or None)``; the
@@ -97,6 +100,41 @@ class ConvergenceError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- validation
+
+
+#: Fewest customers with repeat purchases a purchase model (BG/NBD, Pareto/NBD) is fitted on.
+MIN_REPEAT_CUSTOMERS = 2
+
+
+class NotEnoughDataError(ModelError, ValueError):
+    """Too few customers of the kind a model needs to be fitted.
+
+    A :class:`~workbench.errors.ModelError` (the model cannot be fitted on these data) and,
+    for callers written before it existed, a ``ValueError``.  The message states the minimum
+    and what was found: ``"BG/NBD needs at least 2 customers with repeat purchases; found 0
+    among 3 customers"``.
+    """
+
+
+def require_customers(
+    model_name: str, what: str, found: float, minimum: int, n_customers: float
+) -> None:
+    """Raise :class:`NotEnoughDataError` when ``found < minimum``.
+
+    Examples
+    --------
+    >>> require_customers("BG/NBD", "with repeat purchases", 0, 2, 3)
+    Traceback (most recent call last):
+    ...
+    workbench.clv._fit.NotEnoughDataError: BG/NBD needs at least 2 customers with repeat \
+purchases; found 0 among 3 customers
+    """
+    if found >= minimum:
+        return
+    among = ("(the summary has no customers)" if not n_customers
+             else f"among {n_customers:,.0f} customer{'s' if n_customers != 1 else ''}")
+    raise NotEnoughDataError(
+        f"{model_name} needs at least {minimum} customers {what}; found {found:,.0f} {among}")
 
 
 def _first_rows(df: pl.DataFrame, mask: pl.Series) -> str:

@@ -21,11 +21,13 @@ from numpy.typing import NDArray
 from scipy.special import betainc, betaln, digamma, exprel, gammaln
 
 from workbench.clv._fit import (
+    MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
     group_rows,
     id_frame,
     maximize_likelihood,
+    require_customers,
     unique_inverse,
     validate_summary,
     warm_start,
@@ -314,8 +316,10 @@ class BetaGeoModel(PurchaseModelBase):
         Raises
         ------
         ValueError
-            Missing columns, negative or non-integer frequency, recency > T, no repeat
-            purchases at all.
+            Missing columns, negative or non-integer frequency, recency > T.
+        workbench.clv.NotEnoughDataError
+            Fewer than 2 customers with repeat purchases (a ``ModelError``, also a
+            ``ValueError``).
         ConvergenceError
             When the optimiser does not converge from any starting point.
         """
@@ -326,9 +330,8 @@ class BetaGeoModel(PurchaseModelBase):
         x, t_x, T = stats["frequency"], stats["recency"], stats["T"]
         keep = weights > 0
         x, t_x, T, weights = x[keep], t_x[keep], T[keep], weights[keep]
-        if not np.any(x > 0):
-            raise ValueError("column 'frequency': no customer has a repeat purchase; the "
-                             "BG/NBD purchase rate cannot be estimated")
+        require_customers(self._model_name, "with repeat purchases",
+                          float(weights[x > 0].sum()), MIN_REPEAT_CUSTOMERS, float(weights.sum()))
         # start: r = 1 and alpha matching the observed repeat rate; a second, more
         # heterogeneous start guards against a poor local optimum
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)

@@ -24,9 +24,11 @@ from scipy.special import digamma, gammaln
 from workbench.clv._fit import (
     FittedParamsMixin,
     FloatArray,
+    NotEnoughDataError,
     group_rows,
     id_frame,
     maximize_likelihood,
+    require_customers,
     validate_int,
     validate_positive_number,
     validate_summary,
@@ -108,9 +110,9 @@ def check_spend_frequency_independence(
     use = (d["frequency"] > 0) & (d["monetary_value"] > 0)
     f, m = d["frequency"][use], d["monetary_value"][use]
     if f.size < 3 or np.ptp(f) == 0 or np.ptp(m) == 0:
-        raise ValueError(
-            f"need at least 3 repeat customers with varying frequency and monetary_value to "
-            f"test independence; got {f.size}"
+        raise NotEnoughDataError(
+            f"the independence check needs at least 3 repeat customers with varying frequency "
+            f"and monetary_value; found {f.size}"
         )
     pr = stats.pearsonr(f, m)
     sr = stats.spearmanr(f, m)
@@ -223,7 +225,9 @@ class GammaGammaModel(FittedParamsMixin):
         Raises
         ------
         ValueError
-            Missing columns, invalid values, or fewer than 2 usable customers.
+            Missing columns or invalid values.
+        workbench.clv.NotEnoughDataError
+            Fewer than 2 usable customers (a ``ModelError``, also a ``ValueError``).
         ConvergenceError
             When the optimiser does not converge.
         """
@@ -232,9 +236,9 @@ class GammaGammaModel(FittedParamsMixin):
         w = d.pop(weights_col) if weights_col else np.ones(summary.height)
         use = (d["frequency"] > 0) & (d["monetary_value"] > 0) & (w > 0)
         n_used, n_all = float(w[use].sum()), float(w.sum())
-        if use.sum() < 2:
-            raise ValueError("Gamma-Gamma needs at least 2 customers with frequency > 0 and "
-                             f"monetary_value > 0; got {int(use.sum())}")
+        require_customers(self._model_name, "with repeat purchases and a positive mean spend "
+                          "(frequency > 0 and monetary_value > 0)", int(use.sum()), 2,
+                          summary.height)
         stats_, weights = group_rows({c: d[c][use] for c in _COLS}, w[use])
         x, m = stats_["frequency"], stats_["monetary_value"]
         mean_m = float(weights @ m) / float(weights.sum())

@@ -20,11 +20,13 @@ from numpy.typing import NDArray
 from scipy.special import digamma, exprel, gammaln
 
 from workbench.clv._fit import (
+    MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
     group_rows,
     id_frame,
     maximize_likelihood,
+    require_customers,
     unique_inverse,
     validate_summary,
     warm_start,
@@ -204,7 +206,8 @@ class ParetoNBDModel(PurchaseModelBase):
         terms are computed once per distinct ``(x, t_x)`` and ``(x, T)`` pair.  With more
         than ``_fit.WARM_START_ROWS`` distinct rows a random subset is fitted first (warm start
         and curvature for BFGS) and the Hessian uses forward differences, as in
-        :meth:`workbench.clv.bgnbd.BetaGeoModel.fit`.  Parameters and errors as there.
+        :meth:`workbench.clv.bgnbd.BetaGeoModel.fit`.  Parameters and errors as there (at
+        least 2 customers with repeat purchases, else :class:`~workbench.clv.NotEnoughDataError`).
         """
         cols = list(_COLS) + ([weights_col] if weights_col else [])
         data = validate_summary(summary, cols)
@@ -213,9 +216,8 @@ class ParetoNBDModel(PurchaseModelBase):
         keep = weights > 0
         x, t_x, T = (stats[c][keep] for c in _COLS)
         weights = weights[keep]
-        if not np.any(x > 0):
-            raise ValueError("column 'frequency': no customer has a repeat purchase; the "
-                             "Pareto/NBD purchase rate cannot be estimated")
+        require_customers(self._model_name, "with repeat purchases",
+                          float(weights[x > 0].sum()), MIN_REPEAT_CUSTOMERS, float(weights.sum()))
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
         mean_t = max(float(weights @ T) / float(weights.sum()), 1e-12)
         alpha0 = 1.0 / max(rate, 1e-12)

@@ -22,6 +22,15 @@ because ``monetary_value`` is the mean of the *repeat* purchases.  For everyone 
 model's conditional expectation reduces to the population mean spend ``p gamma / (q - 1)``
 (:meth:`GammaGammaModel.expected_spend_array`); the table says which customers got it
 (``spend_basis = "population"``).
+
+Minimum data
+------------
+:func:`check_clv_data` states what a fit needs before any optimiser runs: at least one customer
+(else :class:`~workbench.errors.DataValidationError`: no purchase on or before the as-of date),
+at least 2 customers with repeat purchases for the purchase model and at least 2 with repeat
+purchases and a positive mean spend for Gamma-Gamma (else
+:class:`~workbench.clv.NotEnoughDataError`, a :class:`~workbench.errors.ModelError`).  One
+customer, or data in which nobody bought twice, cannot be fitted.
 """
 
 from __future__ import annotations
@@ -32,10 +41,12 @@ from typing import Literal
 
 import polars as pl
 
+from workbench.clv._fit import MIN_REPEAT_CUSTOMERS, require_customers
 from workbench.clv.bgnbd import BetaGeoModel
 from workbench.clv.gammagamma import GammaGammaModel
 from workbench.clv.paretonbd import ParetoNBDModel
 from workbench.clv.value import customer_lifetime_value
+from workbench.rfm import require_purchases
 
 #: Margin used when the data carry no cost (share of revenue).
 DEFAULT_MARGIN = 0.30
@@ -59,6 +70,57 @@ def make_purchase_model(model: str) -> BetaGeoModel | ParetoNBDModel:
     if key not in PURCHASE_MODELS:
         raise ValueError(f"model must be one of {sorted(PURCHASE_MODELS)}, got {model!r}")
     return PURCHASE_MODELS[key]()
+
+
+def check_clv_data(summary: pl.DataFrame, model: str = "bgnbd",
+                   as_of: dt.date | str | None = None,
+                   transactions: pl.DataFrame | None = None,
+                   source: str = "transactions") -> pl.DataFrame:
+    """Check that the purchase and spend models can be fitted on ``summary``; return it.
+
+    Cheap (no fit): the checks :func:`fit_clv` makes first, for a report to fail in its first
+    data cell with one clear message.
+
+    Parameters
+    ----------
+    summary
+        Customer summary (``frequency``, ``monetary_value``).
+    model
+        ``"bgnbd"`` or ``"paretonbd"`` (named in the message).
+    as_of, transactions, source
+        For the message when there is no customer at all
+        (:func:`workbench.rfm.require_purchases`).
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        No customer with a purchase on or before the as-of date.
+    workbench.clv.NotEnoughDataError
+        Fewer than 2 customers with repeat purchases (purchase model), or fewer than 2 with
+        repeat purchases and a positive mean spend (Gamma-Gamma).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from workbench.errors import ModelError
+    >>> one_time = pl.DataFrame({"frequency": [0, 0, 0], "monetary_value": [0.0, 0.0, 0.0]})
+    >>> try:
+    ...     check_clv_data(one_time)
+    ... except ModelError as err:
+    ...     print(err)
+    BG/NBD needs at least 2 customers with repeat purchases; found 0 among 3 customers
+    """
+    require_purchases(summary, as_of, transactions, source)
+    purchase = make_purchase_model(model)
+    n = summary.height
+    repeat = summary["frequency"] > 0
+    require_customers(purchase._model_name, "with repeat purchases", int(repeat.sum()),
+                      MIN_REPEAT_CUSTOMERS, n)
+    if "monetary_value" in summary.columns:
+        spend = int((repeat & (summary["monetary_value"] > 0)).sum())
+        require_customers(GammaGammaModel._model_name, "with repeat purchases and a positive "
+                          "mean spend (frequency > 0 and monetary_value > 0)", spend, 2, n)
+    return summary
 
 
 def data_margin(summary: pl.DataFrame,
@@ -175,8 +237,11 @@ def fit_clv(
     Raises
     ------
     ValueError
-        Bad parameters, or data the models cannot be fitted on (no repeat purchases, fewer
-        than 2 repeat customers with positive spend).
+        Bad parameters.
+    workbench.errors.DataValidationError
+        The summary has no customers.
+    workbench.clv.NotEnoughDataError
+        Data the models cannot be fitted on (:func:`check_clv_data`; a ``ModelError``).
     workbench.clv.ConvergenceError
         When a fit does not converge.
 
@@ -186,6 +251,7 @@ def fit_clv(
     >>> fit = fit_clv(customer_summary(tx, "2026-06-30"), 12, "M")  # doctest: +SKIP
     >>> fit.table.select("customer_id", "historical_value", "clv").head()  # doctest: +SKIP
     """
+    check_clv_data(summary, model, source="customer summary")
     if margin is None:
         used_margin, source = data_margin(summary, default_margin)
     else:
@@ -245,6 +311,7 @@ def clv_table(
     from workbench.summary import customer_summary
 
     summary = customer_summary(transactions, as_of, unit)  # type: ignore[arg-type]
+    require_purchases(summary, as_of, transactions)
     return fit_clv(summary, horizon_periods, period, margin, annual_discount_rate, model, unit,
                    default_margin=default_margin).table
 

@@ -39,6 +39,7 @@ from workbench.loyalty.indices import (
     value_index,
 )
 from workbench.prepare import DateLike, to_date
+from workbench.rfm import require_purchases
 
 _CID = schema.CUSTOMER_ID
 
@@ -237,8 +238,16 @@ def analyse_loyalty(
     Returns
     -------
     LoyaltyAnalysis
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        When no order is dated on or before ``as_of`` (header-only or all-returns data, an
+        as-of date before the first purchase).  One customer, or nobody buying twice, is
+        analysed (regularity and the loyalty index are then empty, with a note).
     """
     as_of = to_date(as_of)
+    require_purchases(orders.filter(pl.col(schema.ORDER_DATE) <= as_of), as_of, source="orders")
     params = {k: v for k, v in locals().items()
               if k not in ("orders", "surveys", "customers", "segments", "p_alive",
                            "value_at_stake")}
@@ -290,6 +299,14 @@ def purchase_model_inputs(
     and returns ``{"p_alive": customer_id, p_alive; "value_at_stake": customer_id, value}``,
     the value being the discounted CLV over
     ``horizon_periods`` periods (currency), so early warnings rank by future value.
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        No purchase on or before ``as_of``.
+    workbench.clv.NotEnoughDataError
+        Too few repeat customers to fit the models (a ``ModelError``): P(alive) is then not
+        available, and :func:`analyse_loyalty` runs without it.
 
     Examples
     --------

@@ -24,8 +24,9 @@ import logging
 import ipywidgets as widgets
 import polars as pl
 
+from workbench.errors import ModelError
 from workbench.widgets.kpi_panel import format_value
-from workbench.widgets.panel import Panel
+from workbench.widgets.panel import Panel, notice_html, viewer_message
 from workbench.widgets.rfm_panels import _date, _empty, _row, _style, html_table
 from workbench.widgets.state import DashboardState
 
@@ -129,7 +130,12 @@ class ClvPanel(Panel):
 
         if (empty := _empty(state)) is not None:
             return empty
-        fit = self.fit(state)
+        try:
+            fit = self.fit(state)
+        except ModelError as exc:  # too few repeat customers: a sentence, not an error box
+            return [widgets.HTML(notice_html(
+                f"Lifetime value could not be computed for this selection: "
+                f"{viewer_message(exc)}", "wb-error wb-notice"))]
         totals = fit.totals()
         risk = self.at_risk(state)
         by_segment = state.cached(self._key("clv_by_segment"),

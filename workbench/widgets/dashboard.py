@@ -31,7 +31,7 @@ import ipywidgets as widgets
 from workbench.widgets.clv_panel import ClvPanel
 from workbench.widgets.kpi_panel import KPI_CSS, KpiPanel
 from workbench.widgets.loyalty_panel import LoyaltyPanel
-from workbench.widgets.panel import Panel
+from workbench.widgets.panel import Panel, viewer_message
 from workbench.widgets.rfm_panels import TABLE_CSS, MigrationPanel, ParetoPanel, SegmentsPanel
 from workbench.widgets.state import DashboardState, Dataset
 
@@ -203,7 +203,9 @@ class ExecutiveDashboard:
         """Read a data folder (:meth:`Dataset.from_dir`) and build the dashboard.
 
         When the data cannot be read the dashboard shows a short message instead of raising,
-        so a Voilà page never shows a traceback.
+        so a Voilà page never shows a traceback; the message names the file by its base name
+        and the problem, never the server path or the offending values
+        (:func:`~workbench.widgets.panel.viewer_message`).
 
         Examples
         --------
@@ -215,9 +217,8 @@ class ExecutiveDashboard:
             logger.warning("cannot read %s", data_dir, exc_info=True)
             dash = cls.__new__(cls)
             dash.widget = widgets.VBox([widgets.HTML(
-                f"<style>{DASHBOARD_CSS}</style><div class='wb-error'>The data in "
-                f"<code>{html.escape(str(data_dir))}</code> could not be read "
-                f"({type(exc).__name__}: {html.escape(str(exc))[:300]}).</div>")])
+                f"<style>{DASHBOARD_CSS}</style><div class='wb-error'>The data could not be "
+                f"read: {html.escape(viewer_message(exc), quote=False)}</div>")])
             dash.widget.add_class("wb-dashboard")
             dash.state = None
             return dash
@@ -227,8 +228,9 @@ class ExecutiveDashboard:
         from workbench.charts import use_dashboard_renderer
 
         use_dashboard_renderer()
-        first = data.transactions["order_date"].min()
-        last = data.last_date
+        first, last = data.first_date, data.last_date
+        if first is None or last is None:  # no data rows: every panel says so
+            first = last = as_of or dt.date.today()
         start = as_of or last
         self.as_of_control.options = as_of_options(first, last, self.period_days, extra=start)
         self.as_of_control.value = start
@@ -333,9 +335,11 @@ class ExecutiveDashboard:
         """
         if as_of is not None:
             if as_of not in [v for _, v in self.as_of_control.options]:
-                self.as_of_control.options = as_of_options(
-                    self.data.transactions["order_date"].min(), self.data.last_date,
-                    self.period_days, extra=as_of)
+                first, last = self.data.first_date, self.data.last_date
+                if first is None or last is None:
+                    first = last = as_of
+                self.as_of_control.options = as_of_options(first, last, self.period_days,
+                                                            extra=as_of)
             self.as_of_control.value = as_of
         if filter_column is not None:
             self.filter_attr.value = filter_column
@@ -354,8 +358,11 @@ class ExecutiveDashboard:
 
     def _update_status(self) -> None:
         s = self.state
-        parts = [f"Data {self.data.transactions['order_date'].min():%d %b %Y} – "
-                 f"{self.data.last_date:%d %b %Y}", f"{self._n_customers:,} customers in total"]
+        first, last = self.data.first_date, self.data.last_date
+        parts = ([f"Data {first:%d %b %Y} – {last:%d %b %Y}"] if first and last
+                 else ["No transactions in the data"])
+        plural = "customer" if self._n_customers == 1 else "customers"
+        parts.append(f"{self._n_customers:,} {plural} in total")
         if s.customer_ids is not None:
             label = FILTER_LABELS.get(s.filter_column, s.filter_column)
             parts.append(f"filter: {html.escape(label)} = {html.escape(str(s.filter_value))}")
@@ -368,7 +375,8 @@ class ExecutiveDashboard:
         except Exception as exc:  # noqa: BLE001 - viewers get a message, not a traceback
             logger.warning("%s", what, exc_info=True)
             self.message.value = (f"<div class='wb-error'>{html.escape(what)} "
-                                  f"({type(exc).__name__}: {html.escape(str(exc))[:300]}).</div>")
+                                  f"({type(exc).__name__}: "
+                                  f"{html.escape(viewer_message(exc), quote=False)}).</div>")
             self.message.layout.display = None
             self._busy(False)
         else:

@@ -16,7 +16,7 @@ import math
 import ipywidgets as widgets
 import polars as pl
 
-from workbench.widgets.panel import Panel
+from workbench.widgets.panel import Panel, no_purchase_notice
 from workbench.widgets.state import DashboardState
 
 #: The tiles, in display order.
@@ -176,6 +176,12 @@ class KpiPanel(Panel):
         self.values: dict[str, dict] = {}
 
     def render(self, state: DashboardState) -> list[widgets.Widget]:
+        if (empty := no_purchase_notice(state)) is not None:
+            for tile in self.tiles.values():
+                tile.layout.display = "none"
+            self.values = {}
+            self.note.value = ""
+            return [self.style, *empty]
         kpis = state_kpis(state)
         rows = {r["kpi"]: r for r in kpis.iter_rows(named=True)}
         for kpi, tile in self.tiles.items():

@@ -22,7 +22,8 @@ import html
 import ipywidgets as widgets
 import polars as pl
 
-from workbench.widgets.panel import Panel
+from workbench.errors import ModelError
+from workbench.widgets.panel import Panel, no_purchase_notice, notice_html, viewer_message
 from workbench.widgets.state import DashboardState
 
 _CSS = """
@@ -111,8 +112,13 @@ class LoyaltyPanel(Panel):
 
         def compute():
             segments = choose_segments("rfm", segments=state.segments)
-            # P(alive) and predicted CLV of the selection: warnings rank by future value
-            inputs = purchase_model_inputs(state.transactions, state.as_of, unit=state.unit)
+            # P(alive) and predicted CLV of the selection: warnings rank by future value; with
+            # too few repeat customers for the models the analysis runs without them
+            try:
+                inputs = purchase_model_inputs(state.transactions, state.as_of, unit=state.unit)
+            except ModelError as exc:
+                state.extras["loyalty_model_note"] = viewer_message(exc)
+                inputs = {}
             return analyse_loyalty(state.orders, state.as_of, surveys=state.surveys,
                                    customers=state.customers, segments=segments,
                                    **inputs, **self.analysis_options)
@@ -123,9 +129,8 @@ class LoyaltyPanel(Panel):
         from workbench.charts.loyalty import loyalty_matrix_chart, satisfaction_zones_chart
         from workbench.loyalty import nps_score
 
-        if state.orders.height == 0:
-            return [widgets.HTML("<div class='wb-empty'>No customers with purchases for this "
-                                 "selection.</div>")]
+        if (empty := no_purchase_notice(state)) is not None:
+            return empty
         la = self.analysis(state)
         cov = la.coverage
         nps = nps_score(la.perceived.filter(pl.col("surveyed"))["nps_class"])
@@ -141,6 +146,10 @@ class LoyaltyPanel(Panel):
             f"{cov['customers']:,} buyers · attitude known for {cov['surveyed']:,}, unknown for "
             f"{cov['unknown']:,} (no survey) · {nps_text} · loyalty index I_l {li_text} · "
             f"value = {basis} in the last {la.params['period_days']} days</div>")
+        note = state.extras.get("loyalty_model_note")
+        if note:
+            self.summary.value += notice_html(
+                f"Early warnings are ranked without P(alive): {note}", "wb-loyalty-caption")
         self.matrix_table.value = _table(
             la.matrix.with_columns(pl.col("dick_basu").alias("type")),
             {"type": "Type", "behaviour": "Repeat patronage", "attitude": "Attitude",
@@ -167,9 +176,14 @@ class LoyaltyPanel(Panel):
                      "wb-warning-list", wide=("reasons",)))
         matrix_box = _box([self.chart("loyalty-matrix", loyalty_matrix_chart(
             la.matrix, value_label=la.value_basis)), self.matrix_table], "wb-loyalty-matrix")
-        zones = satisfaction_zones_chart(la.perceived)
-        zones_box = _box([self.chart("satisfaction-zones", zones), self.segments_table],
-                         "wb-satisfaction-zones")
+        if state.surveys is None:
+            zones_box = _box([widgets.HTML(notice_html(
+                "No survey data: attitude, satisfaction and NPS are unknown for every customer"
+            ))], "wb-satisfaction-zones")
+        else:
+            zones = satisfaction_zones_chart(la.perceived)
+            zones_box = _box([self.chart("satisfaction-zones", zones), self.segments_table],
+                             "wb-satisfaction-zones")
         row = widgets.HBox([matrix_box, zones_box],
                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         row.add_class("wb-row")

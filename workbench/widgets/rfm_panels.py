@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 import polars as pl
 
-from workbench.widgets.panel import Panel
+from workbench.widgets.panel import Panel, no_purchase_notice
 from workbench.widgets.state import DashboardState
 
 TABLE_CSS = """
@@ -94,11 +94,8 @@ def _style() -> widgets.HTML:
                         layout=widgets.Layout(height="0px", overflow="hidden"))
 
 
-def _empty(state: DashboardState) -> list[widgets.Widget] | None:
-    if state.summary.height:
-        return None
-    return [widgets.HTML("<div class='wb-empty'>No customers with purchases for this "
-                         "selection.</div>")]
+#: The no-purchase check of every panel (kept under its old name for other panels).
+_empty = no_purchase_notice
 
 
 class SegmentsPanel(Panel):

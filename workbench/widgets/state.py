@@ -20,7 +20,7 @@ from workbench import schema
 from workbench.io import read_customers, read_surveys, read_transactions
 from workbench.prepare import prepare_orders
 from workbench.quality import DataQualityReport
-from workbench.rfm import rfm_segments
+from workbench.rfm import no_purchases_problem, rfm_segments
 from workbench.summary import customer_summary, summary_from_orders
 
 T = TypeVar("T")
@@ -59,7 +59,13 @@ class Dataset:
         )
 
     @property
-    def last_date(self) -> dt.date:
+    def first_date(self) -> dt.date | None:
+        """The first order date of the data (``None`` without data rows)."""
+        return self.transactions[schema.ORDER_DATE].min()
+
+    @property
+    def last_date(self) -> dt.date | None:
+        """The last order date of the data (``None`` without data rows)."""
         return self.transactions[schema.ORDER_DATE].max()
 
     def filter_options(self) -> dict[str, list[str]]:
@@ -166,7 +172,19 @@ class DashboardState:
 
     @cached_property
     def previous_summary(self) -> pl.DataFrame:
-        return customer_summary(self.transactions, self.previous_as_of, self.unit)
+        return customer_summary(self.transactions, self.previous_as_of, self.unit, allow_empty=True)
+
+    def no_purchases(self) -> str | None:
+        """Why the selection has no purchase to analyse, or ``None`` when it has some.
+
+        One sentence for viewers, e.g. ``"No customers with purchases for this selection: no
+        purchases on or before 2023-01-01 (the first purchase is on 2024-01-05)."``; panels
+        show it in their place.
+        """
+        if self.summary.height:
+            return None
+        problem = no_purchases_problem(self.transactions, self.as_of)
+        return f"No customers with purchases for this selection: {problem}."
 
     @cached_property
     def segments(self) -> pl.DataFrame:
@@ -174,4 +192,5 @@ class DashboardState:
 
     @cached_property
     def previous_segments(self) -> pl.DataFrame:
-        return rfm_segments(self.previous_summary, self.rules)
+        """Segments at :attr:`previous_as_of`; empty when nobody had bought by then."""
+        return rfm_segments(self.previous_summary, self.rules, allow_empty=True)
