@@ -271,7 +271,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     # customer_summary applies the same rules but keeps no report: ask prepare_orders for it.
     _, quality = prepare_orders(tx, as_of, source=str(args.transactions))
     print(quality, file=sys.stderr)
-    frame = customer_summary(tx, as_of=as_of, unit=UNITS[args.unit])
+    frame = customer_summary(tx, as_of=as_of, unit=UNITS[args.unit], source=args.transactions.name)
     if out is None:
         frame.write_csv(sys.stdout)
         return 0

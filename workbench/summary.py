@@ -374,6 +374,7 @@ def customer_summary(
     collapse: Literal["day", "unit"] | None = None,
     sort: bool = True,
     allow_empty: bool = False,
+    source: str = "transactions",
 ) -> pl.DataFrame:
     """One row per customer with the RFM and BTYD inputs at ``as_of``.
 
@@ -396,6 +397,8 @@ def customer_summary(
         Return an empty summary when no customer has a purchase on or before ``as_of`` (a
         comparison date before the first purchase, where "no purchase yet" is the answer)
         instead of raising.
+    source
+        Name of the table (the file name) in error messages.
 
     Raises
     ------
@@ -420,21 +423,21 @@ def customer_summary(
     (2357, 2457)
     """
     _check_options(unit, collapse)
-    tx = check_transactions(transactions, "transactions")
+    tx = check_transactions(transactions, source)
     if as_of is None:
         if tx.height == 0:
-            raise DataValidationError("transactions", None, no_purchases_problem(tx))
+            raise DataValidationError(source, None, no_purchases_problem(tx))
         as_of = tx[schema.ORDER_DATE].max()
     as_of = to_date(as_of)
     if needs_order_rules(tx):
-        orders, _ = prepare_orders(tx, as_of)
+        orders, _ = prepare_orders(tx, as_of, source=source)
         out = summary_from_orders(orders, as_of, unit, collapse=collapse, sort=sort)
     else:
         # the duplicate rule of prepare_orders: equal in every column of the table as read
-        rows, scale = _with_units(tx.filter(pl.col(schema.ORDER_DATE) <= as_of), "transactions")
+        rows, scale = _with_units(tx.filter(pl.col(schema.ORDER_DATE) <= as_of), source)
         out = _summarise(rows, as_of, unit, collapse, scale, sort, data_columns(tx))
     if out.height == 0 and not allow_empty:
-        raise DataValidationError("transactions", None, no_purchases_problem(tx, as_of))
+        raise DataValidationError(source, None, no_purchases_problem(tx, as_of))
     return out
 
 
@@ -496,7 +499,7 @@ def calibration_holdout_summary(
     )
     if obs_end <= cal_end:
         raise ValueError(f"observation_end ({obs_end}) must be after calibration_end ({cal_end})")
-    cal = customer_summary(transactions, cal_end, unit, collapse=collapse)
+    cal = customer_summary(transactions, cal_end, unit, collapse=collapse, allow_empty=True)
     orders, _ = prepare_orders(transactions, obs_end)
     units, scale = _with_units(orders, "orders")
     hold = (
