@@ -137,3 +137,45 @@ def test_segment_indices_weighted_means():
     y = out.filter(pl.col("segment") == "Y").row(0, named=True)
     assert y["satisfaction_n"] == 0 and y["I_s_value_weighted"] is None
     assert out["segment"].to_list()[-1] == "All"
+
+
+def test_period_edges_are_exact():
+    """Purchases exactly on and one day inside every period edge (a period one day short or long
+    moves a customer between regular and one-time).  Period 1 = (as_of - 365, as_of], period 0 =
+    (as_of - 730, as_of - 365]."""
+    p1_start = AS_OF - dt.timedelta(days=365)
+    p0_start = p1_start - dt.timedelta(days=365)
+    mid0 = p0_start + dt.timedelta(days=180)
+    mid1 = p1_start + dt.timedelta(days=180)
+    rows = [
+        # edge0: 3 purchases in period 0 only if the one on p0_start + 1 day counts
+        ("edge0", p0_start + dt.timedelta(days=1), 10.0, None),
+        ("edge0", mid0, 10.0, None),
+        ("edge0", mid0 + dt.timedelta(days=1), 10.0, None),
+        # out0: the purchase on p0_start itself is outside period 0 -> 2 purchases, one-time
+        ("out0", p0_start, 10.0, None),
+        ("out0", mid0, 10.0, None),
+        ("out0", mid0 + dt.timedelta(days=1), 10.0, None),
+        # end0: the purchase on p1_start is the last day of period 0 -> 3 purchases, regular
+        ("end0", mid0, 10.0, None),
+        ("end0", mid0 + dt.timedelta(days=1), 10.0, None),
+        ("end0", p1_start, 10.0, None),
+        # start1 / end1: p1_start + 1 day and as_of itself are in period 1
+        ("p1", p1_start + dt.timedelta(days=1), 10.0, None),
+        ("p1", mid1, 10.0, None),
+        ("p1", AS_OF, 10.0, None),
+        # after: a purchase the day after as_of is in no period
+        ("after", mid1, 10.0, None),
+        ("after", mid1 + dt.timedelta(days=1), 10.0, None),
+        ("after", AS_OF + dt.timedelta(days=1), 10.0, None),
+    ]
+    segments = pl.DataFrame({"customer_id": ["edge0", "out0", "end0", "p1", "after"],
+                             "segment": ["edge0", "out0", "end0", "p1", "after"]})
+    li = loyalty_index(orders(rows), AS_OF, segments=segments)
+    got = {r["segment"]: (r["R_c0"], r["O_c0"], r["R_c1"], r["O_c1"])
+           for r in li.iter_rows(named=True)}
+    assert got["edge0"] == (1, 0, 0, 0)
+    assert got["out0"] == (0, 1, 0, 0)
+    assert got["end0"] == (1, 0, 0, 0)
+    assert got["p1"] == (0, 0, 1, 0)
+    assert got["after"] == (0, 0, 0, 1)
