@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -72,8 +71,7 @@ def test_errors_exit_2_with_one_message_and_no_traceback(args: list[str]) -> Non
 
 
 def test_data_validation_error_exits_2(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    errors = pytest.importorskip("workbench.errors")
-    DataValidationError = errors.DataValidationError
+    from workbench.errors import DataValidationError
 
     def boom(args) -> int:
         raise DataValidationError("tx.csv", "amount", "text in a numeric column", [3], ["abc"])
@@ -96,20 +94,12 @@ def test_other_exceptions_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) 
         main(["generate-sample"])
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("workbench.summary") is None, reason="workbench.summary not yet there"
-)
 def test_summary_of_missing_file_exits_2(tmp_path: Path) -> None:
     proc = run_cli("summary", str(tmp_path / "missing.csv"), "--as-of", "2026-03-31")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "missing.csv" in proc.stderr
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("workbench.sample_data") is None
-    or importlib.util.find_spec("workbench.summary") is None,
-    reason="workbench.sample_data / workbench.summary not yet there",
-)
 def test_generate_sample_then_summary(tmp_path: Path) -> None:
     data = tmp_path / "data"
     gen = run_cli("generate-sample", "--out", str(data), "--customers", "50", "--seed", "3")

@@ -58,6 +58,31 @@ def test_charts_build_and_render(analysis):
     for chart in charts:
         spec = chart.to_dict()
         assert "$schema" in spec
+
+    def rows(chart: alt.TopLevelMixin) -> list[dict]:
+        (data,) = chart.to_dict()["datasets"].values()
+        return data
+
+    # zone counts: one row per segment and zone, the customers of each zone column
+    zones = la.segment_attitude
+    got = {(r["segment"], r["zone"]): r["customers"] for r in rows(charts[2])}
+    assert len(got) == 4 * zones.height
+    for r in zones.iter_rows(named=True):
+        for zone in ("loss", "weak", "satisfied"):
+            assert got[(r["segment"], zone)] == r[f"zone_{zone}"]
+        assert got[(r["segment"], "no survey")] == r["unknown"]
+    # drivers: every criterion x target with its correlation and interval
+    assert sorted((r["target"], r["criterion"], r["rho"]) for r in rows(charts[3])) == sorted(
+        la.drivers.select("target", "criterion", "rho").rows())
+    # early warnings: the top 10 by value at stake, in rank order
+    top = la.warnings.sort("rank").head(10)
+    assert [r["customer_id"] for r in rows(charts[4])] == top["customer_id"].to_list()
+    assert [r["value_at_stake"] for r in rows(charts[4])] == top["value_at_stake"].to_list()
+    # type shares: customer and value share of every loyalty type
+    shares = {(r["loyalty_type"], r["measure"]): r["share"] for r in rows(charts[5])}
+    for r in la.type_summary.iter_rows(named=True):
+        assert shares[(r["loyalty_type"], "customers")] == pytest.approx(r["customer_share"])
+        assert shares[(r["loyalty_type"], "value")] == pytest.approx(r["value_share"])
     import vl_convert as vlc
 
     svg = vlc.vegalite_to_svg(charts[0].to_dict())
