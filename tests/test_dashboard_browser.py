@@ -12,6 +12,38 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 KPIS = ("active_customers", "revenue", "repeat_rate", "top20_share", "nps")
+
+
+def expected_kpis(data_dir, *, as_of=None, filter_column=None, filter_value=None) -> dict:
+    """The KPI values the library gives for the same data, date and filter as the page."""
+    from workbench.kpi import executive_kpis
+    from workbench.widgets.state import DashboardState, Dataset
+
+    data = Dataset.from_dir(data_dir)
+    state = DashboardState(data, as_of or data.last_date, 90, filter_column=filter_column,
+                           filter_value=filter_value)
+    kpis = executive_kpis(state.transactions, state.as_of, 90, state.surveys)
+    return {r["kpi"]: r["value"] for r in kpis.iter_rows(named=True)}
+
+
+def assert_tiles_show(page: Page, expected: dict, timeout: float = 30.0) -> None:
+    """Every KPI tile's raw value (``data-value``) equals the library's value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = {k: page.locator(f".kpi-{k} .wb-kpi-value").get_attribute("data-value")
+                 for k in KPIS}
+        ok = all(
+            (shown[k] == "" and expected[k] is None)
+            or (shown[k] not in (None, "") and expected[k] is not None
+                and float(shown[k]) == pytest.approx(expected[k], rel=1e-12, abs=1e-12))
+            for k in KPIS
+        )
+        if ok:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"tiles show {shown}, the library gives "
+                                 f"{ {k: expected[k] for k in KPIS} }")
+        time.sleep(0.2)
 SEGMENT_MARKS = ".wb-chart-segments svg [role='graphics-symbol'][aria-label]"
 
 
@@ -36,7 +68,7 @@ def wait_for_change(page: Page, read, before, timeout: float = 30.0):
     raise AssertionError(f"no change within {timeout:.0f} s (still {before!r})")
 
 
-def test_executive_dashboard(voila_server, page: Page):
+def test_executive_dashboard(voila_server, page: Page, sample_data_dir):
     page.set_viewport_size({"width": 1280, "height": 1400})
     started = time.monotonic()
     dash = open_dashboard(page, voila_server.url("executive.ipynb"))
@@ -46,6 +78,9 @@ def test_executive_dashboard(voila_server, page: Page):
         value = page.locator(f".kpi-{kpi} .wb-kpi-value")
         expect(value).to_have_text(re.compile(r"\d"))
         expect(page.locator(f".kpi-{kpi} .wb-kpi-change")).to_have_text(re.compile(r"[▲▼▬]"))
+
+    # ... and the numbers are the library's for the same data and date
+    assert_tiles_show(page, expected_kpis(sample_data_dir))
 
     # the segment chart has marks (SVG renderer: one DOM element per bar)
     page.locator(SEGMENT_MARKS).first.wait_for(state="attached")
@@ -69,6 +104,8 @@ def test_executive_dashboard(voila_server, page: Page):
     assert len(after) >= 2
     wait_until_idle(page)
     expect(page.locator(".wb-status")).to_contain_text(f"Region = {region}")
+    assert_tiles_show(page, expected_kpis(sample_data_dir, filter_column="region",
+                                          filter_value=region))
 
     # an earlier as-of date: the tiles change
     revenue_region = revenue.inner_text()
@@ -78,6 +115,13 @@ def test_executive_dashboard(voila_server, page: Page):
                                    page.locator(".kpi-active_customers .wb-kpi-value")
                                    .inner_text()), (revenue_region, active))
     wait_until_idle(page)
+    from workbench.widgets.dashboard import as_of_options
+    from workbench.widgets.state import Dataset
+
+    data = Dataset.from_dir(sample_data_dir)
+    chosen = as_of_options(data.first_date, data.last_date, 90, extra=data.last_date)[6][1]
+    assert_tiles_show(page, expected_kpis(sample_data_dir, as_of=chosen,
+                                          filter_column="region", filter_value=region))
 
     # the other tabs draw when opened
     page.get_by_role("tab", name="Migration").click()
