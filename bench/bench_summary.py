@@ -9,8 +9,10 @@ Prints, for the workbench and (where installed) ``lifetimes``'
 per second and peak resident memory, then the ratios.  Each run of a contestant is a fresh
 process (imports are not timed, for either); each contestant runs ``--repeat`` times, and the
 ratios compare the best runs and the median runs (the machines are shared and noisy: the best
-run is the one least disturbed).  Targets (issue 2): at least 10x faster than lifetimes and
-lower peak memory.
+run is the one least disturbed).  Both contestants run on the log as generated (sorted by date,
+which lets a summary skip its sort) and on a shuffled copy of it (same rows, random order, made
+once and cached beside the log): ``--order sorted``, ``shuffled`` or ``both`` (default).
+Targets (issue 2): at least 10x faster than lifetimes and lower peak memory.
 """
 
 from __future__ import annotations
@@ -79,7 +81,23 @@ def run_lifetimes(path: str) -> None:
     report_child({"rows": len(tx), "customers": len(summary), "steps": timer.steps})
 
 
+def shuffled_copy(path: Path, seed: int = 1) -> Path:
+    """The log with its rows in a random order (cached beside it)."""
+    import polars as pl
+
+    out = path.with_name(f"{path.stem}_shuffled{seed}.csv")
+    if not out.exists():
+        frame = pl.read_csv(path, infer_schema=False)
+        frame.sample(fraction=1.0, shuffle=True, seed=seed).write_csv(out)
+    return out
+
+
 def main() -> None:
+    order = "both"
+    if "--order" in sys.argv:
+        at = sys.argv.index("--order")
+        order = sys.argv[at + 1]
+        del sys.argv[at : at + 2]
     args = parse_arguments(__doc__.splitlines()[0])
     if args.contestant == "workbench":
         return run_workbench(args.data)
@@ -87,7 +105,20 @@ def main() -> None:
         return run_lifetimes(args.data)
 
     path = benchmark_log(args.rows, args.customers)
-    print(f"data: {path} ({path.stat().st_size / 2**20:.0f} MiB CSV), {args.repeat} runs each")
+    inputs = {"sorted": path, "shuffled": None}
+    if order in ("shuffled", "both"):
+        inputs["shuffled"] = shuffled_copy(path)
+    for name, data in inputs.items():
+        if data is not None and order in (name, "both"):
+            compare(data, args.repeat, f"input {name} by date" if name == "sorted"
+                    else "input shuffled")
+
+
+def compare(path: Path, repeat: int, condition: str) -> None:
+    """Both contestants on one input file; prints runs and ratios."""
+    print(f"\ndata: {path.name} ({path.stat().st_size / 2**20:.0f} MiB CSV), {repeat} runs "
+          f"each, {condition}")
+    args = type("Args", (), {"repeat": repeat})()
     results = {"workbench": run_repeated(__file__, "workbench", path, args.repeat)}
     if lifetimes_available():
         results["lifetimes"] = run_repeated(__file__, "lifetimes", path, args.repeat)
