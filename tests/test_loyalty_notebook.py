@@ -27,7 +27,7 @@ def test_parameters_are_declared_for_the_report_runner():
     assert declared["as_of"]["inferred_type_name"] == "str"
     assert declared["n_boot"]["inferred_type_name"] == "int"
     assert declared["a_p"]["inferred_type_name"] == "float"
-    assert len(declared) == 21
+    assert len(declared) == 22
 
 
 @pytest.mark.slow

@@ -144,3 +144,33 @@ class DataValidationError(ValueError):
 
 class ModelError(RuntimeError):
     """A model cannot be used as asked (not fitted, or fitted on other units)."""
+
+
+class ConfigError(ValueError):
+    """A project file (``workbench.toml``) is missing, unreadable or invalid.
+
+    The message names the file, the section and the key, says what is wrong and what is
+    allowed, in one line: ``workbench.toml: [transactions] columns: unknown target 'amout';
+    allowed: customer_id, order_date, amount, ...``.
+
+    Parameters
+    ----------
+    source
+        The project file (its path as given).
+    where
+        The section and key (``"[transactions] columns"``), or ``""`` for the whole file.
+    problem
+        What is wrong.
+
+    Examples
+    --------
+    >>> print(ConfigError("workbench.toml", "[project] as_of", "expected 'last' or a date"))
+    workbench.toml: [project] as_of: expected 'last' or a date
+    """
+
+    def __init__(self, source: str, where: str, problem: str) -> None:
+        self.source = source
+        self.where = where
+        self.problem = problem
+        text = f"{source}: " + (f"{where}: " if where else "") + problem
+        super().__init__(clip(text, MAX_MESSAGE_CHARS + 100))

@@ -24,6 +24,13 @@ optional. **An optional table that is absent is passed as the empty string**
 (``customers_path = ""``, ``surveys_path = ""``), which the report notebooks read as "not
 provided".
 
+Project files (``--config``, :func:`project_parameters`): the tables are read through the
+project (:mod:`workbench.project`: column mapping, amount from quantity x price, id clean-up,
+identical lines) and written, cleaned and typed, as Parquet files into ``<out>/data/``; the
+``*_path`` parameters point at them, so that every notebook reads the same rows, and notebooks
+that declare ``config_path`` get the project file itself. The as-of date is the project's, or
+the last transaction date.
+
 Examples
 --------
 >>> from workbench.report import run_reports, find_notebooks
@@ -428,6 +435,61 @@ def data_dir_parameters(data_dir: str | os.PathLike[str]) -> dict[str, str]:
     return out
 
 
+def project_parameters(
+    project: Any, folder: str | os.PathLike[str], *, transactions: Any = None
+) -> dict[str, str]:
+    """Write a project's tables as typed Parquet files in ``folder``; the notebook parameters.
+
+    Parameters
+    ----------
+    project
+        A :class:`workbench.project.Project`.
+    folder
+        Where to write ``transactions.parquet`` (and ``customers.parquet``,
+        ``surveys.parquet`` when the project has them); created if needed.
+    transactions
+        The project's transactions when already read (read here otherwise).
+
+    Returns
+    -------
+    dict
+        ``transactions_path``, ``customers_path``, ``surveys_path`` (absolute paths, ``""``
+        for a table the project does not have) and ``config_path`` (the project file).
+
+    Raises
+    ------
+    DataValidationError
+        A table breaks the data contract.
+
+    Examples
+    --------
+    >>> from workbench.project import load_project
+    >>> project_parameters(load_project("workbench.toml"), "reports/x/data")  # doctest: +SKIP
+    {'transactions_path': '/.../reports/x/data/transactions.parquet', ...}
+    """
+    out = absolute(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "transactions_path": (
+            "transactions",
+            project.read_transactions() if transactions is None else transactions,
+        ),
+        "customers_path": ("customers", project.read_customers()),
+        "surveys_path": ("surveys", project.read_surveys()),
+    }
+    params: dict[str, str] = {}
+    for name, (stem, frame) in tables.items():
+        if frame is None:
+            params[name] = ""
+            continue
+        path = out / f"{stem}.parquet"
+        # ``source_row`` is reserved in files; the readers number the rows again.
+        frame.drop("source_row", strict=False).write_parquet(path)
+        params[name] = str(path)
+    params["config_path"] = str(project.path)
+    return params
+
+
 def _split_type(type_name: str | None) -> tuple[str, bool]:
     """Base type name and whether ``None`` is allowed: ``"Optional[int]"`` -> ``("int", True)``."""
     text = (type_name or "").strip().replace("typing.", "")
@@ -623,12 +685,15 @@ def plan_parameters(
     notebooks: Sequence[str | os.PathLike[str]],
     parameters: Mapping[str, Any] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    data_parameters: Mapping[str, Any] | None = None,
 ) -> dict[Path, dict[str, Any]]:
     """Decide, before running anything, which parameters each notebook gets.
 
     A parameter goes to every notebook that declares it; a name that none of them declares
     is an error. ``data_dir`` sets the ``*_path`` parameters of :data:`DATA_FILES` where
     declared (an explicit ``parameters`` entry wins; see :func:`data_dir_parameters`).
+    ``data_parameters`` (from a project file, :func:`project_parameters`) work the same way:
+    each goes only to the notebooks that declare it.
     Path values are made absolute, and the files they name must exist.
 
     Raises
@@ -648,6 +713,7 @@ def plan_parameters(
     if unknown:
         raise ReportParameterError(_unknown_message(unknown, declared))
     base = data_dir_parameters(data_dir) if data_dir is not None else {}
+    base.update(data_parameters or {})
     plan = {}
     for nb, spec in declared.items():
         wanted = {k: v for k, v in {**base, **parameters}.items() if k in spec}
@@ -872,6 +938,7 @@ def run_reports(
     parameters: Mapping[str, Any] | None = None,
     *,
     data_dir: str | os.PathLike[str] | None = None,
+    data_parameters: Mapping[str, Any] | None = None,
     progress_bar: bool = False,
     log: Any = None,
     **run_options: Any,
@@ -892,6 +959,9 @@ def run_reports(
     data_dir
         Data folder: sets the ``*_path`` parameters where declared, and
         ``WORKBENCH_DATA_DIR`` for the kernels.
+    data_parameters
+        Parameters from a project file (:func:`project_parameters`), each passed to the
+        notebooks that declare it.
     progress_bar
         Show papermill's progress bar.
     log
@@ -910,7 +980,7 @@ def run_reports(
     >>> [r.ok for r in results]  # doctest: +SKIP
     [True, True]
     """
-    plan = plan_parameters(notebooks, parameters, data_dir)
+    plan = plan_parameters(notebooks, parameters, data_dir, data_parameters)
     out_dir = prepare_out_dir(out_dir)
     env = {DATA_DIR_ENV: str(absolute(data_dir))} if data_dir is not None else {}
     results = []

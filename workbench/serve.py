@@ -7,7 +7,10 @@ culled when idle, cell execution bounded, kernels preheated.
 
 The data directory reaches the dashboard kernels through the environment variable
 ``WORKBENCH_DATA_DIR`` (:data:`DATA_DIR_ENV`): Voilà starts kernels with a copy of its own
-environment, preheated ones included.
+environment, preheated ones included.  With a project file (``workbench serve --config
+workbench.toml``) both ``WORKBENCH_CONFIG`` (:data:`CONFIG_ENV`) and ``WORKBENCH_DATA_DIR``
+name the project file, and :meth:`workbench.widgets.state.Dataset.from_dir` reads the tables
+through it (:meth:`~workbench.widgets.state.Dataset.from_config`).
 
 Access: on a loopback address (``127.0.0.1``, ``localhost``, ``::1``) no token is asked for.
 Off loopback (``--host 0.0.0.0``, a LAN address, a host name) a token is required: the one
@@ -37,6 +40,8 @@ from urllib.parse import quote, urlencode
 
 #: Environment variable through which dashboards learn where the data files are.
 DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
+#: Environment variable naming the project file (``workbench.toml``) of the dashboards.
+CONFIG_ENV = "WORKBENCH_CONFIG"
 DEFAULT_PORT = 8866
 DEFAULT_HOST = "127.0.0.1"
 #: A static file that Voilà serves without starting a kernel (``GET /`` may start one).
@@ -420,6 +425,7 @@ def wait_until_up(
 def server_environment(
     data_dir: str | os.PathLike[str] | None = None,
     base: Mapping[str, str] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> dict[str, str]:
     """Environment for the Voilà process (and so its kernels) with ``WORKBENCH_DATA_DIR`` set.
 
@@ -429,6 +435,9 @@ def server_environment(
         Folder with ``transactions.csv`` etc.; default :func:`default_data_dir`.
     base
         Environment to start from; default ``os.environ``.
+    config
+        A project file: ``WORKBENCH_CONFIG`` and ``WORKBENCH_DATA_DIR`` both name it
+        (``data_dir`` must then be ``None``).
 
     Examples
     --------
@@ -436,6 +445,12 @@ def server_environment(
     '/data'
     """
     env = dict(os.environ if base is None else base)
+    if config is not None:
+        if data_dir is not None:
+            raise ServeError("--config and --data-dir: give one")
+        env[CONFIG_ENV] = env[DATA_DIR_ENV] = str(Path(config).resolve())
+        return env
+    env.pop(CONFIG_ENV, None)
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     env[DATA_DIR_ENV] = str(folder.resolve())
     return env
@@ -488,6 +503,7 @@ def plan_serve(
     cell_timeout: int = 120,
     hostname: str | None = None,
     generate_token: Callable[[], str] | None = None,
+    config: str | os.PathLike[str] | None = None,
     **voila_options: object,
 ) -> ServePlan:
     """Check the options of :func:`serve` and decide the command, token and URLs.
@@ -504,6 +520,9 @@ def plan_serve(
         This machine's name for the printed URLs; default :func:`socket.gethostname`.
     generate_token
         Makes a token when one is required; default :func:`secrets.token_urlsafe`.
+    config
+        A project file for the dashboards (checked with :func:`workbench.project.load_project`;
+        its tables are read by the kernels).
     **voila_options
         Further keyword arguments of :func:`voila_command`.
 
@@ -535,8 +554,12 @@ def plan_serve(
     if int(cell_timeout) < 1:
         raise ServeError(f"--cell-timeout must be at least 1 second, got {cell_timeout}")
     warnings: list[str] = []
-    env = server_environment(data_dir)
-    if not Path(env[DATA_DIR_ENV]).is_dir():
+    env = server_environment(data_dir, config=config)
+    if config is not None:
+        from workbench.project import load_project
+
+        load_project(config)  # a bad project file fails here, not in every kernel
+    elif not Path(env[DATA_DIR_ENV]).is_dir():
         if data_dir is not None:
             raise ServeError(f"data folder not found: {env[DATA_DIR_ENV]}")
         warnings.append(
@@ -594,6 +617,7 @@ def serve(
     preheat: bool = True,
     pool_size: int = 1,
     startup_timeout: float = 120.0,
+    config: str | os.PathLike[str] | None = None,
     **voila_options: object,
 ) -> int:
     """Run Voilà on the dashboards until it stops or Ctrl-C; print the dashboard URLs.
@@ -616,6 +640,8 @@ def serve(
         See :func:`voila_command`.
     startup_timeout
         Seconds to wait for the server before giving up.
+    config
+        A project file (``workbench.toml``) instead of a data folder.
     **voila_options
         Further keyword arguments of :func:`voila_command` (and ``hostname`` of
         :func:`plan_serve`).
@@ -638,7 +664,7 @@ def serve(
     """
     plan = plan_serve(
         dashboards_dir, port, host, data_dir, token=token, no_token=no_token, preheat=preheat,
-        pool_size=pool_size, **voila_options,  # type: ignore[arg-type]
+        pool_size=pool_size, config=config, **voila_options,  # type: ignore[arg-type]
     )
     for line in plan.warnings:
         print(line, file=sys.stderr, flush=True)

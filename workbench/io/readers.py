@@ -70,6 +70,10 @@ Values
   Every date column must lie within ``min_date`` .. ``max_date`` (defaults 1900-01-01 and
   2200-12-31, :data:`DEFAULT_MIN_DATE`, :data:`DEFAULT_MAX_DATE`), so that a mistyped year such
   as 0001 is refused instead of producing a report of a hundred thousand periods.
+* **Project options** (``workbench.toml``, :mod:`workbench.project`): ``decimal_comma=`` reads
+  ``3,5`` and ``1.234,5``; ``id_trailing_zeros=`` turns ``17850.0`` ids into ``17850`` and
+  ``id_case=`` unifies their letter case; ``amount_from=(quantity, unit_price)`` computes
+  ``amount`` as their product, rounded to 6 decimals.
 * Survey answers are whole numbers on their scales: NPS 0-10, repurchase intent 1-5, criterion
   scores and weights 1-5.  A value outside the scale, or between two points of it (``7.5``), is
   refused.
@@ -493,20 +497,86 @@ def _to_text(df: pl.DataFrame, col: str, source: str) -> pl.Series:
     raise _wrong_type(source, col, "text", s.dtype)
 
 
-def _to_float(df: pl.DataFrame, col: str, source: str, max_abs: float | None) -> pl.Series:
+#: Letter-case choices of ``id_case=``.
+ID_CASES: Final = ("keep", "upper", "lower")
+#: The id columns that ``id_trailing_zeros=`` and ``id_case=`` clean.
+ID_COLUMNS: Final = (schema.CUSTOMER_ID, schema.ORDER_ID)
+
+
+def clean_ids(s: pl.Series, *, trailing_zeros: bool = False, case: str = "keep") -> pl.Series:
+    """Id text cleaned as a project asks: ``17850.0`` -> ``17850``, letter case unified.
+
+    Parameters
+    ----------
+    s
+        Id text (already stripped of surrounding white space).
+    trailing_zeros
+        Drop a decimal part made of zeros from an id that is a whole number written as a
+        decimal (``17850.0`` and ``17850.00`` -> ``17850``); ``17850.5`` and ``A1.0`` are kept.
+    case
+        ``"keep"`` (default), ``"upper"`` or ``"lower"``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> clean_ids(pl.Series(["17850.0", "A1.0", "c9"]), trailing_zeros=True, case="upper"
+    ...           ).to_list()
+    ['17850', 'A1.0', 'C9']
+    """
+    if case not in ID_CASES:
+        raise ValueError(f"id_case must be one of {', '.join(ID_CASES)}, got {case!r}")
+    if trailing_zeros:
+        s = s.str.replace(r"^([+-]?\d+)\.0+$", "${1}")
+    if case == "upper":
+        s = s.str.to_uppercase()
+    elif case == "lower":
+        s = s.str.to_lowercase()
+    return s
+
+
+_THOUSANDS_DOTS: Final = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
+
+
+def _decimal_comma_text(text: pl.Series) -> pl.Series:
+    """``1.234,5`` -> ``1234.5`` and ``3,5`` -> ``3.5``; other text with a dot becomes null.
+
+    With a decimal comma a dot can only separate thousands (``1.234``, ``12.345.678,9``);
+    ``3.5`` is ambiguous and is left unparseable, so that validation names its rows.
+    """
+    grouped = text.str.contains(_THOUSANDS_DOTS)
+    no_dots = text.str.replace_all(".", "", literal=True)
+    out = pl.select(
+        pl.when(grouped)
+        .then(no_dots)
+        .when(text.str.contains(".", literal=True))
+        .then(pl.lit("not a number"))
+        .otherwise(text)
+    ).to_series()
+    return out.str.replace(",", ".", literal=True).alias(text.name)
+
+
+def _to_float(
+    df: pl.DataFrame,
+    col: str,
+    source: str,
+    max_abs: float | None,
+    decimal_comma: bool = False,
+) -> pl.Series:
     s = df[col]
     if s.dtype in _NUMERIC:
         out = s.cast(pl.Float64)
         shown = out
     elif _is_text(s.dtype):
         shown = _clean_text(s)
-        out = shown.cast(pl.Float64, strict=False)
+        parsed = _decimal_comma_text(shown) if decimal_comma else shown
+        out = parsed.cast(pl.Float64, strict=False)
         _fail(
             df.with_columns(shown),
             out.is_null() & shown.is_not_null(),
             source,
             col,
-            "text in a numeric column",
+            "text in a numeric column"
+            + (" (decimal_comma: use 1234,5 or 1.234,5)" if decimal_comma else ""),
         )
     else:
         raise _wrong_type(source, col, "a number", s.dtype)
@@ -728,8 +798,14 @@ def _coerce(
     min_date: DateLike = DEFAULT_MIN_DATE,
     max_date: DateLike = DEFAULT_MAX_DATE,
     max_abs: float | None = None,
+    decimal_comma: bool = False,
+    id_trailing_zeros: bool = False,
+    id_case: str = "keep",
+    amount_from: tuple[str, str] | None = None,
 ) -> tuple[pl.DataFrame, str]:
     bounds = _bounds(min_date, max_date)
+    if id_case not in ID_CASES:
+        raise ValueError(f"id_case must be one of {', '.join(ID_CASES)}, got {id_case!r}")
     wanted = {**required, **optional}
     renames = dict(columns or {})
     from_file = not isinstance(data, pl.DataFrame | pl.LazyFrame)
@@ -739,7 +815,7 @@ def _coerce(
         src = source or str(data)
 
         def fast(header: list[str]) -> dict[str, pl.DataType] | None:
-            if date_format is not None:
+            if date_format is not None or decimal_comma:
                 return None
             names = {h: renames.get(_clean_name(h), _clean_name(h)) for h in header}
             return {h: wanted[n] for h, n in names.items() if n in wanted}
@@ -760,6 +836,8 @@ def _coerce(
     df = _canonical_names(df, src, renames)
     if SOURCE_ROW in df.columns:
         _check_source_row(df[SOURCE_ROW], src, from_file)
+    if amount_from is not None:
+        df = _amount_from(df, src, amount_from, decimal_comma, max_abs)
     missing = [c for c in required if c not in df.columns]
     if missing:
         hint = f"rename with columns={{'your_name': '{missing[0]}'}}"
@@ -781,9 +859,12 @@ def _coerce(
         if col not in df.columns:
             continue
         if dtype == pl.String:
-            casts.append(_to_text(df, col, src))
+            text = _to_text(df, col, src)
+            if col in ID_COLUMNS and (id_trailing_zeros or id_case != "keep"):
+                text = clean_ids(text, trailing_zeros=id_trailing_zeros, case=id_case)
+            casts.append(text)
         elif dtype == pl.Float64:
-            casts.append(_to_float(df, col, src, max_abs))
+            casts.append(_to_float(df, col, src, max_abs, decimal_comma))
         elif dtype == pl.Date:
             casts.append(_to_date(df, col, src, date_format, timezone, bounds))
     df = df.with_columns(casts)
@@ -791,6 +872,45 @@ def _coerce(
         what = "null ids" if col == schema.CUSTOMER_ID else "missing values in a required column"
         _fail(df, df[col].is_null(), src, col, what)
     return df, src
+
+
+#: Decimals to which an amount computed as quantity x unit price is rounded (the most that
+#: exact money sums accept, :data:`workbench.money.MAX_DECIMALS`).
+AMOUNT_DECIMALS: Final = 6
+
+
+def _amount_from(
+    df: pl.DataFrame,
+    src: str,
+    factors: tuple[str, str],
+    decimal_comma: bool,
+    max_abs: float | None,
+) -> pl.DataFrame:
+    """Add ``amount`` = quantity x unit price (rounded to :data:`AMOUNT_DECIMALS` decimals).
+
+    Both columns are checked like number columns first (so a bad cell is named in its own
+    column); the factors stay in the table.
+    """
+    if len(factors) != 2 or not all(isinstance(f, str) and f for f in factors):
+        raise ValueError(f"amount_from needs two column names, got {factors!r}")
+    if schema.AMOUNT in df.columns:
+        raise DataValidationError(
+            src,
+            schema.AMOUNT,
+            "the table has an amount column and amount_from= asks to compute it: drop one",
+        )
+    for col in factors:
+        if col not in df.columns:
+            raise DataValidationError(
+                src,
+                col,
+                f"column for amount_from= not found; columns are {_names(df.columns)}",
+            )
+    if SOURCE_ROW not in df.columns:
+        df = df.with_row_index(SOURCE_ROW, offset=1)
+    qty, price = (_to_float(df, c, src, max_abs, decimal_comma) for c in factors)
+    amount = (qty * price).round(AMOUNT_DECIMALS).alias(schema.AMOUNT)
+    return df.with_columns(qty, price, amount)
 
 
 def _check_scale(df: pl.DataFrame, src: str, col: str, lo: float, hi: float) -> None:
@@ -835,7 +955,17 @@ _COMMON_PARAMETERS: Final = """
         CSV quote character (default ``'"'``); ``None`` turns quoting off.
     min_date, max_date
         Accepted range of every date column (defaults :data:`DEFAULT_MIN_DATE` 1900-01-01 and
-        :data:`DEFAULT_MAX_DATE` 2200-12-31); a date or an ISO ``YYYY-MM-DD`` string."""
+        :data:`DEFAULT_MAX_DATE` 2200-12-31); a date or an ISO ``YYYY-MM-DD`` string.
+    decimal_comma
+        Number text uses a decimal comma (``3,5``; ``1.234,5`` with dots between thousands).
+        A number with a dot that is not a thousands separator (``3.5``) is then refused as
+        ambiguous.  Numbers already typed (Parquet, frames) are not affected.
+    id_trailing_zeros
+        In ``customer_id`` and ``order_id``: an id written as a whole number with a zero
+        decimal part loses it (``17850.0`` -> ``17850``, as spreadsheets export numeric ids).
+    id_case
+        Letter case of ``customer_id`` and ``order_id``: ``"keep"`` (default), ``"upper"``
+        or ``"lower"``."""
 
 
 def validate_transactions(
@@ -851,6 +981,10 @@ def validate_transactions(
     min_date: DateLike = DEFAULT_MIN_DATE,
     max_date: DateLike = DEFAULT_MAX_DATE,
     max_abs_amount: float = DEFAULT_MAX_ABS_AMOUNT,
+    decimal_comma: bool = False,
+    id_trailing_zeros: bool = False,
+    id_case: str = "keep",
+    amount_from: tuple[str, str] | None = None,
 ) -> pl.DataFrame:
     """Validate a transactions table and cast it to the canonical dtypes.
 
@@ -864,6 +998,10 @@ def validate_transactions(
     max_abs_amount
         Largest accepted absolute value of ``amount``, ``margin``, ``cost`` and ``quantity``
         (default :data:`DEFAULT_MAX_ABS_AMOUNT`, 1e12); larger values are refused as absurd.
+    amount_from
+        ``(quantity_column, unit_price_column)`` (names after ``columns=``): the table has no
+        ``amount`` column and ``amount`` is computed as quantity x unit price, rounded to
+        :data:`AMOUNT_DECIMALS` (6) decimals.  Both columns are checked as numbers and kept.
 
     Returns
     -------
@@ -901,6 +1039,10 @@ def validate_transactions(
         min_date=min_date,
         max_date=max_date,
         max_abs=max_abs_amount,
+        decimal_comma=decimal_comma,
+        id_trailing_zeros=id_trailing_zeros,
+        id_case=id_case,
+        amount_from=amount_from,
     )
     return df
 
@@ -910,7 +1052,8 @@ def read_transactions(path: PathLike, **kwargs: Any) -> pl.DataFrame:
 
     Same keyword arguments as :func:`validate_transactions` (``source``, ``columns``,
     ``date_format``, ``timezone``, ``separator``, ``encoding``, ``quote_char``, ``min_date``,
-    ``max_date``, ``max_abs_amount``).
+    ``max_date``, ``max_abs_amount``, ``decimal_comma``, ``id_trailing_zeros``, ``id_case``,
+    ``amount_from``).
 
     Examples
     --------
@@ -948,6 +1091,9 @@ def validate_customers(
     quote_char: str | None = '"',
     min_date: DateLike = DEFAULT_MIN_DATE,
     max_date: DateLike = DEFAULT_MAX_DATE,
+    decimal_comma: bool = False,
+    id_trailing_zeros: bool = False,
+    id_case: str = "keep",
 ) -> pl.DataFrame:
     """Validate a customers table: ``customer_id`` plus optional attributes.
 
@@ -983,6 +1129,9 @@ def validate_customers(
         quote_char=quote_char,
         min_date=min_date,
         max_date=max_date,
+        decimal_comma=decimal_comma,
+        id_trailing_zeros=id_trailing_zeros,
+        id_case=id_case,
     )
     df = _normalise_choice(df, src, "customer_type", schema.CUSTOMER_TYPES)
     df = _normalise_choice(df, src, "payment_terms", schema.PAYMENT_TERMS)
@@ -1013,6 +1162,9 @@ def validate_surveys(
     quote_char: str | None = '"',
     min_date: DateLike = DEFAULT_MIN_DATE,
     max_date: DateLike = DEFAULT_MAX_DATE,
+    decimal_comma: bool = False,
+    id_trailing_zeros: bool = False,
+    id_case: str = "keep",
 ) -> pl.DataFrame:
     """Validate a surveys table: ids, dates and answers on their scales.
 
@@ -1051,6 +1203,9 @@ def validate_surveys(
         quote_char=quote_char,
         min_date=min_date,
         max_date=max_date,
+        decimal_comma=decimal_comma,
+        id_trailing_zeros=id_trailing_zeros,
+        id_case=id_case,
     )
     for col, (lo, hi) in schema.SURVEY_RANGES.items():
         _check_scale(df, src, col, lo, hi)

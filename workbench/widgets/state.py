@@ -33,14 +33,52 @@ class Dataset:
     transactions: pl.DataFrame
     customers: pl.DataFrame | None = None
     surveys: pl.DataFrame | None = None
+    #: The project's as-of date (``None``: the last transaction date) when read from a
+    #: project file, with its currency and locale for display.
+    as_of: dt.date | None = None
+    currency: str | None = None
+    locale: str | None = None
+
+    @classmethod
+    def from_config(cls, config: str | Path) -> Dataset:
+        """Read the tables of a project file (``workbench.toml``, :mod:`workbench.project`).
+
+        Column mapping, amount from quantity x price, id clean-up and identical lines are
+        applied as the project says; the project's as-of date, currency and locale are kept.
+
+        Raises
+        ------
+        ConfigError
+            The project file is invalid.
+        DataValidationError
+            A table breaks the data contract.
+
+        Examples
+        --------
+        >>> data = Dataset.from_config("workbench.toml")  # doctest: +SKIP
+        """
+        from workbench.project import load_project
+
+        project = load_project(config)
+        return cls(
+            project.read_transactions(),
+            project.read_customers(),
+            project.read_surveys(),
+            as_of=project.as_of,
+            currency=project.currency,
+            locale=project.locale,
+        )
 
     @classmethod
     def from_dir(cls, data_dir: str | Path) -> Dataset:
         """Read ``transactions.csv`` (required), ``customers.csv`` and ``surveys.csv``.
 
-        Parquet files of the same names are used when present.
+        Parquet files of the same names are used when present.  A project file
+        (a path ending in ``.toml``) is read with :meth:`from_config` instead.
         """
         d = Path(data_dir)
+        if d.suffix.lower() == ".toml":
+            return cls.from_config(d)
 
         def find(name: str) -> Path | None:
             for suffix in (".parquet", ".csv"):
