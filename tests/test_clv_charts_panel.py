@@ -17,6 +17,7 @@ from workbench.clv import (
     fit_clv,
     holdout_by_frequency,
     make_purchase_model,
+    model_diagnosis,
     p_alive_matrix,
     tracking,
 )
@@ -186,6 +187,18 @@ def test_clv_panel_renders_and_follows_the_filter(dataset):
     table = panel.at_risk_table.value
     assert table.count("<tr>") == 1 + min(8, risk.height)  # header + rows
     assert risk["customer_id"][0] in table and "class='wb-why'" in table
+    # the model: recommended (lowest BIC on the selection) with its reason, the time-unit
+    # guidance, the degenerate-fit sentences; the CLV of the at-risk list with its interval
+    comparison = panel.comparison(state)
+    assert fit.model == comparison.recommended
+    assert "wb-clv-model" in classes
+    note = panel.model_note.value
+    assert "wb-clv-reason" in note and "is recommended" in note and "wb-clv-time-unit" in note
+    assert note.count("wb-clv-diagnosis") == len(model_diagnosis(fit.purchase_model))
+    assert "Predicted CLV (90% interval)" in table and "–" in table
+    bounds = panel.intervals(state, risk["customer_id"].head(8).to_list())
+    assert (bounds["clv_lower"] <= bounds["clv"]).all()
+    assert (bounds["clv"] <= bounds["clv_upper"]).all()
     # cached per selection: the same objects on a second call
     assert panel.fit(state) is fit
 
@@ -195,6 +208,10 @@ def test_clv_panel_renders_and_follows_the_filter(dataset):
     assert north_total["customers"] < totals["customers"]
     assert north_total["predicted_clv"] < totals["predicted_clv"]
     assert f"data-value='{north_total['predicted_clv']:.6g}'" in panel.totals.value
+    fixed = ClvPanel(model="mbgnbd", top_at_risk=3)
+    fixed.update(state)
+    assert fixed.fit(state).model == "mbgnbd" and "as set for this dashboard" in \
+        fixed.model_note.value
 
 
 def test_clv_panel_shows_a_message_instead_of_a_traceback(dataset):

@@ -1,7 +1,8 @@
 """Customer-analytics workbench: RFM segments, customer lifetime value, loyalty typing.
 
 The public API: readers and validation (:mod:`workbench.io`), the data rules
-(:mod:`workbench.prepare`), the customer summary, RFM scoring and segments, Pareto
+(:mod:`workbench.prepare`), project files (:mod:`workbench.project`), cohort retention
+(:mod:`workbench.cohorts`), the customer summary, RFM scoring and segments, Pareto
 concentration, migration, executive KPIs, the CLV models and loyalty typing.  Charts live in
 :mod:`workbench.charts`, dashboard widgets in :mod:`workbench.widgets`.
 
@@ -18,10 +19,13 @@ from workbench.clv import (
     ConvergenceError,
     GammaGammaAssumptionWarning,
     GammaGammaModel,
+    ModifiedBetaGeoModel,
+    NBDModel,
     ParetoNBDModel,
     at_risk_customers,
     check_spend_frequency_independence,
     clv_table,
+    compare_models,
     customer_lifetime_value,
     error_metrics,
     fit_clv,
@@ -29,7 +33,8 @@ from workbench.clv import (
     p_alive_matrix,
     tracking,
 )
-from workbench.errors import DataValidationError, ModelError
+from workbench.cohorts import cohort_matrix, cohort_retention
+from workbench.errors import ConfigError, DataValidationError, ModelError
 from workbench.io import (
     read_cdnow,
     read_customers,
@@ -62,6 +67,7 @@ from workbench.migration import (
 )
 from workbench.pareto import gini, lorenz_curve, pareto_table, top_share
 from workbench.prepare import prepare_orders
+from workbench.project import Project, load_project
 from workbench.quality import DataQualityReport
 from workbench.rfm import (
     assign_segments,
@@ -86,6 +92,7 @@ __all__ = [
     "fit_clv",
     "NO_PURCHASE_YET",
     "BetaGeoModel",
+    "ConfigError",
     "ConvergenceError",
     "DataQualityReport",
     "DataValidationError",
@@ -93,13 +100,19 @@ __all__ = [
     "GammaGammaModel",
     "LoyaltyAnalysis",
     "ModelError",
+    "ModifiedBetaGeoModel",
+    "NBDModel",
     "ParetoNBDModel",
+    "Project",
+    "compare_models",
     "analyse_loyalty",
     "assign_segments",
     "behavioural_loyalty",
     "calibration_holdout_summary",
     "cell_counts",
     "check_spend_frequency_independence",
+    "cohort_matrix",
+    "cohort_retention",
     "customer_lifetime_value",
     "customer_summary",
     "early_warnings",
@@ -109,6 +122,7 @@ __all__ = [
     "holdout_by_frequency",
     "key_drivers",
     "load_segment_rules",
+    "load_project",
     "lorenz_curve",
     "loyalty_index",
     "loyalty_types",

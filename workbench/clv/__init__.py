@@ -1,4 +1,4 @@
-"""Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma, CLV and holdout checks.
+"""Customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD, NBD, Gamma-Gamma, CLV and checks.
 
 Models are fitted by maximum likelihood on the customer summary
 (``workbench.summary.customer_summary``) collapsed to its distinct rows; predictions take
@@ -12,11 +12,31 @@ Examples
 >>> gg = GammaGammaModel().fit(summary)  # doctest: +SKIP
 >>> clv = customer_lifetime_value(summary, bg, gg, 12, margin=0.3)  # doctest: +SKIP
 >>> table = clv_table(transactions, "2026-06-30", horizon_periods=12)  # doctest: +SKIP
+>>> comparison = compare_models(summary, cal_holdout, unit="W")  # doctest: +SKIP
+>>> intervals = clv_intervals(fit_clv(summary), summary)  # doctest: +SKIP
+
+Importing this package also registers MBG/NBD (``"mbgnbd"``) and NBD (``"nbd"``) as purchase
+models by name, so that :func:`fit_clv` and :func:`make_purchase_model` accept them.
 """
 
 from workbench.clv._fit import ConvergenceError, NotEnoughDataError
 from workbench.clv.at_risk import at_risk_customers
 from workbench.clv.bgnbd import BetaGeoModel
+from workbench.clv.compare import (
+    MODEL_LABELS,
+    ModelComparison,
+    TimeUnitGuidance,
+    compare_models,
+    time_unit_guidance,
+)
+from workbench.clv.diagnostics import (
+    customer_purchase_times,
+    expected_purchases_matrix,
+    heterogeneity_distributions,
+    model_diagnosis,
+    p_alive_history,
+    repeat_count_fit,
+)
 from workbench.clv.gammagamma import (
     GammaGammaAssumptionWarning,
     GammaGammaModel,
@@ -24,9 +44,12 @@ from workbench.clv.gammagamma import (
     check_spend_frequency_independence,
 )
 from workbench.clv.holdout import error_metrics, holdout_by_frequency, p_alive_matrix, tracking
+from workbench.clv.mbgnbd import ModifiedBetaGeoModel
+from workbench.clv.nbd import NBDModel
 from workbench.clv.paretonbd import ParetoNBDModel
 from workbench.clv.pipeline import (
     DEFAULT_MARGIN,
+    PURCHASE_MODELS,
     ClvFit,
     check_clv_data,
     clv_by_segment,
@@ -36,31 +59,58 @@ from workbench.clv.pipeline import (
     fit_clv,
     make_purchase_model,
 )
+from workbench.clv.uncertainty import (
+    clv_intervals,
+    parameter_draws,
+    population_interval,
+    prediction_intervals,
+)
 from workbench.clv.value import customer_lifetime_value, per_period_discount_rate
+
+# fit_clv / make_purchase_model look models up by name in pipeline.PURCHASE_MODELS
+for _key, _cls in (("mbgnbd", ModifiedBetaGeoModel), ("nbd", NBDModel)):
+    PURCHASE_MODELS.setdefault(_key, _cls)  # type: ignore[arg-type]
 
 __all__ = [
     "DEFAULT_MARGIN",
+    "MODEL_LABELS",
     "BetaGeoModel",
     "ClvFit",
     "ConvergenceError",
     "GammaGammaAssumptionWarning",
     "GammaGammaModel",
     "IndependenceCheck",
+    "ModelComparison",
+    "ModifiedBetaGeoModel",
+    "NBDModel",
     "NotEnoughDataError",
     "ParetoNBDModel",
+    "TimeUnitGuidance",
     "at_risk_customers",
     "check_clv_data",
     "check_spend_frequency_independence",
     "clv_by_segment",
+    "clv_intervals",
     "clv_table",
     "clv_totals",
+    "compare_models",
     "customer_lifetime_value",
+    "customer_purchase_times",
     "data_margin",
     "error_metrics",
+    "expected_purchases_matrix",
     "fit_clv",
+    "heterogeneity_distributions",
     "holdout_by_frequency",
     "make_purchase_model",
+    "model_diagnosis",
+    "p_alive_history",
     "p_alive_matrix",
+    "parameter_draws",
     "per_period_discount_rate",
+    "population_interval",
+    "prediction_intervals",
+    "repeat_count_fit",
+    "time_unit_guidance",
     "tracking",
 ]

@@ -1,8 +1,12 @@
 """Dashboard panel of customer lifetime value: totals, value by segment, distribution, at risk.
 
-Follows :class:`~workbench.widgets.panel.Panel`: ``render(state)`` fits BG/NBD (or Pareto/NBD)
-and Gamma-Gamma on the customer summary of the current selection (as-of date and customer
-filter; :func:`workbench.clv.fit_clv`, cached per selection through ``state.cached``), lists
+Follows :class:`~workbench.widgets.panel.Panel`: ``render(state)`` compares the purchase models
+(BG/NBD, MBG/NBD, Pareto/NBD, NBD; :func:`workbench.clv.compare_models`, lowest BIC unless a
+fit is degenerate) and fits the recommended one, or the one named by ``model``, with
+Gamma-Gamma on the customer summary of the current selection (as-of date and customer
+filter; :func:`workbench.clv.fit_clv`, cached per selection through ``state.cached``); it says
+which model it uses and why, with the time-unit guidance and any degenerate-fit sentences
+(``model.diagnosis``) in plain words; lists
 the at-risk customers (:func:`workbench.clv.at_risk_customers`, P(alive) now against the
 previous as-of date of the dashboard) and draws them with :mod:`workbench.charts.clv`.
 Register it with the executive dashboard::
@@ -12,8 +16,10 @@ Register it with the executive dashboard::
 
 Stable CSS classes (for styling and browser tests): ``wb-clv`` (the panel), ``wb-clv-totals``
 (the tiles; each tile ``wb-clv-total-<id>`` with ``wb-kpi-value`` inside, ids ``clv``,
-``historical``, ``purchases``, ``alive``), ``wb-clv-caption``, ``wb-at-risk`` (the at-risk
-table) and the chart widgets ``wb-chart-clv-segments`` and ``wb-chart-clv-distribution``.
+``historical``, ``purchases``, ``alive``), ``wb-clv-caption``, ``wb-clv-model`` (the model
+choice: ``wb-clv-reason``, ``wb-clv-time-unit`` and one ``wb-clv-diagnosis`` per sentence),
+``wb-at-risk`` (the at-risk table, its CLV with a 90 % interval) and the chart widgets
+``wb-chart-clv-segments`` and ``wb-chart-clv-distribution``.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ _CSS = """
 """
 
 _PERIOD_NAMES = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
-_MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD"}
+_MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD",
+                "nbd": "NBD (no drop-out)"}
 
 
 def _tile(tile_id: str, label: str, value: float | None, fmt: str, note: str) -> str:
@@ -68,7 +75,14 @@ class ClvPanel(Panel):
         Profit margin (share of revenue); ``None``: from the data's cost, else 30 %
         (:func:`workbench.clv.data_margin`).
     model
-        Purchase model: ``"bgnbd"`` (default, fast) or ``"paretonbd"``.
+        Purchase model: ``None`` (default) for the recommended one
+        (:func:`workbench.clv.compare_models` on the selection, by BIC), or ``"bgnbd"``,
+        ``"mbgnbd"``, ``"paretonbd"``, ``"nbd"``.
+    candidates
+        The models compared.
+    interval_level, interval_draws
+        Coverage and parameter draws of the CLV intervals in the at-risk table
+        (:func:`workbench.clv.clv_intervals`).
     top_at_risk
         Rows of the at-risk table.
     at_risk_options
@@ -85,19 +99,27 @@ class ClvPanel(Panel):
 
     def __init__(self, horizon_periods: int = 12, period: str = "M",
                  annual_discount_rate: float = 0.10, margin: float | None = None,
-                 model: str = "bgnbd", top_at_risk: int = 10, **at_risk_options) -> None:
+                 model: str | None = None, top_at_risk: int = 10,
+                 candidates: tuple[str, ...] = ("bgnbd", "mbgnbd", "paretonbd", "nbd"),
+                 interval_level: float = 0.9, interval_draws: int = 200,
+                 **at_risk_options) -> None:
         super().__init__()
         self.horizon_periods = horizon_periods
         self.period = period
         self.annual_discount_rate = annual_discount_rate
         self.margin = margin
         self.model = model
+        self.candidates = tuple(candidates)
+        self.interval_level = interval_level
+        self.interval_draws = interval_draws
         self.top_at_risk = top_at_risk
         self.at_risk_options = at_risk_options
         self.totals = widgets.HTML()
         self.totals.add_class("wb-clv-totals")
         self.caption = widgets.HTML()
         self.caption.add_class("wb-clv-caption")
+        self.model_note = widgets.HTML()
+        self.model_note.add_class("wb-clv-model")
         self.at_risk_table = widgets.HTML()
         self.at_risk_table.add_class("wb-at-risk")
 
@@ -105,15 +127,42 @@ class ClvPanel(Panel):
         return (f"{name}:{self.model}:{self.horizon_periods}{self.period}:"
                 f"{self.annual_discount_rate}:{self.margin}")
 
+    def comparison(self, state: DashboardState):
+        """The :class:`~workbench.clv.ModelComparison` of ``state`` (cached on the state)."""
+        from workbench.clv import compare_models
+
+        return state.cached(f"clv_comparison:{self.candidates}", lambda: compare_models(
+            state.summary, models=self.candidates, unit=state.unit))
+
+    def model_key(self, state: DashboardState) -> str:
+        """The purchase model used: ``model`` when set, else the recommended one."""
+        if self.model:
+            return self.model
+        return self.comparison(state).recommended or "bgnbd"
+
     def fit(self, state: DashboardState):
         """The :class:`~workbench.clv.ClvFit` of ``state`` (cached on the state)."""
         from workbench.clv import fit_clv
 
+        model = self.model_key(state)
+
         def compute():  # warnings go to the log (Panel.update)
             return fit_clv(state.summary, self.horizon_periods, self.period, self.margin,
-                           self.annual_discount_rate, self.model, state.unit)
+                           self.annual_discount_rate, model, state.unit)  # type: ignore[arg-type]
 
-        return state.cached(self._key("clv_fit"), compute)
+        return state.cached(self._key(f"clv_fit:{model}"), compute)
+
+    def intervals(self, state: DashboardState, customer_ids: list) -> pl.DataFrame:
+        """CLV intervals of some customers (:func:`workbench.clv.clv_intervals`), cached."""
+        from workbench.clv import clv_intervals
+
+        fit = self.fit(state)
+        ids = pl.Series(customer_ids).cast(pl.String)
+        key = self._key(f"clv_intervals:{fit.model}:{self.interval_level}:"
+                        f"{self.interval_draws}:{','.join(ids.to_list())}")
+        return state.cached(key, lambda: clv_intervals(
+            fit, state.summary.filter(pl.col("customer_id").cast(pl.String).is_in(ids.implode())),
+            level=self.interval_level, n_draws=self.interval_draws))
 
     def at_risk(self, state: DashboardState) -> pl.DataFrame:
         """The at-risk list of ``state``: P(alive) now vs the dashboard's previous as-of date."""
@@ -165,11 +214,36 @@ class ClvPanel(Panel):
             by_segment, width=190, title="Predicted value by segment",
             subtitle=f"CLV over the {horizon} beside profit or revenue to date")
         dist_chart = clv_distribution_chart(fit.table, width=470, height=200)
+        self.model_note.value = self._model_html(state, fit)
         self.at_risk_table.value = self._risk_html(state, risk, fit.table)
-        return [self.totals, self.caption,
+        return [self.totals, self.caption, self.model_note,
                 _row(self.chart("clv-segments", seg_chart),
                      self.chart("clv-distribution", dist_chart)),
                 self.at_risk_table]
+
+    def _model_html(self, state: DashboardState, fit) -> str:
+        """Which model, why, the time-unit guidance and the degenerate-fit sentences."""
+        from workbench.clv import model_diagnosis
+
+        comparison = self.comparison(state) if not self.model else None
+        name = _MODEL_NAMES.get(fit.model, fit.model)
+        parts = []
+        if comparison is not None:
+            parts.append(f"<div class='wb-clv-reason'>{html.escape(comparison.reason)}</div>")
+            guidance = comparison.time_unit.sentence
+        else:
+            from workbench.clv import time_unit_guidance
+
+            parts.append(f"<div class='wb-clv-reason'>Purchase model {html.escape(name)}, as "
+                         "set for this dashboard.</div>")
+            guidance = time_unit_guidance(state.summary, state.unit).sentence
+        parts.append(f"<div class='wb-clv-time-unit'>{html.escape(guidance)}</div>")
+        sentences = (list(getattr(fit.purchase_model, "diagnosis", None)
+                          or model_diagnosis(fit.purchase_model))
+                     + list(getattr(fit.spend_model, "diagnosis", None) or []))
+        for sentence in sentences:
+            parts.append(f"<div class='wb-clv-diagnosis wb-notice'>{html.escape(sentence)}</div>")
+        return "<div class='wb-caption'>" + "".join(parts) + "</div>"
 
     def _risk_html(self, state: DashboardState, risk: pl.DataFrame, table: pl.DataFrame) -> str:
         from workbench.clv.at_risk import VALUE_QUANTILE
@@ -182,6 +256,16 @@ class ClvPanel(Panel):
                     f"markedly since {since}.</div>")
         top = risk.head(self.top_at_risk).join(
             table.select("customer_id", "clv"), on="customer_id", how="left").sort("rank")
+        bounds = self.intervals(state, top["customer_id"].to_list()).select(
+            pl.col("customer_id").cast(top.schema["customer_id"]), "clv_lower", "clv_upper")
+        top = top.join(bounds, on="customer_id", how="left").sort("rank")
+        level = f"{self.interval_level:.0%}"
+        cells = [format_value(v, "currency") if lo is None else
+                 f"{format_value(v, 'currency')} ({format_value(lo, 'currency')}–"
+                 f"{format_value(hi, 'currency')})"
+                 for v, lo, hi in zip(top["clv"], top["clv_lower"], top["clv_upper"],
+                                      strict=True)]
+        top = top.with_columns(pl.Series("clv", cells, dtype=pl.String))
         value_at_stake = float(risk["value_at_stake"].sum())
         quantile = self.at_risk_options.get("value_quantile", VALUE_QUANTILE)
         caption = (f"<div class='wb-caption'>{risk.height:,} customers in the top "
@@ -193,12 +277,13 @@ class ClvPanel(Panel):
             "status": lambda v: f"<span class='wb-status-{html.escape(str(v))}'>"
                                 f"{html.escape(str(v))}</span>",
             "value_at_stake": lambda v: format_value(v, "currency"),
-            "clv": lambda v: format_value(v, "currency"),
+            "clv": lambda v: html.escape(str(v)),
             "p_alive_before": lambda v: "–" if v is None else f"{float(v):.2f}",
             "p_alive_now": lambda v: f"{float(v):.2f}",
         }
         body = html_table(top, {"rank": "#", "customer_id": "Customer", "status": "Status",
-                                "value_at_stake": "Revenue to date", "clv": "Predicted CLV",
+                                "value_at_stake": "Revenue to date",
+                                "clv": f"Predicted CLV ({level} interval)",
                                 "p_alive_before": f"P(alive) {since}",
                                 "p_alive_now": "P(alive) now", "reason": "Why"}, fmt)
         body = _why_cells(body, top["reason"].to_list())
