@@ -53,8 +53,12 @@ def sample_tx(sample_data_dir):
 def test_make_purchase_model_and_margin():
     assert isinstance(make_purchase_model("bgnbd"), BetaGeoModel)
     assert isinstance(make_purchase_model("ParetoNBD"), ParetoNBDModel)
+    from workbench.clv import ModifiedBetaGeoModel, NBDModel
+
+    assert isinstance(make_purchase_model("mbgnbd"), ModifiedBetaGeoModel)
+    assert isinstance(make_purchase_model("nbd"), NBDModel)
     with pytest.raises(ValueError, match="model must be one of"):
-        make_purchase_model("mbgnbd")
+        make_purchase_model("bgnbd2")
     assert data_margin(pl.DataFrame({"total_spend": [50.0, 50.0],
                                      "total_profit": [10.0, 30.0]})) == (0.4, "data")
     assert data_margin(pl.DataFrame({"total_spend": [1.0]}), 0.5) == (0.5, "default")

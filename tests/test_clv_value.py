@@ -49,7 +49,8 @@ def test_clv_is_the_discounted_sum_of_period_increments(fitted) -> None:
     out = customer_lifetime_value(s, bg, gg, 12, margin=0.3, unit="W", period="M",
                                   annual_discount_rate=0.10)
     assert out.columns == ["customer_id", "expected_purchases", "p_alive", "expected_spend",
-                           "clv", "historical_value"]
+                           "clv", "historical_value", "reason"]
+    assert out["reason"].null_count() == out.height  # CDNOW: q > 1, spend defined for all
     # independent computation with the public per-customer methods
     plen = 365.25 / 12 / 7
     d = 1.1 ** (1 / 12) - 1

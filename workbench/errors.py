@@ -174,3 +174,8 @@ class ConfigError(ValueError):
         self.problem = problem
         text = f"{source}: " + (f"{where}: " if where else "") + problem
         super().__init__(clip(text, MAX_MESSAGE_CHARS + 100))
+
+
+class UndefinedPredictionError(ModelError, ValueError):
+    """A model's prediction is mathematically undefined for some inputs (e.g. the
+    Gamma-Gamma expected spend when ``p x + q <= 1``); the message says for which and why."""

@@ -102,8 +102,22 @@ class ConvergenceError(RuntimeError):
 # --------------------------------------------------------------------------- validation
 
 
-#: Fewest customers with repeat purchases a purchase model (BG/NBD, Pareto/NBD) is fitted on.
+#: Fewest customers with repeat purchases a purchase model (BG/NBD, Pareto/NBD) is fitted on
+#: (fewer is refused with :class:`NotEnoughDataError`).
 MIN_REPEAT_CUSTOMERS = 2
+#: Below this many customers with repeat purchases a fit is made but its ``diagnosis`` says
+#: the estimates are unstable (four parameters from a handful of repeaters).
+STABLE_REPEAT_CUSTOMERS = 30
+
+
+def few_repeaters_sentence(model: str, n_repeat: float) -> str | None:
+    """The diagnosis sentence for a fit on fewer than :data:`STABLE_REPEAT_CUSTOMERS`
+    repeat customers, or ``None``."""
+    if n_repeat >= STABLE_REPEAT_CUSTOMERS:
+        return None
+    return (f"{model} was fitted on only {n_repeat:,.0f} customers with repeat purchases; at "
+            f"least {STABLE_REPEAT_CUSTOMERS} are needed for stable estimates, so treat the "
+            "predictions as rough.")
 
 
 class NotEnoughDataError(ModelError, ValueError):
@@ -488,7 +502,28 @@ class FittedParamsMixin:
                 f"this {type(self).__name__} is not fitted yet; call .fit(summary) first"
             )
 
+    #: Plain-language sentences on what is wrong with the fit (empty when it is fine); see
+    #: :meth:`_store_fit` and the models' ``fit``.  Shown in reports and the dashboard.
+    diagnosis: list[str]
+    #: True when a parameter ran to a boundary or the standard errors are undefined.
+    is_degenerate: bool
+
+    def _diagnose(self, sentence: str, degenerate: bool = True) -> None:
+        """Add a diagnosis sentence (and mark the fit degenerate unless told otherwise)."""
+        if sentence not in self.diagnosis:
+            self.diagnosis.append(sentence)
+        self.is_degenerate = self.is_degenerate or degenerate
+
     def _store_fit(self, out: FitOutcome, n_customers: float, n_distinct: int) -> None:
+        """Store a fit; start :attr:`diagnosis` with what is generic to every model.
+
+        Generic checks: the Hessian of the log-likelihood not positive definite (standard
+        errors undefined), and a parameter beyond ``1e6`` or below ``1e-6`` (run to a
+        boundary of the parameter space).  Models add their own sentences (what a
+        boundary means for predictions) after calling this.
+        """
+        self.diagnosis = []
+        self.is_degenerate = False
         theta = np.exp(out.log_params)
         self.params_ = dict(zip(self._param_names, theta.tolist(), strict=True))
         self.log_likelihood_ = out.log_likelihood
@@ -507,6 +542,15 @@ class FittedParamsMixin:
                 stacklevel=3,
             )
             cov = np.full_like(out.hessian_log, np.nan)
+            self._diagnose(
+                "The standard errors are undefined: the data do not pin down the parameters "
+                "(the likelihood is flat in some direction at the optimum), so the estimates "
+                "and predictions are uncertain by an unknown amount.")
+        for name, value in zip(self._param_names, theta.tolist(), strict=True):
+            if value > 1e6 or value < 1e-6:
+                self._diagnose(
+                    f"The {self._model_name} parameter {name} ran to a boundary ({value:.3g}): "
+                    "the data cannot determine it.")
         self.covariance_log_ = cov
         se_log = np.sqrt(np.diag(cov))
         self.standard_errors_ = dict(zip(self._param_names, (theta * se_log).tolist(), strict=True))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 from scipy import stats
 from scipy.special import digamma, gammaln
 
@@ -34,12 +35,26 @@ from workbench.clv._fit import (
     validate_summary,
     weighted_total,
 )
+from workbench.errors import UndefinedPredictionError
 
 _COLS = ("frequency", "monetary_value")
 
 
 class GammaGammaAssumptionWarning(UserWarning):
-    """Spend per purchase looks dependent on purchase frequency (Gamma-Gamma assumption)."""
+    """A Gamma-Gamma assumption fails: spend per purchase looks dependent on purchase
+    frequency, or the fitted ``q <= 1`` (spend so heavy-tailed that its mean is infinite)."""
+
+
+#: Reason given per customer when the conditional expected spend is undefined.
+UNDEFINED_SPEND_REASON = "spend model undefined: p*x+q <= 1"
+
+
+def q_at_most_one_message(q: float) -> str:
+    """The plain-language meaning of a fitted ``q <= 1`` (FH 2013 note, eq. 5)."""
+    return (f"Gamma-Gamma fitted q = {q:.3g} <= 1: spend per purchase is so heavy-tailed that "
+            "the model's average spend is infinite; expected spend (and CLV) is undefined for "
+            "one-time buyers and for customers with p*x+q <= 1, and is shown as missing for "
+            "them; consider capping extreme order values or a longer history")
 
 
 @dataclass(frozen=True)
@@ -259,6 +274,11 @@ class GammaGammaModel(FittedParamsMixin):
             f"Gamma-Gamma fitted on {self.n_customers_} repeat customers "
             f"(frequency > 0 and monetary_value > 0); {self.n_excluded_} excluded"
         )
+        q = self.params_["q"]
+        if q <= 1:
+            msg = q_at_most_one_message(q)
+            self._diagnose(msg, degenerate=False)
+            warnings.warn(msg, GammaGammaAssumptionWarning, stacklevel=2)
         return self
 
     def _p(self) -> tuple[float, float, float]:
@@ -278,13 +298,18 @@ class GammaGammaModel(FittedParamsMixin):
             return float("nan")
         return p * g / (q - 1)
 
-    def expected_spend_array(self, x: FloatArray, m: FloatArray) -> FloatArray:
-        """Conditional expected spend per purchase, FH 2013 note eq. (5) (FHL 2005b).
+    def expected_spend_or_null(self, x: FloatArray,
+                               m: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Conditional expected spend per purchase with NaN where it is undefined.
 
-        ``E[M | p, q, gamma, m, x] = p (gamma + m x) / (p x + q - 1)``, i.e. the weighted
-        mean ``(q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * m`` of the population mean
-        and the customer's own mean.  Customers with ``x = 0`` (or ``m <= 0``) get the
-        population mean ``p gamma / (q - 1)``.  Currency per purchase.
+        FH 2013 note eq. (5): ``E[M | p, q, gamma, m, x] = p (gamma + m x) / (p x + q - 1)``,
+        the weighted mean ``(q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * m`` of the
+        population mean and the customer's own mean.  A customer with ``x = 0`` (a one-time
+        buyer, whose ``monetary_value`` carries no repeat spend) or ``m <= 0`` gets the
+        population mean ``p gamma / (q - 1)`` (eq. 5 at ``x = 0``: the prior mean).  The
+        expectation exists only when ``p x + q > 1`` (the posterior of ``nu`` is
+        ``Gamma(px + q, gamma + m x)`` and ``E[1/nu]`` needs shape > 1); elsewhere the value
+        is NaN and the returned mask is True.  Currency per purchase.
         """
         p, q, g = self._p()
         x = np.asarray(x, dtype=float)
@@ -292,24 +317,55 @@ class GammaGammaModel(FittedParamsMixin):
         rep = (x > 0) & (m > 0)
         xr = np.where(rep, x, 0.0)
         mr = np.where(rep, m, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = p * (g + mr * xr) / (p * xr + q - 1)
-        if q <= 1:
-            out = np.where(rep, out, np.nan)
+        denom = p * xr + q - 1
+        undefined = denom <= 0
+        out = np.full(np.broadcast(xr, mr).shape, np.nan)
+        ok = ~undefined
+        out[ok] = (p * (g + mr * xr) / np.where(ok, denom, 1.0))[ok]
+        return out, undefined
+
+    def expected_spend_array(self, x: FloatArray, m: FloatArray) -> FloatArray:
+        """Conditional expected spend per purchase, FH 2013 note eq. (5) (FHL 2005b).
+
+        See :meth:`expected_spend_or_null`.  Never NaN and never negative: raises when the
+        expectation is undefined for some customer.
+
+        Raises
+        ------
+        workbench.errors.UndefinedPredictionError
+            Some customer has ``p x + q <= 1`` (``x = 0`` counts as ``x = 0``); use
+            :meth:`expected_spend` (null and a reason per customer) or
+            :meth:`expected_spend_or_null`.
+        """
+        out, undefined = self.expected_spend_or_null(x, m)
+        if np.any(undefined):
+            p, q, _ = self._p()
+            raise UndefinedPredictionError(
+                f"Gamma-Gamma expected spend is undefined for {int(undefined.sum())} of "
+                f"{undefined.size} customers: p*x+q <= 1 (p={p:.4g}, q={q:.4g}); the model's "
+                "mean spend is infinite for them. Use expected_spend() for a null and a reason "
+                "per customer.")
         return out
 
     def expected_spend(self, summary: pl.DataFrame) -> pl.DataFrame:
-        """Per customer: ``customer_id``, ``expected_spend`` (eq. 5; currency per purchase).
+        """Per customer: ``customer_id``, ``expected_spend`` (eq. 5; currency per purchase)
+        and ``reason``.
 
-        One-time buyers get the population mean; ``null`` if it is infinite (``q <= 1``).
+        One-time buyers get the population mean ``p gamma / (q - 1)``.  Where the
+        expectation is undefined (``p x + q <= 1``, e.g. every one-time buyer when
+        ``q <= 1``) ``expected_spend`` is null and ``reason`` says why
+        (:data:`UNDEFINED_SPEND_REASON`); ``reason`` is null elsewhere.
         """
         d = validate_summary(summary, _COLS, check_recency=False)
-        if self._p()[1] <= 1 and np.any(d["frequency"] == 0):
-            warnings.warn("Gamma-Gamma q <= 1: expected spend of one-time buyers is "
-                          "infinite; returned as null", RuntimeWarning, stacklevel=2)
-        vals = self.expected_spend_array(d["frequency"], d["monetary_value"])
+        vals, undefined = self.expected_spend_or_null(d["frequency"], d["monetary_value"])
+        if np.any(undefined):
+            warnings.warn(f"Gamma-Gamma: expected spend is undefined (infinite) for "
+                          f"{int(undefined.sum())} customers with p*x+q <= 1; returned as "
+                          "null with a reason", RuntimeWarning, stacklevel=2)
+        reason = pl.Series("reason", [UNDEFINED_SPEND_REASON if u else None for u in undefined],
+                           dtype=pl.String)
         return id_frame(summary).with_columns(
-            pl.Series("expected_spend", vals).fill_nan(None))
+            pl.Series("expected_spend", vals).fill_nan(None), reason)
 
     def predict(self, summary: pl.DataFrame) -> pl.DataFrame:
         """Alias of :meth:`expected_spend`."""

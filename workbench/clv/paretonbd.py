@@ -23,6 +23,7 @@ from workbench.clv._fit import (
     MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
+    few_repeaters_sentence,
     group_rows,
     id_frame,
     maximize_likelihood,
@@ -250,6 +251,20 @@ class ParetoNBDModel(PurchaseModelBase):
                                   starts, penalizer=self.penalizer, max_iter=self.max_iter,
                                   tol=self.tol, central_hessian=not big, hess_inv0=hess_inv0)
         self._store_fit(out, float(weights.sum()), int(x.size))
+        r_, _, s_, beta_ = np.exp(out.log_params)
+        horizon = float(T.max())
+        if s_ / beta_ * horizon < 1e-2 or s_ < 1e-3:
+            self._diagnose(
+                f"The data do not show customers dropping out (s = {s_:.3g}, beta = "
+                f"{beta_:.3g}: mean dropout rate {s_ / beta_:.2g} per time unit); predictions "
+                "equal those of an NBD model, and P(alive) is close to 1 for everyone.")
+        if r_ > 1e4:
+            self._diagnose(
+                f"The purchase rates look identical across customers (r = {r_:.3g}): the "
+                "heterogeneity of purchase rates is not identified from these data.")
+        few = few_repeaters_sentence(self._model_name, float(weights[x > 0].sum()))
+        if few:
+            self._diagnose(few, degenerate=False)
         return self
 
     def _p(self) -> tuple[float, float, float, float]:

@@ -230,9 +230,11 @@ def fit_clv(
         ``n_purchases``, ``historical_value`` (revenue to date, net of returns, currency),
         ``historical_profit`` (null without cost data), ``expected_purchases`` (over the
         horizon, undiscounted), ``p_alive``, ``expected_spend`` (currency per purchase),
-        ``spend_basis`` (``"customer"`` or ``"population"`` for customers Gamma-Gamma
-        excludes), ``predicted_revenue`` (expected purchases x expected spend,
-        undiscounted) and ``clv`` (discounted margin over the horizon, currency).
+        ``spend_basis`` (``"customer"``, ``"population"`` for customers Gamma-Gamma
+        excludes, or the reason the spend is undefined, e.g. ``"spend model undefined:
+        p*x+q <= 1"``, with null ``expected_spend`` and ``clv``), ``predicted_revenue``
+        (expected purchases x expected spend, undiscounted) and ``clv`` (discounted margin
+        over the horizon, currency).
 
     Raises
     ------
@@ -275,7 +277,8 @@ def fit_clv(
     table = pl.concat([base, values.drop("customer_id")], how="horizontal").select(
         "customer_id", "frequency", "recency", "T", "n_purchases", "historical_value",
         "historical_profit", "expected_purchases", "p_alive", "expected_spend",
-        pl.when(pl.col("_own")).then(pl.lit("customer")).otherwise(pl.lit("population"))
+        pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
+        .when(pl.col("_own")).then(pl.lit("customer")).otherwise(pl.lit("population"))
         .alias("spend_basis"),
         (pl.col("expected_purchases") * pl.col("expected_spend")).alias("predicted_revenue"),
         "clv",
@@ -326,7 +329,9 @@ def clv_totals(table: pl.DataFrame) -> dict[str, float | int]:
         (revenue to date); ``historical_profit`` (``None`` without cost data);
         ``expected_purchases`` (over the horizon); ``predicted_revenue``;
         ``expected_alive`` (sum of P(alive): the expected number of active customers);
-        ``mean_clv``.
+        ``mean_clv`` (over customers with a CLV); ``n_undefined`` (customers whose CLV is
+        undefined, null in the table: Gamma-Gamma with ``p x + q <= 1``; left out of the
+        sums) and ``note`` (a sentence saying so, empty when none).
 
     Examples
     --------
@@ -345,6 +350,9 @@ def clv_totals(table: pl.DataFrame) -> dict[str, float | int]:
         return float(table[col].sum())
 
     clv = total("clv") or 0.0
+    n_undefined = int(table["clv"].null_count()) if "clv" in table.columns else 0
+    note = (f"{n_undefined:,} of {n:,} customers have no CLV (spend model undefined for them: "
+            "p*x+q <= 1) and are left out of the totals" if n_undefined else "")
     return {
         "customers": n,
         "predicted_clv": clv,
@@ -353,7 +361,9 @@ def clv_totals(table: pl.DataFrame) -> dict[str, float | int]:
         "expected_purchases": total("expected_purchases"),
         "predicted_revenue": total("predicted_revenue"),
         "expected_alive": total("p_alive"),
-        "mean_clv": clv / n if n else None,
+        "mean_clv": clv / (n - n_undefined) if n - n_undefined else None,
+        "n_undefined": n_undefined,
+        "note": note,
     }
 
 

@@ -35,6 +35,7 @@ from workbench.clv._fit import (
     validate_positive_number,
     validate_summary,
 )
+from workbench.clv.gammagamma import UNDEFINED_SPEND_REASON
 
 #: Days per time unit of a summary (``"M"``: the mean calendar month, 365.25 / 12 days).
 UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0, "Q": 365.25 / 4.0, "Y": 365.25}
@@ -52,7 +53,8 @@ class PurchaseModel(Protocol):
 class SpendModel(Protocol):
     """What CLV needs from a fitted Gamma-Gamma model."""
 
-    def expected_spend_array(self, x: FloatArray, m: FloatArray) -> FloatArray: ...
+    def expected_spend_or_null(self, x: FloatArray,
+                               m: FloatArray) -> tuple[FloatArray, FloatArray]: ...
 
 
 def period_length(period: str | float, unit: str = "W") -> float:
@@ -135,7 +137,9 @@ def customer_lifetime_value(
     polars.DataFrame
         ``customer_id``, ``expected_purchases`` (undiscounted, over the horizon),
         ``p_alive``, ``expected_spend`` (per purchase), ``clv`` (discounted margin),
-        ``historical_value`` (``total_spend``; null when the summary has none).
+        ``historical_value`` (``total_spend``; null when the summary has none), ``reason``
+        (why ``expected_spend`` and ``clv`` are null, e.g. "spend model undefined:
+        p*x+q <= 1"; null when they are numbers).
 
     Examples
     --------
@@ -162,8 +166,12 @@ def customer_lifetime_value(
     cum = purchase_model.expected_purchases_horizons(times, xu, txu, Tu)
     discount = (1.0 + d) ** -np.arange(1, horizon + 1, dtype=float)
     discounted = (discount @ np.diff(cum, axis=0))[inv]
-    spend = spend_model.expected_spend_array(x, data["monetary_value"])
+    # NaN where the spend model is undefined (Gamma-Gamma with p x + q <= 1): null CLV with
+    # a reason, never a number
+    spend, undefined = spend_model.expected_spend_or_null(x, data["monetary_value"])
     clv = discounted * spend * marg
+    reason = pl.Series("reason", [UNDEFINED_SPEND_REASON if u else None for u in undefined],
+                       dtype=pl.String)
     hist = (summary["total_spend"].cast(pl.Float64) if "total_spend" in summary.columns
             else pl.Series([None] * summary.height, dtype=pl.Float64))
     return id_frame(summary).with_columns(
@@ -172,4 +180,5 @@ def customer_lifetime_value(
         pl.Series("expected_spend", spend).fill_nan(None),
         pl.Series("clv", clv).fill_nan(None),
         hist.alias("historical_value"),
+        reason,
     )
