@@ -122,7 +122,7 @@ def test_dashboard_builds_with_defaults(dash, data):
     assert dash.filter_value.disabled  # "All customers": no value to choose
     assert [v for _, v in dash.filter_attr.options] == ["", "region", "channel"]
     assert list(dash.tabs.titles) == ["Segments", "Migration", "Concentration",
-                                      "Lifetime value", "Loyalty"]
+                                      "Lifetime value", "Loyalty", "Cohorts", "Customer"]
     assert panel_errors(dash) == []
     assert dash.message.layout.display == "none"
     assert_tiles_match(dash, expected_kpis(data, LAST))
@@ -242,7 +242,7 @@ def test_add_panel_to_existing_tab_and_visible_tab(dash):
             return [widgets.HTML(f"as of {state.as_of}")]
 
     panel = dash.add_panel(Hello(), tab="Segments")  # the visible tab: drawn at once
-    assert len(dash.tabs.children) == 5
+    assert len(dash.tabs.children) == 7
     assert panel.widget in dash.tabs.children[0].children
     assert "as of 2025-06-30" in panel.widget.children[-1].value
 

@@ -14,8 +14,8 @@ from workbench.charts.theme import HEAT_SCHEME, INK
 MEASURES = {
     "retention": ("Share of the cohort active", ".0%"),
     "customers": ("Active customers", ","),
-    "revenue": ("Revenue", ",.0f"),
-    "revenue_per_cohort_customer": ("Revenue per cohort customer", ",.2f"),
+    "revenue": ("Revenue", "$,.0f"),
+    "revenue_per_cohort_customer": ("Revenue per cohort customer", "$,.2f"),
 }
 
 
@@ -106,7 +106,7 @@ def cohort_heatmap(
             alt.Tooltip("cohort_customers:Q", title="Cohort customers", format=","),
             alt.Tooltip("customers:Q", title="Active customers", format=","),
             alt.Tooltip("retention:Q", title="Retention", format=".1%"),
-            alt.Tooltip("revenue:Q", title="Revenue", format=",.2f"),
+            alt.Tooltip("revenue:Q", title="Revenue", format="$,.2f"),
             alt.Tooltip("status:N", title="Period"),
         ],
     )

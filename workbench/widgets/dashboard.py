@@ -28,7 +28,11 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from workbench.formatting import use_formats
 from workbench.widgets.clv_panel import ClvPanel
+from workbench.widgets.cohort_panel import CohortPanel
+from workbench.widgets.customer_view import CustomerView
+from workbench.widgets.export import AtRiskExport
 from workbench.widgets.kpi_panel import KPI_CSS, KpiPanel
 from workbench.widgets.loyalty_panel import LoyaltyPanel
 from workbench.widgets.panel import Panel, viewer_message
@@ -60,6 +64,27 @@ DASHBOARD_CSS = """
 .wb-error { color: #991b1b; background: #fef2f2; border: 1px solid #fecaca;
   border-radius: 6px; padding: 10px 14px; margin: 8px 0; }
 .wb-tabs { margin-top: 14px; }
+/* responsive: nothing wider than the screen; charts shrink, tables scroll in their box */
+.wb-dashboard, .wb-dashboard .widget-box, .wb-dashboard .jupyter-widgets { min-width: 0;
+  max-width: 100%; box-sizing: border-box; }
+.wb-dashboard .vega-embed, .wb-dashboard .vega-embed svg { max-width: 100%; height: auto; }
+.wb-dashboard .vega-embed { overflow: visible; }
+.wb-dashboard .wb-scroll-chart { overflow-x: auto; max-width: 100%; }
+.wb-dashboard .wb-scroll-chart .vega-embed svg { max-width: none; }
+.wb-dashboard .lm-TabBar-content, .wb-dashboard .p-TabBar-content { flex-wrap: wrap; }
+.wb-dashboard .lm-TabBar, .wb-dashboard .p-TabBar { min-height: fit-content; }
+.wb-dashboard .widget-tab > .lm-TabBar .lm-TabBar-tab { flex: 0 1 auto; min-width: 0; }
+.wb-customer-history-box { max-height: 360px; overflow: auto; }
+.wb-drivers { display: flex; flex-wrap: wrap; gap: 10px; margin: 4px 0 8px; }
+.wb-driver { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px;
+  min-width: 120px; background: #fff; }
+.wb-driver-value { font-size: 18px; font-weight: 650; color: #111827; }
+@media (max-width: 600px) {
+  .wb-header .widget-dropdown, .wb-header .widget-dropdown select { width: 100% !important;
+    max-width: 100%; }
+  .wb-dashboard .widget-dropdown > label { max-width: 40%; }
+  .wb-title h2 { font-size: 18px; }
+}
 """
 
 
@@ -228,7 +253,9 @@ class ExecutiveDashboard:
         from workbench.charts import use_dashboard_renderer
 
         use_dashboard_renderer()
+        use_formats(data.currency, data.locale)
         first, last = data.first_date, data.last_date
+        as_of = as_of or data.as_of
         if first is None or last is None:  # no data rows: every panel says so
             first = last = as_of or dt.date.today()
         start = as_of or last
@@ -246,8 +273,13 @@ class ExecutiveDashboard:
         self.add_panel(SegmentsPanel(), tab="Segments", update=False)
         self.add_panel(MigrationPanel(), tab="Migration", update=False)
         self.add_panel(ParetoPanel(), tab="Concentration", update=False)
-        self.add_panel(ClvPanel(), tab="Lifetime value", update=False)
+        self.clv = ClvPanel()
+        self.add_panel(self.clv, tab="Lifetime value", update=False)
+        self.add_panel(AtRiskExport(self.clv), tab="Lifetime value", update=False)
         self.add_panel(LoyaltyPanel(), tab="Loyalty", update=False)
+        self.add_panel(CohortPanel(), tab="Cohorts", update=False)
+        self.customer_view = CustomerView(self.clv)
+        self.add_panel(self.customer_view, tab="Customer", update=False)
         self.tabs.selected_index = 0
 
         self.state = DashboardState(data, start, self.period_days, unit=unit, rules=rules)
@@ -363,6 +395,8 @@ class ExecutiveDashboard:
                  else ["No transactions in the data"])
         plural = "customer" if self._n_customers == 1 else "customers"
         parts.append(f"{self._n_customers:,} {plural} in total")
+        parts.append(f"as of {s.as_of:%d %b %Y}")
+        parts.append(f"amounts in {s.formats.code}")
         if s.customer_ids is not None:
             label = FILTER_LABELS.get(s.filter_column, s.filter_column)
             parts.append(f"filter: {html.escape(label)} = {html.escape(str(s.filter_value))}")

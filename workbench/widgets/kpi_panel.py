@@ -16,6 +16,8 @@ import math
 import ipywidgets as widgets
 import polars as pl
 
+from workbench.formatting import NumberFormats
+from workbench.formatting import current as current_formats
 from workbench.widgets.panel import Panel, no_purchase_notice
 from workbench.widgets.state import DashboardState
 
@@ -37,43 +39,55 @@ KPI_CSS = """
 .wb-kpi-change.wb-flat { color: #6b7280; }
 .wb-kpi-prev { font-size: 12px; color: #6b7280; font-weight: 400; }
 .wb-kpi-note { font-size: 12px; color: #6b7280; margin-top: 4px; }
+.wb-kpi-def { font-size: 11.5px; color: #6b7280; margin-top: 4px; max-width: 230px;
+  white-space: normal; }
+@media (max-width: 600px) {
+  .wb-kpi-tile { min-width: 0; width: calc(50vw - 34px); padding: 10px 10px 8px; }
+  .wb-kpi-value { font-size: 22px; }
+  .wb-kpi-def { max-width: none; }
+}
 """
 
 
-def format_value(value: float | None, fmt: str) -> str:
-    """A KPI value as shown on a tile.
+def format_value(value: float | None, fmt: str, formats: NumberFormats | None = None) -> str:
+    """A KPI value as shown on a tile, in the dashboard's currency and locale.
 
-    ``int``: thousands separators; ``currency``: $ with k/M suffixes; ``pct``: one decimal;
-    ``score``: NPS points with sign; ``None`` shows as an en dash.
+    ``int``: a count with grouping; ``currency``: the project's currency
+    (:meth:`~workbench.formatting.NumberFormats.money`, compact from 10,000); ``pct``: one
+    decimal; ``score``: NPS points with sign; ``None`` shows as an en dash.  ``formats``
+    defaults to :func:`workbench.formatting.current`.
 
     Examples
     --------
     >>> format_value(3395.0, "int"), format_value(620624.1, "currency")
-    ('3,395', '$620.6k')
+    ('3,395', '$620.6K')
     >>> format_value(0.6966, "pct"), format_value(37.2, "score"), format_value(None, "int")
-    ('69.7 %', '+37', '–')
+    ('69.7%', '+37', '–')
+    >>> from workbench.formatting import NumberFormats
+    >>> format_value(620624.1, "currency", NumberFormats("EUR", "de_DE"))
+    '620.624\\xa0€'
     """
+    f = formats or current_formats()
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if fmt == "int":
-        return f"{value:,.0f}"
+        return f.integer(value)
     if fmt == "currency":
-        size = abs(value)
-        for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-            if size >= limit:
-                return f"${value / limit:,.1f}{suffix}"
-        return f"${value:,.0f}"
+        return f.money(value)
     if fmt == "pct":
-        return f"{100 * value:.1f} %"
+        return f.percent(value)
     if fmt == "score":
         return f"{value:+.0f}"
-    return f"{value:,.2f}"
+    return f.decimal(value)
 
 
-def format_change(change: float | None, change_pct: float | None, fmt: str) -> str:
+def format_change(change: float | None, change_pct: float | None, fmt: str,
+                  comparable: bool | None = None) -> str:
     """The change against the previous period, in the unit that reads best.
 
     Counts and currency: relative change in %; shares: percentage points; NPS: points.
+    ``comparable=False`` (a base too small to compare, :func:`workbench.kpi.comparable`)
+    gives ``"n/a"``.
 
     Examples
     --------
@@ -81,7 +95,11 @@ def format_change(change: float | None, change_pct: float | None, fmt: str) -> s
     ('-11.5 %', '+0.4 pp')
     >>> format_change(2.6, 0.08, "score"), format_change(None, None, "int")
     ('+2.6 pts', 'no comparison')
+    >>> format_change(9852.0, 98.52, "int", comparable=False)
+    'n/a'
     """
+    if comparable is False and change is not None:
+        return "n/a"
     if change is None:
         return "no comparison"
     if fmt == "pct":
@@ -93,11 +111,13 @@ def format_change(change: float | None, change_pct: float | None, fmt: str) -> s
     return f"{100 * change_pct:+.1f} %"
 
 
-def tile_html(row: dict) -> str:
+def tile_html(row: dict, formats: NumberFormats | None = None) -> str:
     """HTML of one KPI tile from a row of :func:`workbench.kpi.executive_kpis`.
 
     The value carries ``data-value`` (the raw number) for tests; the arrow is ▲ / ▼ / ▬ and
-    the colour says whether the change is good news.
+    the colour says whether the change is good news.  The info line (``wb-kpi-def``) and the
+    tooltip say what the KPI counts; a change against a base too small to compare shows
+    "n/a" in grey, with the reason in its tooltip.
 
     Examples
     --------
@@ -105,29 +125,46 @@ def tile_html(row: dict) -> str:
     ...        "change": 10.0, "change_pct": 0.1, "fmt": "currency"}
     >>> "▲ +10.0 %" in tile_html(row)
     True
+    >>> "n/a" in tile_html({**row, "comparable": False})
+    True
     """
     kpi, fmt, change = row["kpi"], row["fmt"], row.get("change")
-    if change is None or abs(change) < 1e-12:
+    comparable = row.get("comparable")
+    definition = row.get("definition") or ""
+    if change is None or abs(change) < 1e-12 or comparable is False:
         arrow, tone = "▬", "wb-flat"
     else:
         up = change > 0
         arrow = "▲" if up else "▼"
         tone = "wb-good" if up != (kpi in LOWER_IS_BETTER) else "wb-bad"
     raw = "" if row.get("value") is None else repr(float(row["value"]))
-    previous = format_value(row.get("previous"), fmt)
-    delta = format_change(change, row.get("change_pct"), fmt)
+    previous = format_value(row.get("previous"), fmt, formats)
+    delta = format_change(change, row.get("change_pct"), fmt, comparable)
+    why = ""
+    if comparable is False and change is not None:
+        base = row.get("previous_base")
+        why = (" title='Previous period too small to compare"
+               + (f" ({int(base):,} customers or answers)" if base is not None else "") + "'")
+    tip = html.escape(f"{row['label']}: {definition}" if definition else row["label"])
     return (
-        f"<div class='wb-kpi-tile' title='{html.escape(row['label'])}'>"
+        f"<div class='wb-kpi-tile' title='{tip}'>"
         f"<div class='wb-kpi-label'>{html.escape(row['label'])}</div>"
-        f"<div class='wb-kpi-value' data-value='{raw}'>{format_value(row.get('value'), fmt)}</div>"
-        f"<div class='wb-kpi-change {tone}'>{arrow} {delta}"
-        f" <span class='wb-kpi-prev'>vs {previous}</span></div></div>"
+        f"<div class='wb-kpi-value' data-value='{raw}'>"
+        f"{format_value(row.get('value'), fmt, formats)}</div>"
+        f"<div class='wb-kpi-change {tone}'{why}>{arrow} {delta}"
+        f" <span class='wb-kpi-prev'>vs {previous}</span></div>"
+        + (f"<div class='wb-kpi-def'>{html.escape(definition)}</div>" if definition else "")
+        + "</div>"
     )
 
 
 def _period_text(start: dt.date, end: dt.date, days: int) -> str:
+    from workbench.kpi import MIN_BASE_CUSTOMERS, MIN_BASE_SHARE
+
     return (f"Period {start:%d %b %Y} – {end:%d %b %Y}, compared with the {days} days before. "
-            "Top-20 % share: trailing 12 months.")
+            "A change against a previous period too small to compare (fewer than "
+            f"{MIN_BASE_CUSTOMERS} customers, or under {MIN_BASE_SHARE:.0%} of the current "
+            "value) shows n/a.")
 
 
 def state_kpis(state: DashboardState) -> pl.DataFrame:

@@ -35,6 +35,7 @@ _CSS = """
 .wb-loyalty-table th:first-child, .wb-loyalty-table td:first-child { text-align: left; }
 .wb-loyalty-table td.wb-reasons { text-align: left; white-space: normal; max-width: 520px; }
 .wb-loyalty-caption { font-size: 12px; color: #6b7280; margin: 2px 0 6px; }
+.wb-scroll { overflow-x: auto; max-width: 100%; }
 """
 
 
@@ -43,28 +44,38 @@ def _cell(v: object) -> str:
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
+    from workbench.formatting import current
+
     if isinstance(v, int):
-        return f"{v:,}"
+        return current().integer(v)
     if isinstance(v, float):
-        return f"{v:,.1f}"
+        return current().decimal(v, 1)
     return html.escape(str(v))
 
 
 def _table(frame: pl.DataFrame, columns: dict[str, str], css_class: str,
-           pct: tuple[str, ...] = (), wide: tuple[str, ...] = ()) -> str:
+           pct: tuple[str, ...] = (), wide: tuple[str, ...] = (),
+           money: tuple[str, ...] = ()) -> str:
+    from workbench.formatting import current
+
     head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
     rows = []
     for row in frame.select(list(columns)).iter_rows(named=True):
         cells = []
         for c in columns:
             v = row[c]
-            text = ("–" if v is None else f"{100 * float(v):.1f} %") if c in pct else _cell(v)
+            if c in pct:
+                text = current().percent(v)
+            elif c in money:
+                text = html.escape(current().money(v))
+            else:
+                text = _cell(v)
             cls = " class='wb-reasons'" if c in wide else ""
             cells.append(f"<td{cls}>{text}</td>")
         rows.append(f"<tr data-customer='{html.escape(str(row.get('customer_id', '')))}'>"
                     + "".join(cells) + "</tr>")
-    return (f"<table class='wb-loyalty-table {css_class}'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (f"<div class='wb-scroll'><table class='wb-loyalty-table {css_class}'><thead><tr>"
+            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _box(children: list[widgets.Widget], css_class: str) -> widgets.VBox:
@@ -105,6 +116,17 @@ class LoyaltyPanel(Panel):
         self.segments_table.add_class("wb-loyalty-segments")
         self.warnings_table = widgets.HTML()
         self.warnings_table.add_class("wb-early-warnings")
+        from workbench.widgets.export import CsvExport
+
+        self.state: DashboardState | None = None
+        self.export = CsvExport("customers", self._warning_list, self._warning_name,
+                                "wb-export-warnings")
+
+    def _warning_list(self) -> pl.DataFrame:
+        return early_warning_list(self.analysis(self.state))
+
+    def _warning_name(self) -> str:
+        return f"early warnings {self.state.as_of:%Y-%m-%d}"
 
     def analysis(self, state: DashboardState):
         """The :class:`~workbench.loyalty.LoyaltyAnalysis` of ``state`` (cached on the state)."""
@@ -127,16 +149,20 @@ class LoyaltyPanel(Panel):
 
     def render(self, state: DashboardState) -> list[widgets.Widget]:
         from workbench.charts.loyalty import loyalty_matrix_chart, satisfaction_zones_chart
-        from workbench.loyalty import nps_score
+        from workbench.kpi import period_nps
 
         if (empty := no_purchase_notice(state)) is not None:
             return empty
+        self.state = state
+        self.export.reset()
         la = self.analysis(state)
         cov = la.coverage
-        nps = nps_score(la.perceived.filter(pl.col("surveyed"))["nps_class"])
-        nps_text = ("no survey answers" if nps["nps"] is None else
-                    f"NPS {nps['nps']:+.0f} (95 % CI {nps['nps_low']:+.0f} to "
-                    f"{nps['nps_high']:+.0f}, n = {nps['n']:,})")
+        # the NPS tile's definition (workbench.kpi.period_nps): one NPS on the whole dashboard
+        nps = period_nps(state.surveys, state.as_of, state.period_days)
+        days = state.period_days
+        nps_text = (f"no survey answers in the last {days} days" if nps["nps"] is None else
+                    f"NPS {nps['nps']:+.0f} of the surveys of the last {days} days (95 % CI "
+                    f"{nps['nps_low']:+.0f} to {nps['nps_high']:+.0f}, n = {nps['n']:,})")
         li = la.loyalty_index.filter(pl.col("segment") == "All")
         li_val = li["I_l"].item() if li.height else None
         li_text = "–" if li_val is None else f"{li_val:.2f} (1.30 = unchanged)"
@@ -155,11 +181,12 @@ class LoyaltyPanel(Panel):
             {"type": "Type", "behaviour": "Repeat patronage", "attitude": "Attitude",
              "customers": "Customers", "customer_share": "Share", "value": "Value",
              "value_share": "Value share", "reciprocal": "Reciprocal"},
-            "wb-matrix", pct=("customer_share", "value_share"))
+            "wb-matrix", pct=("customer_share", "value_share"), money=("value",))
         seg = la.segment_attitude
         self.segments_table.value = (
-            "<div class='wb-loyalty-caption'>NPS and satisfaction per RFM segment "
-            "(n = answers; interval indicative below 30)</div>"
+            "<div class='wb-loyalty-caption'>NPS and satisfaction per RFM segment, from each "
+            "customer's latest answer to date (a wider base than the headline NPS; interval "
+            "indicative below 30 answers)</div>"
             + _table(seg, {"segment": "Segment", "customers": "Customers",
                            "surveyed": "Surveyed", "nps": "NPS", "nps_low": "NPS low",
                            "nps_high": "NPS high", "mean_satisfaction_share":
@@ -173,7 +200,7 @@ class LoyaltyPanel(Panel):
             f"{warn.height} by value at stake</div>"
             + _table(warn, {"rank": "#", "customer_id": "Customer", "triggers": "Warnings",
                             "value_at_stake": "Value at stake", "reasons": "Why"},
-                     "wb-warning-list", wide=("reasons",)))
+                     "wb-warning-list", wide=("reasons",), money=("value_at_stake",)))
         matrix_box = _box([self.chart("loyalty-matrix", loyalty_matrix_chart(
             la.matrix, value_label=la.value_basis)), self.matrix_table], "wb-loyalty-matrix")
         if state.surveys is None:
@@ -187,4 +214,20 @@ class LoyaltyPanel(Panel):
         row = widgets.HBox([matrix_box, zones_box],
                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         row.add_class("wb-row")
-        return [self.summary, row, self.warnings_table]
+        if state.surveys is None:
+            self.summary.value += notice_html("No survey data: attitude is unknown for every "
+                                              "customer", "wb-loyalty-caption wb-no-surveys")
+        return [self.summary, row, self.warnings_table, self.export.widget]
+
+
+def early_warning_list(analysis) -> pl.DataFrame:
+    """Every early-warning customer of a :class:`~workbench.loyalty.LoyaltyAnalysis`, ranked.
+
+    Returns ``rank``, ``customer_id``, ``warnings`` (joined with ``; ``), ``reasons``,
+    ``value_at_stake``, ``value_source``, ``spend_last``, ``spend_prev``, ``recency_status``.
+    """
+    w = analysis.warnings
+    cols = [c for c in ("rank", "customer_id", "warnings", "reasons", "value_at_stake",
+                        "value_source", "spend_last", "spend_prev", "recency_status")
+            if c in w.columns]
+    return w.sort("rank").select(cols)

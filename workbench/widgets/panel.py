@@ -175,6 +175,7 @@ class Panel:
         """
         import altair as alt
 
+        chart = localized(chart)
         existing = self._charts.get(key)
         if existing is None:
             existing = alt.JupyterChart(chart, embed_options=dict(EMBED_OPTIONS))
@@ -204,6 +205,32 @@ class Panel:
             self._heading.value = f"<h3>{_escape(self.title)}</h3>"
             children = [self._heading, *children]
         self.widget.children = children
+
+
+def localized(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` with the dashboard's number locale (:func:`workbench.formatting.current`).
+
+    Sets the Vega-Lite ``config.locale``: d3 formats with ``$`` show the project's currency
+    symbol where the locale puts it, and grouping and decimal marks follow the locale.
+
+    Examples
+    --------
+    >>> import altair as alt
+    >>> from workbench.formatting import use_formats
+    >>> _ = use_formats("EUR", "de_DE")
+    >>> localized(alt.Chart().mark_bar()).to_dict()["config"]["locale"]["number"]["decimal"]
+    ','
+    >>> _ = use_formats()
+    """
+    from workbench.formatting import current
+
+    out = chart.copy(deep=["config"])
+    import altair as alt
+
+    if out.config is alt.Undefined:
+        out.config = alt.Config()
+    out.config["locale"] = current().vega_locale()
+    return out
 
 
 def _escape(text: str) -> str:

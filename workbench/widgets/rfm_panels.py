@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 import polars as pl
 
-from workbench.widgets.panel import Panel, no_purchase_notice
+from workbench.widgets.panel import Panel, no_purchase_notice, notice_html
 from workbench.widgets.state import DashboardState
 
 TABLE_CSS = """
@@ -27,6 +27,9 @@ TABLE_CSS = """
 .wb-table .wb-good { color: #15803d; } .wb-table .wb-bad { color: #b91c1c; }
 .wb-empty { color: #6b7280; padding: 16px 0; }
 .wb-caption { font-size: 12px; color: #6b7280; margin: 2px 0 6px; }
+.wb-scroll { overflow-x: auto; max-width: 100%; -webkit-overflow-scrolling: touch; }
+.wb-export { gap: 8px; margin: 6px 0; }
+.wb-download-link { font-size: 12.5px; color: #1d4ed8; }
 """
 
 
@@ -44,29 +47,36 @@ def html_table(frame: pl.DataFrame, columns: Mapping[str, str],
     >>> "<td>1,500</td>" in html_table(pl.DataFrame({"a": [1500]}), {"a": "A"})
     True
     """
+    from workbench.formatting import current
+
     formats = dict(formats or {})
+    numbers = current()
 
     def cell(col: str, v: object) -> str:
         if col in formats:
             return formats[col](v)
         if v is None:
             return "–"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
         if isinstance(v, int):
-            return f"{v:,}"
+            return numbers.integer(v)
         if isinstance(v, float):
-            return f"{v:,.2f}"
+            return numbers.decimal(v, 2)
         return html.escape(str(v))
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
     body = "".join(
         "<tr>" + "".join(f"<td>{cell(c, row[c])}</td>" for c in columns) + "</tr>"
         for row in frame.select(list(columns)).iter_rows(named=True))
-    return (f"<table class='{css_class}'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    return (f"<div class='wb-scroll'><table class='{css_class}'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def _pct(v: object) -> str:
-    return "–" if v is None else f"{100 * float(v):.1f} %"
+    from workbench.formatting import current
+
+    return "–" if v is None else current().percent(float(v))
 
 
 def _pp(v: object) -> str:
@@ -99,7 +109,16 @@ _empty = no_purchase_notice
 
 
 class SegmentsPanel(Panel):
-    """Segment distribution (customer share beside revenue share) and the R x F grid.
+    """Segment distribution (customer share beside revenue share) and the R x F grid, with a
+    CSV download of any segment's members.
+
+    Attributes
+    ----------
+    segment_choice
+        The segment whose members :attr:`export` downloads (class ``wb-segment-choice``).
+    export
+        :class:`~workbench.widgets.export.CsvExport` of the chosen segment's members
+        (:func:`segment_members`).
 
     Examples
     --------
@@ -110,18 +129,78 @@ class SegmentsPanel(Panel):
     title = "Customer segments"
     css_class = "wb-segments"
 
+    def __init__(self) -> None:
+        super().__init__()
+        from workbench.widgets.export import CsvExport
+
+        self.state: DashboardState | None = None
+        self.segment_choice = widgets.Dropdown(description="Members of",
+                                               style={"description_width": "initial"},
+                                               layout=widgets.Layout(width="auto"))
+        self.segment_choice.add_class("wb-segment-choice")
+        self.export = CsvExport("customers", self._members, self._members_name,
+                                "wb-export-segment")
+        self.segment_choice.observe(lambda _: self.export.reset(), names="value")
+        self.export_row = _row(self.segment_choice, self.export.widget)
+
+    def _members(self) -> pl.DataFrame:
+        return segment_members(self.state, self.segment_choice.value)
+
+    def _members_name(self) -> str:
+        return f"segment {self.segment_choice.value} {self.state.as_of:%Y-%m-%d}"
+
     def render(self, state: DashboardState) -> list[widgets.Widget]:
-        from workbench.charts import rf_heatmap, segment_chart
-        from workbench.rfm import cell_counts, segment_table
+        from workbench.charts import rf_heatmap, segment_chart, segment_order
 
         if (empty := _empty(state)) is not None:
             return empty
-        table = state.cached("segment_table", lambda: segment_table(state.segments,
-                                                                    state.summary))
-        cells = state.cached("rf_cells", lambda: cell_counts(state.segments))
+        self.state = state
+        table = state.cached("segment_table", lambda: _segment_table(state))
+        cells = state.cached("rf_cells", lambda: _cell_counts(state))
+        names = segment_order(table["segment"].to_list())
+        keep = self.segment_choice.value if self.segment_choice.value in names else names[0]
+        self.segment_choice.options = names
+        self.segment_choice.value = keep
+        self.export.reset()
         sub = f"As of {_date(state.as_of)} · {state.summary.height:,} customers"
-        return [_row(self.chart("segments", segment_chart(table, subtitle=sub, width=380)),
-                     self.chart("rf", rf_heatmap(cells, size=230)))]
+        info = widgets.HTML(
+            "<div class='wb-caption'>Customers: everyone who bought by the as-of date, by RFM "
+            "segment; revenue: their net revenue to date.</div>")
+        return [info, _row(self.chart("segments", segment_chart(table, subtitle=sub,
+                                                                 width=380)),
+                           self.chart("rf", rf_heatmap(cells, size=230))), self.export_row]
+
+
+def _segment_table(state: DashboardState) -> pl.DataFrame:
+    from workbench.rfm import segment_table
+
+    return segment_table(state.segments, state.summary)
+
+
+def _cell_counts(state: DashboardState) -> pl.DataFrame:
+    from workbench.rfm import cell_counts
+
+    return cell_counts(state.segments)
+
+
+def segment_members(state: DashboardState, segment: str | None = None) -> pl.DataFrame:
+    """The customers of ``segment`` (all when ``None``) at the state's as-of date.
+
+    Returns ``customer_id``, ``segment``, ``rfm_code``, ``purchases``, ``revenue_to_date``,
+    ``first_purchase``, ``last_purchase``, ``days_since_last``, sorted by revenue (largest
+    first) and id.
+    """
+    seg = state.segments
+    if segment is not None:
+        seg = seg.filter(pl.col("segment") == segment)
+    return (
+        seg.select("customer_id", "segment", "rfm_code")
+        .join(state.summary.select("customer_id", pl.col("n_purchases").alias("purchases"),
+                                   pl.col("total_spend").alias("revenue_to_date"),
+                                   "first_purchase", "last_purchase", "days_since_last"),
+              on="customer_id", how="left")
+        .sort(["revenue_to_date", "customer_id"], descending=[True, False], nulls_last=True)
+    )
 
 
 class ParetoPanel(Panel):
@@ -147,17 +226,23 @@ class ParetoPanel(Panel):
 
         if (empty := _empty(state)) is not None:
             return empty
-        summary = state.summary
-        curve = state.cached("lorenz", lambda: lorenz_curve(summary))
-        top = state.cached("top20", lambda: top_share(summary, 0.2))
-        shares = state.cached("pareto_table", lambda: pareto_table(summary))
-        g = gini(summary)
+        # the KPI tile's definition (workbench.kpi.trailing_revenue): the same frame, the
+        # same top-20 % share
+        revenue = state.trailing_revenue
+        window = f"the 12 months to {_date(state.as_of)}"
+        if revenue.height == 0:
+            return [widgets.HTML(notice_html(f"No purchases in {window}"))]
+        curve = state.cached("lorenz", lambda: lorenz_curve(revenue))
+        top = state.cached("top20", lambda: top_share(revenue, 0.2))
+        shares = state.cached("pareto_table", lambda: pareto_table(revenue))
+        g = gini(revenue)
         chart = lorenz_chart(curve, top_value_share=top, title="Cumulative share of revenue",
-                             subtitle=f"Revenue to date of all customers who bought by "
-                                      f"{_date(state.as_of)}")
+                             subtitle=f"Net revenue of {window}, {revenue.height:,} customers",
+                             width=360, height=360)
         self.table.value = (
             _style().value
-            + "<div class='wb-caption'>Share of revenue to date held by the top customers</div>"
+            + f"<div class='wb-caption'>Share of the net revenue of {window} held by the top "
+              f"customers (the KPI tile's top-20 % share)</div>"
             + html_table(shares, {"top_customers_share": "Top customers", "customers": "Customers",
                                   "value_share": "Share of revenue"},
                          {"top_customers_share": lambda v: f"{100 * float(v):g} %",
@@ -183,9 +268,31 @@ class MigrationPanel(Panel):
 
     def __init__(self, show_matrix: bool = False) -> None:
         super().__init__()
+        from workbench.widgets.export import CsvExport
+
         self.show_matrix = show_matrix
         self.table = widgets.HTML()
         self.table.add_class("wb-migration-table")
+        self.state: DashboardState | None = None
+        style = {"description_width": "initial"}
+        self.from_choice = widgets.Dropdown(description="Customers who moved from", style=style,
+                                            layout=widgets.Layout(width="auto"))
+        self.from_choice.add_class("wb-migration-from")
+        self.to_choice = widgets.Dropdown(description="to", style=style,
+                                          layout=widgets.Layout(width="auto"))
+        self.to_choice.add_class("wb-migration-to")
+        self.export = CsvExport("customers", self._cell, self._cell_name,
+                                "wb-export-migration")
+        for choice in (self.from_choice, self.to_choice):
+            choice.observe(lambda _: self.export.reset(), names="value")
+        self.export_row = _row(self.from_choice, self.to_choice, self.export.widget)
+
+    def _cell(self) -> pl.DataFrame:
+        return migration_cell(self.state, self.from_choice.value, self.to_choice.value)
+
+    def _cell_name(self) -> str:
+        return (f"migration {self.from_choice.value} to {self.to_choice.value} "
+                f"{self.state.as_of:%Y-%m-%d}")
 
     def render(self, state: DashboardState) -> list[widgets.Widget]:
         from workbench.charts import migration_flow_chart, migration_heatmap, segment_order
@@ -193,6 +300,7 @@ class MigrationPanel(Panel):
 
         if (empty := _empty(state)) is not None:
             return empty
+        self.state = state
         moves = state.cached("migration", lambda: segment_migration(state.previous_segments,
                                                                     state.segments))
         matrix = state.cached("migration_matrix", lambda: migration_matrix(moves))
@@ -214,7 +322,45 @@ class MigrationPanel(Panel):
                                    "share_end": "Share now", "share_change": "Change"},
                          {"added": _signed, "dropped": lambda v: _signed(-int(v or 0)),
                           "share_end": _pct, "share_change": _pp}))
-        children: list[widgets.Widget] = [_row(self.chart("flow", flow), self.table)]
+        largest = matrix.filter(pl.col("segment_from") != pl.col("segment_to")).sort(
+            "customers", descending=True)
+        froms = segment_order(matrix["segment_from"].unique().to_list())
+        tos = segment_order(matrix["segment_to"].unique().to_list())
+        if self.from_choice.value not in froms or self.to_choice.value not in tos:
+            pick = largest.row(0, named=True) if largest.height else matrix.row(0, named=True)
+            self.from_choice.options, self.to_choice.options = froms, tos
+            self.from_choice.value, self.to_choice.value = pick["segment_from"], pick["segment_to"]
+        else:
+            keep = self.from_choice.value, self.to_choice.value
+            self.from_choice.options, self.to_choice.options = froms, tos
+            self.from_choice.value, self.to_choice.value = keep
+        self.export.reset()
+        children: list[widgets.Widget] = [_row(self.chart("flow", flow), self.table),
+                                          self.export_row]
         if self.show_matrix:
             children.append(self.chart("matrix", migration_heatmap(matrix)))
         return children
+
+
+def migration_cell(state: DashboardState, segment_from: str, segment_to: str) -> pl.DataFrame:
+    """The customers who moved from ``segment_from`` (at the previous as-of date) to
+    ``segment_to`` (at the as-of date): one cell of the migration matrix.
+
+    Returns ``customer_id``, ``segment_before``, ``segment_now``, ``purchases``,
+    ``revenue_to_date``, ``last_purchase``, sorted by revenue (largest first) and id.
+    """
+    from workbench.migration import segment_migration
+
+    moves = state.cached("migration", lambda: segment_migration(state.previous_segments,
+                                                                state.segments))
+    cell = moves.filter((pl.col("segment_from") == segment_from)
+                        & (pl.col("segment_to") == segment_to))
+    return (
+        cell.select("customer_id", pl.col("segment_from").alias("segment_before"),
+                    pl.col("segment_to").alias("segment_now"))
+        .join(state.summary.select("customer_id", pl.col("n_purchases").alias("purchases"),
+                                   pl.col("total_spend").alias("revenue_to_date"),
+                                   "last_purchase"), on="customer_id", how="left")
+        .sort(["revenue_to_date", "customer_id"], descending=[True, False], nulls_last=True)
+    )
+

@@ -17,6 +17,7 @@ from typing import TypeVar
 import polars as pl
 
 from workbench import schema
+from workbench.formatting import DEFAULT_CURRENCY, DEFAULT_LOCALE, NumberFormats
 from workbench.io import read_customers, read_surveys, read_transactions
 from workbench.prepare import prepare_orders
 from workbench.quality import DataQualityReport
@@ -223,6 +224,21 @@ class DashboardState:
             return None
         problem = no_purchases_problem(self.transactions, self.as_of)
         return f"No customers with purchases for this selection: {problem}."
+
+    @cached_property
+    def trailing_revenue(self) -> pl.DataFrame:
+        """Net revenue per customer of the 12 months to the as-of date: the basis of the
+        top-20 % share tile and the Concentration tab (:func:`workbench.kpi.trailing_revenue`).
+        """
+        from workbench.kpi import trailing_revenue
+
+        return trailing_revenue(self.orders, self.as_of)
+
+    @property
+    def formats(self) -> NumberFormats:
+        """Number and currency formats of the data's currency and locale (default USD)."""
+        return NumberFormats(self.data.currency or DEFAULT_CURRENCY,
+                             self.data.locale or DEFAULT_LOCALE)
 
     @cached_property
     def segments(self) -> pl.DataFrame:
