@@ -21,7 +21,7 @@ from workbench.serve import (
     voila_command,
 )
 
-COMMANDS = ["serve", "report", "generate-sample", "summary", "init", "check"]
+COMMANDS = ["serve", "report", "lab", "generate-sample", "summary", "init", "check"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -134,3 +134,16 @@ def test_report_notebook_parameters_are_typed_and_documented(path: Path) -> None
 def test_shell_scripts_parse(script: str) -> None:
     proc = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_templates_stay_output_free_and_lab_copies_are_ignored() -> None:
+    """The report and dashboard templates hold no outputs; ``workbench lab``'s folder is
+    git-ignored, so an analyst's executed copies never reach the repository."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
+        (ROOT / "dashboards").glob("*.ipynb")
+    ):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "analysis/" in ignored and "reports/" in ignored

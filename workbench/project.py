@@ -38,6 +38,9 @@ Example
     [customers]                 # optional, as is [surveys]
     path = "customers.csv"
 
+    [gates]                     # optional: workbench report exits 4 when one holds
+    fail_on = ["set_aside_share>0.05", "duplicate_rows>100"]
+
 Keys
 ----
 ``[project]`` (optional section)
@@ -60,6 +63,10 @@ Keys
     ISO dates, ``YYYYMMDD`` and ISO date-times); ``columns`` (a table ``workbench name = "your
     column"``; columns already named as the workbench names them need no entry; other columns
     of the file are kept as they are).
+``[gates]`` (optional)
+    ``fail_on``: a list of data-quality gates ``"metric>threshold"`` checked by
+    ``workbench report`` after the run (metrics: :mod:`workbench.run_summary`); added to
+    the ``--fail-on`` options.
 ``[transactions]`` only
     ``identical_lines`` (``"keep"``, the default, or ``"drop"``), see below.  The column
     targets are ``customer_id``, ``order_date`` and ``amount`` (required), ``order_id``,
@@ -121,7 +128,8 @@ IDENTICAL_LINES: Final = ("keep", "drop")
 UNIT_PRICE: Final = "unit_price"
 
 _TABLES: Final = ("transactions", "customers", "surveys")
-_SECTIONS: Final = ("project", "ids", *_TABLES)
+_SECTIONS: Final = ("project", "ids", *_TABLES, "gates")
+_GATE_KEYS: Final = ("fail_on",)
 _PROJECT_KEYS: Final = ("name", "currency", "locale", "timezone", "as_of")
 _ID_KEYS: Final = ("trailing_zeros", "case")
 _TABLE_KEYS: Final = (
@@ -198,6 +206,9 @@ class Project:
         ``"keep"`` or ``"drop"`` (see the module docstring).
     id_trailing_zeros, id_case
         Id clean-up of every table.
+    gates
+        Data-quality gates of ``workbench report`` (``[gates] fail_on``), as written, e.g.
+        ``("set_aside_share>0.05",)``; see :mod:`workbench.run_summary`.
     """
 
     path: Path
@@ -212,6 +223,7 @@ class Project:
     identical_lines: str = "keep"
     id_trailing_zeros: bool = False
     id_case: str = "keep"
+    gates: tuple[str, ...] = ()
 
     def _options(self, source: TableSource) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -592,6 +604,19 @@ def parse_project(data: Mapping[str, Any], path: str | Path) -> Project:
             tx_section["identical_lines"],
             IDENTICAL_LINES,
         )
+    gates = data.get("gates", {})
+    if not isinstance(gates, dict):
+        raise _fail(src, "[gates]", "expected a section (a table of keys)")
+    _check_keys(src, "[gates]", gates, _GATE_KEYS)
+    if "fail_on" in gates:
+        rules = gates["fail_on"]
+        if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+            raise _fail(
+                src,
+                "[gates] fail_on",
+                "expected a list of texts such as [\"set_aside_share>0.05\"]",
+            )
+        options["gates"] = tuple(r.strip() for r in rules if r.strip())
     base = file.parent
     tables = {
         name: _table(src, base, name, data[name])

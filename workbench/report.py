@@ -58,6 +58,9 @@ from workbench.serve import DATA_DIR_ENV, project_root
 
 #: Kernel every report runs in (a personal kernel name fails in CI with NoSuchKernel).
 KERNEL_NAME = "python3"
+#: Set to ``1`` for the kernels of a report run: :func:`workbench.charts.use_auto_renderer`
+#: then draws static SVG charts (the same name as ``workbench.charts.theme.REPORT_ENV``).
+REPORT_ENV = "WORKBENCH_REPORT"
 
 #: Parameters that ``--data-dir DIR`` sets in notebooks that declare them, and the stem of the
 #: file each one looks for in ``DIR`` (``transactions.csv``, ``transactions.parquet``...).
@@ -900,16 +903,19 @@ def run_report(
     result = ReportResult(notebook=source, executed=out / source.name, parameters=params)
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(result.executed),
-            parameters=params,
-            kernel_name=kernel_name,
-            progress_bar=progress_bar,
-            cwd=str(absolute(cwd) if cwd is not None else source.parent),
-            execution_timeout=execution_timeout,
-            kernel_manager_class=_kernel_logging_to(result.executed.with_suffix(".kernel.log")),
-        )
+        with _environment({REPORT_ENV: "1"}):  # static charts (use_auto_renderer)
+            papermill.execute_notebook(
+                str(source),
+                str(result.executed),
+                parameters=params,
+                kernel_name=kernel_name,
+                progress_bar=progress_bar,
+                cwd=str(absolute(cwd) if cwd is not None else source.parent),
+                execution_timeout=execution_timeout,
+                kernel_manager_class=_kernel_logging_to(
+                    result.executed.with_suffix(".kernel.log")
+                ),
+            )
         if html:
             result.html = export_html(result.executed, result.executed.with_suffix(".html"))
     except Exception as exc:  # any failure (cell error, kernel, nbformat) is a failed result

@@ -1,8 +1,10 @@
 """Altair charts of the workbench: a frame in, an ``alt.Chart`` out (no I/O, no renderer).
 
 Importing this package registers and enables the ``"workbench"`` theme.  Choose the renderer
-once per notebook: :func:`use_report_renderer` (static SVG/PNG for papermill reports) or
-:func:`use_dashboard_renderer` (offline ``alt.JupyterChart`` for Voilà and JupyterLab).
+once per notebook: :func:`use_auto_renderer` (report notebooks: interactive offline
+``alt.JupyterChart`` in JupyterLab, static SVG under ``workbench report``/papermill/nbconvert),
+:func:`use_report_renderer` (always static SVG/PNG) or :func:`use_dashboard_renderer` (offline
+``alt.JupyterChart`` for Voilà and JupyterLab).
 
 Examples
 --------
@@ -28,8 +30,10 @@ from workbench.charts.theme import (
     SEGMENT_COLORS,
     SEGMENT_ORDER,
     THEME_NAME,
+    detect_renderer,
     segment_order,
     segment_scale,
+    use_auto_renderer,
     use_dashboard_renderer,
     use_report_renderer,
     use_theme,
@@ -43,6 +47,7 @@ __all__ = [
     "clv_bins",
     "clv_distribution_chart",
     "clv_segment_chart",
+    "detect_renderer",
     "flow_layout",
     "holdout_frequency_chart",
     "kpi_change_chart",
@@ -55,6 +60,7 @@ __all__ = [
     "segment_order",
     "segment_scale",
     "tracking_chart",
+    "use_auto_renderer",
     "use_dashboard_renderer",
     "use_report_renderer",
     "use_theme",

@@ -153,3 +153,152 @@ def use_dashboard_renderer() -> None:
     use_theme()
     alt.JupyterChart.enable_offline(True)
     alt.renderers.enable("jupyter", offline=True)
+
+
+#: Environment variable ``workbench report`` sets to ``1`` for its kernels: charts are static.
+REPORT_ENV = "WORKBENCH_REPORT"
+#: Environment variable that forces a renderer: ``svg``, ``png`` or ``jupyter``.
+RENDERER_ENV = "WORKBENCH_RENDERER"
+#: Words in the parent process's command line that mark a batch run (the kernel was started
+#: by papermill, nbconvert or nbclient rather than by a Jupyter server).
+BATCH_RUNNERS: tuple[str, ...] = ("papermill", "nbconvert", "nbclient")
+
+
+def _parent_command() -> str:
+    """The command line of this process's parent (``""`` where ``/proc`` is not available)."""
+    import os
+
+    try:
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _in_live_kernel() -> bool:
+    """Whether the code runs in an IPython kernel (a notebook), not a script or a terminal."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the notebook stack
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def detect_renderer(environ: dict[str, str] | None = None, parent: str | None = None) -> str:
+    """The renderer :func:`use_auto_renderer` picks: ``"svg"``, ``"png"`` or ``"jupyter"``.
+
+    In this order:
+
+    1. ``WORKBENCH_RENDERER=svg|png|jupyter`` forces a choice;
+    2. ``WORKBENCH_REPORT=1`` (set by ``workbench report`` for its kernels) -> ``"svg"``;
+    3. a kernel started by papermill, nbconvert or nbclient (its parent's command line) ->
+       ``"svg"``: the executed notebook and its HTML export need static charts;
+    4. a live Jupyter kernel (JupyterLab, Notebook, Voilà) -> ``"jupyter"``: the offline
+       ``alt.JupyterChart`` with tooltips, zoom and selections;
+    5. anything else (a script, a terminal) -> ``"svg"``.
+
+    Parameters
+    ----------
+    environ
+        Environment to read (default :data:`os.environ`).
+    parent
+        The parent process's command line (default: read from ``/proc``).
+
+    Examples
+    --------
+    >>> detect_renderer({"WORKBENCH_REPORT": "1"}, parent="jupyter-lab")
+    'svg'
+    >>> detect_renderer({"WORKBENCH_RENDERER": "png"}, parent="")
+    'png'
+    >>> detect_renderer({}, parent="python -m papermill in.ipynb out.ipynb")
+    'svg'
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    forced = env.get(RENDERER_ENV, "").strip().lower()
+    if forced:
+        if forced not in ("svg", "png", "jupyter"):
+            raise ValueError(f"{RENDERER_ENV} must be svg, png or jupyter, got {forced!r}")
+        return forced
+    if env.get(REPORT_ENV, "").strip().lower() in ("1", "true", "yes"):
+        return "svg"
+    command = _parent_command() if parent is None else parent
+    if any(word in command for word in BATCH_RUNNERS):
+        return "svg"
+    return "jupyter" if _in_live_kernel() else "svg"
+
+
+#: Name of the renderer :func:`use_auto_renderer` registers for live kernels.
+LAB_RENDERER = "workbench_lab"
+#: vega-embed options of interactive charts in JupyterLab: SVG marks, no action menu.
+LAB_EMBED_OPTIONS: dict[str, object] = {"renderer": "svg", "actions": False}
+_ZOOMABLE = ("quantitative", "temporal")
+
+
+def with_zoom(spec: dict) -> dict:
+    """``spec`` with pan and zoom (an interval bound to the scales) where that is safe.
+
+    Only a single view whose x and y are both quantitative or temporal gets it (zooming a
+    bar chart's band scale, a layer or a concatenation is left alone); a spec that already
+    has parameters is left alone too.
+
+    Examples
+    --------
+    >>> spec = {"mark": "point", "encoding": {"x": {"field": "a", "type": "quantitative"},
+    ...                                       "y": {"field": "b", "type": "quantitative"}}}
+    >>> with_zoom(spec)["params"][0]["bind"]
+    'scales'
+    >>> "params" in with_zoom({"mark": "bar", "encoding": {"x": {"type": "nominal"}}})
+    False
+    """
+    encoding = spec.get("encoding") or {}
+    types = [(encoding.get(ch) or {}).get("type") for ch in ("x", "y")]
+    if "mark" not in spec or spec.get("params") or not all(t in _ZOOMABLE for t in types):
+        return spec
+    zoom = {"name": "wb_zoom", "select": {"type": "interval"}, "bind": "scales"}
+    return {**spec, "params": [zoom]}
+
+
+def _lab_renderer(spec: dict, **metadata: object) -> dict:
+    """Render ``spec`` as an offline ``alt.JupyterChart`` (SVG marks, tooltips, zoom)."""
+    alt.JupyterChart.enable_offline(True)
+    options = {**LAB_EMBED_OPTIONS, **dict(metadata.get("embed_options") or {})}  # type: ignore[call-overload]
+    chart = alt.JupyterChart(alt.Chart.from_dict(with_zoom(spec)), embed_options=options)
+    return chart._repr_mimebundle_()
+
+
+alt.renderers.register(LAB_RENDERER, _lab_renderer)
+
+
+def use_auto_renderer() -> str:
+    """Choose the renderer for where the notebook runs; return its name.
+
+    Interactive offline ``alt.JupyterChart`` in JupyterLab (tooltips, the chart's selections,
+    and pan/zoom on x/y scatter and line views, :func:`with_zoom`; SVG marks),
+    static SVG under ``workbench report``, papermill or nbconvert and in scripts
+    (:func:`detect_renderer`). Report notebooks call this instead of
+    :func:`use_report_renderer`, so the same notebook is interactive when an analyst opens it
+    and static in the executed notebook and its HTML export.
+
+    Returns
+    -------
+    str
+        ``"svg"``, ``"png"`` or ``"jupyter"``.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["WORKBENCH_REPORT"] = "1"
+    >>> use_auto_renderer()
+    'svg'
+    >>> del os.environ["WORKBENCH_REPORT"]
+    """
+    choice = detect_renderer()
+    if choice == "jupyter":
+        use_dashboard_renderer()
+        alt.renderers.enable(LAB_RENDERER)
+    else:
+        use_report_renderer(choice)  # type: ignore[arg-type]
+    return choice
