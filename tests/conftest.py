@@ -246,3 +246,30 @@ def cdnow_calibration(cdnow_transactions):
     from workbench.summary import calibration_holdout_summary
 
     return calibration_holdout_summary(cdnow_transactions, "1997-09-30", "1998-06-30", unit="W")
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session (``local[2]``) for the tests marked ``spark``.
+
+    Needs Java (``scripts/test.sh`` installs Debian's ``openjdk-17-jre-headless`` when ``java``
+    is missing) and ``pyspark`` (the test extra). Skipped when either is missing, unless ``CI``
+    is set: then the test fails (CI must run one real Spark).
+    """
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("pyspark is not installed")
+    if shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("java is missing: scripts/test.sh installs openjdk-17-jre-headless")
+        pytest.skip("java is missing")
+    from workbench.engines import local_spark
+
+    spark = local_spark("local[2]", shuffle_partitions=2)  # small test data: few tasks
+    yield spark
+    spark.stop()

@@ -64,7 +64,7 @@ typedef struct {
 } Result;
 
 /* Bumped whenever a function's arguments change: workbench/kernels.py refuses another version. */
-#define WB_ABI_VERSION 2
+#define WB_ABI_VERSION 3
 
 int wb_abi_version(void) { return WB_ABI_VERSION; }
 
@@ -121,42 +121,6 @@ static inline uint64_t hash_check(const uint8_t *p, int32_t len) {
     return h ^ (h >> 33);
 }
 
-/* Is code point c white space (Unicode White_Space, what Rust's char::is_whitespace and so
- * Polars' str.strip_chars remove)? */
-static int is_space(uint32_t c) {
-    return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-           c == 0x205f || c == 0x3000;
-}
-
-static uint32_t first_code_point(const uint8_t *p, int32_t len) {
-    uint8_t b = p[0];
-    if (b < 0x80 || len < 2) return b;
-    if ((b & 0xe0) == 0xc0) return ((uint32_t)(b & 0x1f) << 6) | (p[1] & 0x3f);
-    if ((b & 0xf0) == 0xe0 && len >= 3)
-        return ((uint32_t)(b & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
-    return 0x110000; /* 4-byte sequences hold no white space */
-}
-
-static uint32_t last_code_point(const uint8_t *p, int32_t len) {
-    int32_t start = len - 1;
-    while (start > 0 && len - start < 4 && (p[start] & 0xc0) == 0x80) start--;
-    return first_code_point(p + start, len - start);
-}
-
-/*
- * Strings [0, n) of one chunk: 1 if any is empty or starts or ends with white space (it needs
- * workbench's text cleaning), else 0.
- */
-int wb_text_needs_cleaning(const uint8_t *views, const uint8_t *const *buffers, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        int32_t len;
-        const uint8_t *p = view_bytes(views + 16 * i, buffers, &len);
-        if (len == 0 || is_space(first_code_point(p, len)) || is_space(last_code_point(p, len)))
-            return 1;
-    }
-    return 0;
-}
 /* Ids [0, n) of one piece: count per bucket of their key hashes. */
 void wb_histogram_ids(const uint8_t *views, const uint8_t *const *buffers, int64_t n, int shift,
                       int64_t bmask, int64_t *counts) {
@@ -477,119 +441,10 @@ int wb_radix_argsort(const uint64_t *keys, int64_t n, int64_t *perm) {
 }
 
 /*
- * Mid-rank scoring (workbench/rfm.py): for each candidate c[j], twice its mid-rank count,
- * #(x < c) + #(x <= c), and the smallest value above it (+inf when none), in one pass.
+ * Removed (issue 9): the mid-rank helpers, the order statistics, integer counts and lookups and
+ * the id text check redid what NumPy (count_nonzero, searchsorted, partition, bincount, take)
+ * and Polars (str.contains) do; they are in workbench/kernels.py as NumPy / Polars code.
  */
-void wb_twice_midranks(const double *x, int64_t n, const double *candidates, int64_t m,
-                       int64_t *twice, double *above) {
-    for (int64_t j = 0; j < m; j++) {
-        twice[j] = 0;
-        above[j] = HUGE_VAL;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double v = x[i];
-        for (int64_t j = 0; j < m; j++) {
-            double c = candidates[j];
-            if (v < c) twice[j] += 2;
-            else if (v == c) twice[j] += 1;
-            else if (v < above[j]) above[j] = v;
-        }
-    }
-}
-
-/* Scores 1 + #(thresholds <= x) for each value (thresholds ascending). */
-void wb_threshold_scores(const double *x, int64_t n, const double *thresholds, int64_t m,
-                         int8_t *out) {
-    for (int64_t i = 0; i < n; i++) {
-        int8_t score = 1;
-        for (int64_t j = 0; j < m; j++) score += x[i] >= thresholds[j];
-        out[i] = score;
-    }
-}
-
-/* Doubles as unsigned integers in the same order (negative numbers flipped; NaN above +inf). */
-static inline uint64_t order_key(double v) {
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    return (u >> 63) ? ~u : u | 0x8000000000000000ULL;
-}
-
-static inline double from_order_key(uint64_t k) {
-    uint64_t u = (k >> 63) ? k & 0x7fffffffffffffffULL : ~k;
-    double v;
-    memcpy(&v, &u, 8);
-    return v;
-}
-
-static int compare_keys(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/*
- * The rank-th smallest (0-based) of keys[0..n), which share their top 16 bits and which it
- * reorders: radix select on the next 16 bits, and so on, then a sort of the few left.
- */
-static uint64_t select_keys(uint64_t *keys, int64_t n, int64_t rank, int64_t *count) {
-    for (int shift = 32; n > 64 && shift >= 0; shift -= 16) {
-        memset(count, 0, 65536 * sizeof(int64_t));
-        for (int64_t i = 0; i < n; i++) count[(keys[i] >> shift) & 0xFFFF]++;
-        int64_t bin = 0;
-        while (rank >= count[bin]) rank -= count[bin++];
-        int64_t m = 0;
-        for (int64_t i = 0; i < n; i++)
-            if ((int64_t)((keys[i] >> shift) & 0xFFFF) == bin) keys[m++] = keys[i];
-        n = m;
-    }
-    qsort(keys, (size_t)n, sizeof(uint64_t), compare_keys);
-    return keys[rank];
-}
-
-/*
- * Order statistics of x[0..n): out[j] = the ranks[j]-th smallest (0-based).  One pass sorts the
- * values into 65,536 bins by their top 16 bits; each wanted bin is then narrowed down on its own.
- * Returns 0, or -1 when out of memory.
- */
-int wb_order_statistics(const double *x, int64_t n, const int64_t *ranks, int64_t m, double *out) {
-    int64_t *count = calloc(65536, sizeof(int64_t));
-    int64_t *scratch = malloc(65536 * sizeof(int64_t));
-    if (!count || !scratch) {
-        free(count);
-        free(scratch);
-        return -1;
-    }
-    for (int64_t i = 0; i < n; i++) count[order_key(x[i]) >> 48]++;
-    int status = 0;
-    for (int64_t j = 0; j < m && status == 0; j++) {
-        int64_t rank = ranks[j], bin = 0;
-        while (rank >= count[bin]) rank -= count[bin++];
-        uint64_t *keys = malloc((size_t)count[bin] * sizeof(uint64_t));
-        if (!keys) {
-            status = -1;
-            break;
-        }
-        int64_t k = 0;
-        for (int64_t i = 0; i < n; i++) {
-            uint64_t key = order_key(x[i]);
-            if ((int64_t)(key >> 48) == bin) keys[k++] = key;
-        }
-        out[j] = from_order_key(select_keys(keys, k, rank, scratch));
-        free(keys);
-    }
-    free(count);
-    free(scratch);
-    return status;
-}
-
-/* Integers: counts[v - low] += 1 for each value v (all in [low, low + size of counts)). */
-void wb_int_counts(const int64_t *x, int64_t n, int64_t low, int64_t *counts) {
-    for (int64_t i = 0; i < n; i++) counts[x[i] - low]++;
-}
-
-/* Integers: out[i] = table[x[i] - low]. */
-void wb_int_lookup(const int64_t *x, int64_t n, int64_t low, const int8_t *table, int8_t *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = table[x[i] - low];
-}
 
 /* An importable (empty) module, so that the library installs and is found like any other. */
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels",

@@ -24,10 +24,9 @@ import polars as pl
 import pyarrow as pa
 
 _P, _I64, _INT = c_void_p, c_int64, c_int
-_ABI_VERSION = 2  # WB_ABI_VERSION in _kernels.c
+_ABI_VERSION = 3  # WB_ABI_VERSION in _kernels.c
 
 _SIGNATURES = {
-    "wb_text_needs_cleaning": (_INT, [_P, _P, _I64]),
     "wb_histogram_ids": (None, [_P, _P, _I64, _INT, _I64, _P]),
     "wb_scatter_ids": (None, [_P, _P, _I64, _I64, _P, _P, _P, _P, _INT, _I64, _P, _P, _P]),
     "wb_histogram": (None, [_P, _I64, _INT, _I64, _P]),
@@ -38,26 +37,25 @@ _SIGNATURES = {
     "wb_gather_results": (None, [_P, _P, _P, _P, _P, _I64, _P, _P, _P, _P, _P, _P]),
     "wb_view_prefix": (_INT, [_P, _I64, _P]),
     "wb_radix_argsort": (_INT, [_P, _I64, _P]),
-    "wb_twice_midranks": (None, [_P, _I64, _P, _I64, _P, _P]),
-    "wb_threshold_scores": (None, [_P, _I64, _P, _I64, _P]),
-    "wb_int_counts": (None, [_P, _I64, _I64, _P]),
-    "wb_order_statistics": (_INT, [_P, _I64, _P, _I64, _P]),
-    "wb_int_lookup": (None, [_P, _I64, _I64, _P, _P]),
 }
 
 
 def _load() -> ctypes.CDLL | None:
-    try:
-        from workbench import _kernels
-    except ImportError:
-        return None
-    library = ctypes.CDLL(_kernels.__file__)
+    override = os.environ.get("WORKBENCH_KERNELS_LIBRARY")  # e.g. an AddressSanitizer build
+    if override:
+        library, path = ctypes.CDLL(override), override
+    else:
+        try:
+            from workbench import _kernels
+        except ImportError:
+            return None
+        library, path = ctypes.CDLL(_kernels.__file__), _kernels.__file__
     version = getattr(library, "wb_abi_version", None)
     if version is None or version() != _ABI_VERSION or not all(
         hasattr(library, name) for name in _SIGNATURES
     ):
         warnings.warn(
-            f"{_kernels.__file__} was built from another version of workbench/_kernels.c; "
+            f"{path} was built from another version of workbench/_kernels.c; "
             "reinstall with `pip install -e .` (using the slower pure Python paths meanwhile)",
             RuntimeWarning,
             stacklevel=2,
@@ -157,26 +155,17 @@ def text_needs_cleaning(strings: pl.Series) -> bool:
     """True when a string is null or empty, or starts or ends with white space.
 
     The check the readers run before stripping an id column (stripping 10 million strings
-    costs far more than looking at their first and last characters).
+    costs far more than looking at their ends).  Unicode white space, as
+    ``str.strip_chars`` removes it (Polars' regex ``\\s``).
 
     Examples
     --------
     >>> text_needs_cleaning(pl.Series(["a", "b "])), text_needs_cleaning(pl.Series(["a", "b"]))
     (True, False)
     """
-    chunks = string_chunks(strings) if LIBRARY is not None else None
-    if chunks is None or strings.null_count():
+    if strings.null_count():
         return True
-    pieces = [
-        c.piece(lo, hi)[:3]
-        for c in chunks
-        for lo, hi in split_range(c.rows, max(1, c.rows // 1_000_000))
-    ]
-    threads = usable_cores() if strings.len() >= 1_000_000 else 1
-    found = run_tasks(
-        [lambda p=p: LIBRARY.wb_text_needs_cleaning(*p) for p in pieces], threads
-    )
-    return any(found)
+    return bool(strings.str.contains(r"^\s|\s$|^$").any())
 
 
 def radix_argsort(keys: np.ndarray) -> np.ndarray:
@@ -205,18 +194,11 @@ def twice_midranks(x: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, n
     >>> twice.tolist(), above.tolist()
     ([4], [5.0])
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    candidates = np.ascontiguousarray(candidates, dtype=np.float64)
-    if LIBRARY is None:
-        twice = np.array([np.count_nonzero(x < c) + np.count_nonzero(x <= c) for c in candidates])
-        above = np.array([x[x > c].min(initial=np.inf) for c in candidates])
-        return twice.astype(np.int64), above
-    twice = np.empty(candidates.shape[0], dtype=np.int64)
-    above = np.empty(candidates.shape[0], dtype=np.float64)
-    LIBRARY.wb_twice_midranks(
-        pointer(x), x.shape[0], pointer(candidates), candidates.shape[0], pointer(twice),
-        pointer(above),
+    x = np.asarray(x, dtype=np.float64)
+    twice = np.array(
+        [np.count_nonzero(x < c) + np.count_nonzero(x <= c) for c in candidates], dtype=np.int64
     )
+    above = np.array([x[x > c].min(initial=np.inf) for c in candidates], dtype=np.float64)
     return twice, above
 
 
@@ -228,15 +210,8 @@ def threshold_scores(x: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     >>> threshold_scores(np.array([0.5, 1.0, 9.0]), np.array([1.0, 2.0])).tolist()
     [1, 2, 3]
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    thresholds = np.ascontiguousarray(thresholds, dtype=np.float64)
-    if LIBRARY is None:
-        return (np.searchsorted(thresholds, x, side="right") + 1).astype(np.int8)
-    out = np.empty(x.shape[0], dtype=np.int8)
-    LIBRARY.wb_threshold_scores(
-        pointer(x), x.shape[0], pointer(thresholds), thresholds.shape[0], pointer(out)
-    )
-    return out
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    return (np.searchsorted(thresholds, x, side="right") + 1).astype(np.int8)
 
 
 def int_counts(x: np.ndarray, low: int, high: int) -> np.ndarray:
@@ -247,12 +222,7 @@ def int_counts(x: np.ndarray, low: int, high: int) -> np.ndarray:
     >>> int_counts(np.array([3, 5, 3]), 3, 5).tolist()
     [2, 0, 1]
     """
-    x = np.ascontiguousarray(x, dtype=np.int64)
-    if LIBRARY is None:
-        return np.bincount(x - low, minlength=high - low + 1)
-    counts = np.zeros(high - low + 1, dtype=np.int64)
-    LIBRARY.wb_int_counts(pointer(x), x.shape[0], low, pointer(counts))
-    return counts
+    return np.bincount(np.asarray(x, dtype=np.int64) - low, minlength=high - low + 1)
 
 
 def int_lookup(x: np.ndarray, low: int, table: np.ndarray) -> np.ndarray:
@@ -263,30 +233,19 @@ def int_lookup(x: np.ndarray, low: int, table: np.ndarray) -> np.ndarray:
     >>> int_lookup(np.array([3, 5]), 3, np.array([7, 8, 9], dtype=np.int8)).tolist()
     [7, 9]
     """
-    x = np.ascontiguousarray(x, dtype=np.int64)
-    table = np.ascontiguousarray(table, dtype=np.int8)
-    if LIBRARY is None:
-        return table[x - low]
-    out = np.empty(x.shape[0], dtype=np.int8)
-    LIBRARY.wb_int_lookup(pointer(x), x.shape[0], low, pointer(table), pointer(out))
-    return out
+    return np.asarray(table, dtype=np.int8)[np.asarray(x, dtype=np.int64) - low]
 
 
 def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    """The ``ranks``-th smallest values of ``x`` (0-based; radix select, O(n)).
+    """The ``ranks``-th smallest values of ``x`` (0-based; ``numpy.partition``, O(n)).
 
     Examples
     --------
     >>> order_statistics(np.array([5.0, -1.0, 3.0, 3.0]), np.array([0, 2, 3])).tolist()
     [-1.0, 3.0, 5.0]
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    ranks = np.ascontiguousarray(ranks, dtype=np.int64)
-    if LIBRARY is None:
-        return np.partition(x, np.unique(ranks))[ranks]
-    out = np.empty(ranks.shape[0])
-    if LIBRARY.wb_order_statistics(
-        pointer(x), x.shape[0], pointer(ranks), ranks.shape[0], pointer(out)
-    ) != 0:
-        raise MemoryError("order_statistics: out of memory")
-    return out
+    x = np.asarray(x, dtype=np.float64)
+    ranks = np.asarray(ranks, dtype=np.int64)
+    if x.shape[0] == 0:
+        return np.zeros(0)
+    return np.partition(x, np.unique(ranks))[ranks]

@@ -381,7 +381,9 @@ def customer_summary(
     Parameters
     ----------
     transactions
-        Validated transactions (:func:`workbench.io.read_transactions`).  The data rules of
+        Validated transactions (:func:`workbench.io.read_transactions`); a DuckDB relation or
+        a Spark DataFrame is summarised on its engine (:mod:`workbench.engines`), lazily, and
+        the same kind of frame is returned.  The data rules of
         :mod:`workbench.prepare` are applied; use :func:`workbench.prepare.prepare_orders` to
         see what they set aside.
     as_of
@@ -423,6 +425,13 @@ def customer_summary(
     (2357, 2457)
     """
     _check_options(unit, collapse)
+    if not isinstance(transactions, pl.DataFrame | pl.LazyFrame):
+        # a DuckDB relation, a Spark DataFrame...: the engine-neutral definition, on its engine
+        from workbench import engines
+
+        return engines.customer_summary(
+            transactions, as_of, unit, collapse=collapse, source=source
+        )
     tx = check_transactions(transactions, source)
     if as_of is None:
         if tx.height == 0:

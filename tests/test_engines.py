@@ -1,0 +1,110 @@
+"""One definition, every engine: Polars (engine-neutral path) and DuckDB against the Polars path.
+
+Spark runs the same checks in tests/test_engines_spark.py (marked ``spark``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from engine_parity import check_parity, random_log
+from polars.testing import assert_frame_equal
+
+from workbench import engines
+from workbench.engines import scoring
+from workbench.engines.frames import Engine
+from workbench.summary import customer_summary
+
+duckdb = pytest.importorskip("duckdb")
+
+ENGINES = ["polars", "duckdb"]
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_cdnow_figures_on_every_engine(name, cdnow_transactions):
+    figures = check_parity(Engine(name), cdnow_transactions, "1997-09-30", "1998-06-30")
+    assert (figures["customers"], figures["repeat"], figures["holdout"]) == (2357, 2457, 1882)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_sample_data_on_every_engine(name, sample_data_dir):
+    from workbench.io import read_transactions
+
+    tx = read_transactions(sample_data_dir / "transactions.csv")
+    check_parity(Engine(name), tx, "2026-03-31", "2026-06-30", units=("W", "M"))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("name", ENGINES)
+def test_random_logs_with_returns_duplicates_and_multi_line_orders(name, seed):
+    check_parity(Engine(name), random_log(seed), "2024-01-15", "2024-02-04", clv=seed == 1)
+
+
+def test_polars_and_duckdb_clv_are_the_same_bits(cdnow_transactions):
+    a = check_parity(Engine("polars"), cdnow_transactions, "1997-09-30", units=("W",))
+    b = check_parity(Engine("duckdb"), cdnow_transactions, "1997-09-30", units=("W",))
+    assert_frame_equal(a["clv"], b["clv"], check_exact=True)
+    assert a["pareto"] == b["pareto"]
+
+
+def test_the_kind_of_frame_is_kept():
+    tx = random_log(4, rows=300, customers=40)
+    assert isinstance(engines.customer_summary(tx, "2024-01-15"), pl.DataFrame)
+    assert isinstance(engines.customer_summary(tx.lazy(), "2024-01-15"), pl.LazyFrame)
+    con = duckdb.connect()
+    rel = engines.customer_summary(con.from_arrow(tx.to_arrow()), "2024-01-15")
+    assert isinstance(rel, duckdb.DuckDBPyRelation)
+    # the library's own customer_summary hands a DuckDB relation to the engine path
+    lazy = customer_summary(con.from_arrow(tx.to_arrow()), "2024-01-15")
+    assert isinstance(lazy, duckdb.DuckDBPyRelation)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_files_globs_and_tables(name, tmp_path):
+    tx = random_log(5, rows=2_000, customers=200)
+    expected = customer_summary(tx, "2024-01-15")
+    parts = tx.with_row_index("i").with_columns(pl.col("i") % 3)
+    for i in range(3):
+        part = parts.filter(pl.col("i") == i).drop("i")
+        part.write_parquet(tmp_path / f"part-{i}.parquet")
+        part.write_csv(tmp_path / f"part-{i}.csv")
+    for pattern in ("part-*.parquet", "part-*.csv"):
+        got = engines.customer_summary(str(tmp_path / pattern), "2024-01-15", engine=name)
+        assert_frame_equal(expected, got, check_exact=True, check_dtypes=False)
+    if name == "duckdb":
+        engine = Engine("duckdb")
+        engine.connection.execute(
+            f"create table order_lines as select * from read_parquet('{tmp_path}/*.parquet')"
+        )
+        got = engines.customer_summary("order_lines", "2024-01-15", engine=engine)
+        assert_frame_equal(expected, got, check_exact=True, check_dtypes=False)
+
+
+def test_order_statistics_are_exact_through_several_refinements(monkeypatch):
+    import narwhals as nw
+    import numpy as np
+
+    monkeypatch.setattr(scoring, "COLLECT_LIMIT", 50)
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.lognormal(3, 2, 5_000), np.full(700, 12.5), [1e9, -3.0]])
+    ranks = [0, 1, 699, 2_500, 5_000, values.size - 1]
+    frame = nw.from_native(pl.LazyFrame({"v": values}))
+    assert scoring.order_statistics(frame, "v", ranks) == np.sort(values)[ranks].tolist()
+    rel = duckdb.connect().from_arrow(pl.DataFrame({"v": values}).to_arrow())
+    assert scoring.order_statistics(nw.from_native(rel), "v", ranks) == np.sort(values)[
+        ranks
+    ].tolist()
+
+
+def test_cli_summary_on_duckdb(tmp_path):
+    from workbench.cli import main
+
+    tx = random_log(6, rows=1_000, customers=100)
+    tx.write_parquet(tmp_path / "a.parquet")
+    tx.write_parquet(tmp_path / "b.parquet")
+    out = tmp_path / "summary.parquet"
+    glob = str(tmp_path / "*.parquet")
+    assert main(["summary", glob, "--as-of", "2024-01-15", "--engine", "duckdb",
+                 "--out", str(out)]) == 0
+    expected = customer_summary(pl.concat([tx, tx]), "2024-01-15")
+    assert_frame_equal(expected, pl.read_parquet(out), check_exact=True, check_dtypes=False)

@@ -1,0 +1,29 @@
+"""The engine-neutral definitions on one real local Spark (``local[2]``): the same results as
+the Polars path, bit for bit (tests/engine_parity.py).  Marked ``spark``; they run in
+``.ci/run`` (about a minute, most of it the JVM's start and first queries)."""
+
+from __future__ import annotations
+
+import pytest
+from engine_parity import check_parity, random_log
+from polars.testing import assert_frame_equal
+
+from workbench.engines.frames import Engine
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+def test_cdnow_sample_data_and_random_logs_on_spark(spark_session, cdnow_transactions,
+                                                    sample_data_dir):
+    from workbench.io import read_transactions
+
+    engine = Engine("spark", spark=spark_session)
+    figures = check_parity(engine, cdnow_transactions, "1997-09-30", "1998-06-30")
+    assert (figures["customers"], figures["repeat"], figures["holdout"]) == (2357, 2457, 1882)
+    polars = check_parity(Engine("polars"), cdnow_transactions, "1997-09-30", units=("W",))
+    assert_frame_equal(figures["clv"], polars["clv"], check_exact=True)
+    assert figures["pareto"] == polars["pareto"]
+    tx = read_transactions(sample_data_dir / "transactions.csv")
+    check_parity(engine, tx, "2026-03-31", units=("W",), scores=False)
+    check_parity(engine, random_log(1), "2024-01-15", "2024-02-04", units=("W", "M"),
+                 scores=False)

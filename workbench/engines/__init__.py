@@ -1,0 +1,221 @@
+"""One definition, every engine: the data rules, summary, RFM and CLV scoring on Polars, DuckDB
+and Spark.
+
+The functions take a native frame of any supported engine (a Polars ``DataFrame`` or
+``LazyFrame``, a DuckDB relation, a PySpark or Spark Connect ``DataFrame``; Ibis and SQLFrame
+frames work through Narwhals too), or a file, folder, glob or table name with ``engine=``, and
+return the same kind: lazy stays lazy, and nothing but small tables (aggregates, the distinct
+histories the CLV models are fitted on) is collected to the driver.
+
+What runs where:
+
+* on the engine (executors): the data rules, the customer summary, the holdout counts, the RFM
+  scores (thresholds found by histogram refinement, then one expression per customer), Pareto
+  sums, the distinct-history table and the join of the per-history CLV scores;
+* on the driver: a few aggregate rows (money scale, null counts, histogram buckets), the model
+  fits on the distinct histories, and the scoring of those histories (a small table joined back,
+  broadcast on Spark).
+
+Examples
+--------
+>>> from workbench import engines
+>>> s = engines.customer_summary("tx/*.parquet", "2026-06-30", engine="duckdb")  # doctest: +SKIP
+>>> s = engines.customer_summary(spark.table("sales.order_lines"), "2026-06-30")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from workbench import schema
+from workbench.engines import rules
+from workbench.engines.frames import ENGINES, Engine, engine_for, local_spark
+from workbench.errors import DataValidationError
+from workbench.prepare import DateLike, to_date
+from workbench.summary import _check_options, elapsed
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "calibration_holdout_summary",
+    "customer_summary",
+    "engine_for",
+    "local_spark",
+    "open_source",
+    "prepare_orders",
+]
+
+Source = Any
+
+
+def open_source(
+    source: Source, engine: str | Engine | None = None
+) -> tuple[nw.LazyFrame, Engine, str]:
+    """``(lazy frame, engine, kind)`` of a native frame, a path/glob or a table name.
+
+    ``kind`` says what to give back: ``"eager"`` (a Polars DataFrame), ``"lazy"`` (the native
+    lazy frame) or ``"polars"`` (a source opened by name: a Polars DataFrame of the result).
+    """
+    if isinstance(engine, str):
+        engine = Engine(engine)
+    if isinstance(source, str | Path):
+        engine = engine or Engine("polars")
+        return engine.read(source), engine, "polars"
+    kind = "eager" if isinstance(source, pl.DataFrame | nw.DataFrame) else "lazy"
+    engine = engine_for(source, engine)
+    return engine.frame(source), engine, kind
+
+
+def _give_back(frame: nw.LazyFrame, kind: str, sort_by: list[str] | None = None) -> Any:
+    if kind == "lazy":
+        return frame.to_native()
+    out = frame.collect("polars").to_native()
+    return out.sort(sort_by) if sort_by else out
+
+
+def _prepared(
+    source: Source, as_of: DateLike | None, engine: str | Engine | None, name: str
+) -> tuple[nw.LazyFrame, Engine, str, rules.Checked, dt.date, bool]:
+    tx, eng, kind = open_source(source, engine)
+    tx = rules.standardise(tx)
+    checked = rules.check_and_scale(tx, name)
+    if as_of is None:
+        last = tx.select(nw.col(schema.ORDER_DATE).max()).collect("polars").item()
+        if last is None:
+            raise DataValidationError(name, None, "no purchases: the transactions have no rows")
+        as_of = last
+    as_of = to_date(as_of)
+    columns = tx.collect_schema().names()
+    has_profit = schema.MARGIN in columns or schema.COST in columns
+    return tx, eng, kind, checked, as_of, has_profit
+
+
+def prepare_orders(
+    transactions: Source,
+    as_of: DateLike | None = None,
+    *,
+    engine: str | Engine | None = None,
+    source: str = "transactions",
+) -> Any:
+    """The data rules of :func:`workbench.prepare.prepare_orders` on any engine.
+
+    Returns
+    -------
+    The orders (``customer_id``, ``order_id``, ``order_date``, ``amount``, ``returned``,
+    ``lines`` and ``profit`` with margin or cost) as the same kind of frame as the input; the
+    data-quality report is the Polars path's (:func:`workbench.prepare.prepare_orders`).
+    """
+    tx, _, kind, checked, as_of_date, has_profit = _prepared(
+        transactions, as_of, engine, source
+    )
+    scale = checked.scale
+    out = rules.orders(tx, as_of_date if as_of is not None else None, scale)
+    cols = [
+        schema.CUSTOMER_ID,
+        schema.ORDER_ID,
+        schema.ORDER_DATE,
+        rules.from_units(nw.col("_units"), scale).alias(schema.AMOUNT),
+        rules.from_units(nw.col("_returned"), scale).alias("returned"),
+        "lines",
+    ]
+    if has_profit:
+        cols.append(rules.from_units(nw.col("_profit_units"), scale).alias("profit"))
+    sort = [schema.CUSTOMER_ID, schema.ORDER_DATE, schema.ORDER_ID]
+    return _give_back(out.select(cols), kind, sort)
+
+
+def summary_frame(
+    transactions: Source,
+    as_of: DateLike | None = None,
+    unit: str = "W",
+    *,
+    collapse: str | None = None,
+    engine: str | Engine | None = None,
+    source: str = "transactions",
+) -> tuple[nw.LazyFrame, Engine, str, int]:
+    """The lazy customer summary on its engine, its kind and the money scale."""
+
+    _check_options(unit, collapse)
+    collapse = collapse or ("unit" if unit == "M" else "day")
+    tx, eng, kind, checked, as_of_date, has_profit = _prepared(
+        transactions, as_of, engine, source
+    )
+    scale = checked.scale
+    orders = rules.orders(tx, as_of_date, scale, checked.order_rules)
+    return rules.summary(orders, as_of_date, unit, collapse, scale, has_profit), eng, kind, scale
+
+
+def customer_summary(
+    transactions: Source,
+    as_of: DateLike | None = None,
+    unit: str = "W",
+    *,
+    collapse: str | None = None,
+    engine: str | Engine | None = None,
+    source: str = "transactions",
+) -> Any:
+    """The customer summary of :func:`workbench.summary.customer_summary` on any engine.
+
+    Parameters
+    ----------
+    transactions
+        A native frame (Polars, DuckDB relation, PySpark DataFrame...), or a file, folder, glob
+        of Parquet/CSV files or a table name of ``engine``.
+    as_of, unit, collapse, source
+        As for :func:`workbench.summary.customer_summary`.
+    engine
+        ``"polars"``, ``"duckdb"``, ``"spark"`` or an :class:`Engine`; default: the engine of
+        the frame (Polars for a path).
+
+    Returns
+    -------
+    The same kind of frame as the input (a lazy frame stays lazy and unsorted; a Polars
+    DataFrame, or a path, gives a Polars DataFrame sorted by ``customer_id``), with the same
+    columns and, on every engine, the same values, bit for bit.
+
+    Examples
+    --------
+    >>> s = customer_summary(duckdb.read_parquet("tx.parquet"), "2026-06-30")  # doctest: +SKIP
+    """
+    frame, _, kind, _ = summary_frame(
+        transactions, as_of, unit, collapse=collapse, engine=engine, source=source
+    )
+    return _give_back(frame, kind, [schema.CUSTOMER_ID])
+
+
+def calibration_holdout_summary(
+    transactions: Source,
+    calibration_end: DateLike,
+    observation_end: DateLike,
+    unit: str = "W",
+    *,
+    collapse: str | None = None,
+    engine: str | Engine | None = None,
+) -> Any:
+    """:func:`workbench.summary.calibration_holdout_summary` on any engine (same columns)."""
+    cal_end = to_date(calibration_end, "calibration_end")
+    obs_end = to_date(observation_end, "observation_end")
+    if obs_end <= cal_end:
+        raise ValueError(f"observation_end ({obs_end}) must be after calibration_end ({cal_end})")
+    collapse_ = collapse or ("unit" if unit == "M" else "day")
+    tx, _, kind, checked, _, has_profit = _prepared(transactions, obs_end, engine, "transactions")
+    scale = checked.scale
+    cal = rules.summary(
+        rules.orders(tx, cal_end, scale), cal_end, unit, collapse_, scale, has_profit
+    )
+    hold = rules.holdout(rules.orders(tx, obs_end, scale), cal_end, unit, collapse_, scale)
+    duration = pl.select(elapsed(pl.lit(cal_end), obs_end, unit)).item()
+    out = (
+        cal.join(hold, on=schema.CUSTOMER_ID, how="left")
+        .with_columns(
+            nw.col("frequency_holdout").fill_null(0),
+            nw.col("monetary_value_holdout").fill_null(0.0),
+            nw.lit(duration, dtype=nw.Float64).alias("duration_holdout"),
+        )
+    )
+    return _give_back(out, kind, [schema.CUSTOMER_ID])
