@@ -246,3 +246,79 @@ def test_cli_report_list(report_dir: Path) -> None:
     proc = run_cli("report", "--notebooks-dir", str(report_dir), "--list")
     assert proc.returncode == 0, proc.stderr
     assert "add_numbers" in proc.stdout and "a: int = 1  # first addend" in proc.stdout
+
+
+def test_live_line_rewrites_one_line_and_clears_it() -> None:
+    import io
+
+    from workbench.report import LiveLine
+
+    out = io.StringIO()
+    line = LiveLine(out, "[2/3] clv.ipynb")
+    line(1, 26)
+    line(7, 26)
+    line.clear()
+    text = out.getvalue()
+    assert text.count("\r\x1b[K") == 3
+    assert "[2/3] clv.ipynb  cell 1 of 26" in text and "[2/3] clv.ipynb  cell 7 of 26" in text
+    assert text.endswith("\r\x1b[K") and "\n" not in text
+
+
+def test_no_live_line_when_not_a_terminal(tmp_path: Path) -> None:
+    import io
+
+    from workbench.report import is_terminal
+
+    assert not is_terminal(io.StringIO()) and not is_terminal(None)
+
+
+@pytest.mark.slow
+def test_report_shows_a_live_line_per_cell_in_a_terminal(tmp_path: Path) -> None:
+    """``workbench report`` under a pseudo-terminal: a live line per notebook and cell."""
+    import os
+    import pty
+
+    out = b""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI with a terminal as stdout and stderr
+        os.execv(sys.executable, [sys.executable, "-m", "workbench", "report",
+                                  "--notebooks-dir", str(FIXTURES), "--notebook", "add_numbers",
+                                  "--out", str(tmp_path / "out")])
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    text = out.decode()
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "[1/1] add_numbers.ipynb  cell 1 of " in text
+    assert "\r\x1b[K[1/1] add_numbers.ipynb  cell 2 of " in text
+    assert "done in" in text and "Executing:" not in text
+
+
+@pytest.mark.slow
+def test_report_piped_has_no_carriage_returns(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "report", "--notebooks-dir", str(FIXTURES),
+         "--notebook", "add_numbers", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, check=True)
+    assert "\r" not in done.stdout + done.stderr
+    assert "[1/1] add_numbers.ipynb" in done.stdout and "done in" in done.stdout
+
+
+@pytest.mark.slow
+def test_kernels_learn_the_report_folder(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import os\nprint('DIR=' + os.environ['WORKBENCH_REPORT_DIR'])")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "where.ipynb"
+    nbformat.write(nb, path)
+    result = run_report(path, tmp_path / "out", html=False)
+    assert result.ok, result.error
+    assert f"DIR={tmp_path / 'out'}" in printed(result.executed)

@@ -61,6 +61,9 @@ KERNEL_NAME = "python3"
 #: Set to ``1`` for the kernels of a report run: :func:`workbench.charts.use_auto_renderer`
 #: then draws static SVG charts (the same name as ``workbench.charts.theme.REPORT_ENV``).
 REPORT_ENV = "WORKBENCH_REPORT"
+#: The output folder of a report run, set for its kernels: a notebook writes the CSVs its
+#: tables attach there, next to itself (the same name as ``workbench.tables.REPORT_DIR_ENV``).
+REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
 
 #: Parameters that ``--data-dir DIR`` sets in notebooks that declare them, and the stem of the
 #: file each one looks for in ``DIR`` (``transactions.csv``, ``transactions.parquet``...).
@@ -848,10 +851,11 @@ def run_report(
     parameters: Mapping[str, Any] | None = None,
     *,
     kernel_name: str = KERNEL_NAME,
-    progress_bar: bool = False,
+    progress_bar: bool | dict[str, Any] = False,
     cwd: str | os.PathLike[str] | None = None,
     execution_timeout: int | None = None,
     html: bool = True,
+    progress: Any = None,
 ) -> ReportResult:
     """Run one report notebook with papermill and export it to HTML without code.
 
@@ -870,13 +874,17 @@ def run_report(
     kernel_name
         Kernel to run in (``python3``).
     progress_bar
-        Show papermill's cell progress bar on stderr.
+        Show papermill's cell progress bar on stderr; a dict gives its tqdm options
+        (:func:`progress_options`).
     cwd
         Working directory of the kernel; default the notebook's folder (as in Jupyter).
     execution_timeout
         Seconds one cell may take (``None``: no limit).
     html
         Also write the HTML export.
+    progress
+        Callable ``progress(cell, total)`` called as each cell starts (1-based), e.g. a
+        :class:`LiveLine`; ``None``: none.
 
     Returns
     -------
@@ -903,7 +911,8 @@ def run_report(
     result = ReportResult(notebook=source, executed=out / source.name, parameters=params)
     start = time.perf_counter()
     try:
-        with _environment({REPORT_ENV: "1"}):  # static charts (use_auto_renderer)
+        # static charts (use_auto_renderer); attached CSVs go beside the executed notebook
+        with _environment({REPORT_ENV: "1", REPORT_DIR_ENV: str(out)}):
             papermill.execute_notebook(
                 str(source),
                 str(result.executed),
@@ -915,6 +924,8 @@ def run_report(
                 kernel_manager_class=_kernel_logging_to(
                     result.executed.with_suffix(".kernel.log")
                 ),
+                **({"engine_name": _progress_engine(), "progress": progress}
+                   if progress is not None else {}),
             )
         if html:
             result.html = export_html(result.executed, result.executed.with_suffix(".html"))
@@ -945,7 +956,7 @@ def run_reports(
     *,
     data_dir: str | os.PathLike[str] | None = None,
     data_parameters: Mapping[str, Any] | None = None,
-    progress_bar: bool = False,
+    progress_bar: bool | dict[str, Any] = False,
     log: Any = None,
     **run_options: Any,
 ) -> list[ReportResult]:
@@ -969,7 +980,10 @@ def run_reports(
         Parameters from a project file (:func:`project_parameters`), each passed to the
         notebooks that declare it.
     progress_bar
-        Show papermill's progress bar.
+        ``True``: a live line per notebook (:class:`LiveLine`), rewritten at every cell,
+        when the progress stream (``progress_stream=``, default standard error) is a
+        terminal; nothing more when it is not (a pipe, a CI log: the ``log`` lines say when
+        each notebook starts and ends). A dict: papermill's own tqdm bar with these options.
     log
         Callable taking one line of progress text (``print`` in the CLI), or ``None``.
     **run_options
@@ -988,6 +1002,7 @@ def run_reports(
     """
     plan = plan_parameters(notebooks, parameters, data_dir, data_parameters)
     out_dir = prepare_out_dir(out_dir)
+    stream = run_options.pop("progress_stream", None)
     env = {DATA_DIR_ENV: str(absolute(data_dir))} if data_dir is not None else {}
     results = []
     with _environment(env):
@@ -995,7 +1010,16 @@ def run_reports(
             if log:
                 shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
                 log(f"[{i}/{len(plan)}] {nb.name} ({shown})")
-            result = run_report(nb, out_dir, params, progress_bar=progress_bar, **run_options)
+            live = LiveLine(stream, f"[{i}/{len(plan)}] {nb.name}") if (
+                progress_bar is True and is_terminal(stream if stream is not None
+                                                     else _stderr())) else None
+            bar = progress_bar if isinstance(progress_bar, dict) else False
+            try:
+                result = run_report(nb, out_dir, params, progress_bar=bar, progress=live,
+                                    **run_options)
+            finally:
+                if live is not None:
+                    live.clear()
             if log:
                 if result.ok:
                     log(f"      done in {result.seconds:.1f} s -> {result.html}")
@@ -1004,6 +1028,107 @@ def run_reports(
                     log(f"      failed notebook kept: {result.executed}")
             results.append(result)
     return results
+
+
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is an interactive terminal (has ``isatty()`` returning True).
+
+    Examples
+    --------
+    >>> import io
+    >>> is_terminal(io.StringIO())
+    False
+    """
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _stderr() -> Any:
+    import sys
+
+    return sys.stderr
+
+
+class LiveLine:
+    """One line on a terminal, rewritten in place as a notebook runs its cells.
+
+    It reads ``[2/3] clv.ipynb  cell 7 of 26  12.3 s`` and is cleared when the notebook ends
+    (the runner then logs its result on a line of its own). Its width is cut to the terminal's
+    (80 columns when the terminal reports no size).
+
+    Parameters
+    ----------
+    stream
+        The terminal; default standard error.
+    label
+        What runs (``[2/3] clv.ipynb``).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> line = LiveLine(out, "[1/1] a.ipynb")
+    >>> line(3, 10)
+    >>> out.getvalue().startswith("\\r\\x1b[K[1/1] a.ipynb  cell 3 of 10")
+    True
+    """
+
+    def __init__(self, stream: Any = None, label: str = "") -> None:
+        self.stream = stream if stream is not None else _stderr()
+        self.label = label
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def _width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        return columns if columns > 20 else 80
+
+    def __call__(self, cell: int, total: int) -> None:
+        """Show that cell ``cell`` of ``total`` (1-based) is running."""
+        seconds = time.perf_counter() - self.start
+        text = f"{self.label}  cell {cell} of {total}  {seconds:.1f} s"
+        self.stream.write("\r\x1b[K" + text[: self._width() - 1])
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Erase the line (when anything was shown)."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _progress_engine() -> str:
+    """Register (once) and name the papermill engine that reports each cell to a callback."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    name = "workbench-progress"
+    if name in papermill_engines._engines:
+        return name
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            progress = kwargs.pop("progress", None)
+            if progress is not None:
+                started = nb_man.cell_start
+                total = len(nb_man.nb.cells)
+
+                def cell_start(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
+                    progress((cell_index or 0) + 1, total)
+                    return started(cell, cell_index, **kw)
+
+                nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(name, ProgressEngine)
+    return name
 
 
 def format_summary(results: Sequence[ReportResult]) -> str:
