@@ -6,18 +6,18 @@ Usage::
     python bench/mutation_test.py --module rfm --max 200 --seed 3
     python bench/mutation_test.py --list             # the modules and the tests run for each
 
-How it works: the repository is copied to a temporary folder (the working tree is never
-touched, so it is safe beside an editor or a test run).  For each target module the script
-parses the source and lists every mutation point: an arithmetic operator swapped (``+`` and
-``-``, ``*`` and ``/``, ``//`` and ``%``), a comparison turned (``<`` and ``<=``, ``>`` and ``>=``,
-``==`` and ``!=``), ``and`` and ``or`` swapped, a whole-number constant changed by one, a float
-constant scaled by 1.5, ``True`` and ``False`` swapped, ``not`` removed.  A sample of them
-(``--max`` per module, a fixed ``--seed``) is planted one at a time, and the tests that cover the
-module run with ``-x`` and a time limit.  A mutant is *killed* when the tests fail (or hang), and
-*survives* when they pass: each survivor is printed with its line so that a person can decide
-whether it is equivalent (the same behaviour, such as a change in a message) or a gap in the
-tests.  The kill rate printed is over all sampled mutants, equivalent ones included, so it is a
-lower bound of the rate over non-equivalent mutants.
+How it works: the repository is copied to a temporary folder (the working tree is never touched, so
+it is safe beside an editor or a test run). For each target module the script parses the source and
+lists every mutation point: an arithmetic operator swapped (``+`` and ``-``, ``*`` and ``/``,
+``//`` and ``%``), a comparison turned (``<`` and ``<=``, ``>`` and ``>=``, ``==`` and ``!=``),
+``and`` and ``or`` swapped, a whole-number constant changed by one, a float constant scaled by 1.5
+(0.0 becomes 1.0), ``True`` and ``False`` swapped, ``not`` removed. A sample of them (``--max`` per
+module, a fixed ``--seed``) is planted one at a time, and the tests that cover the module run with
+``-x`` and a time limit. A mutant is *killed* when the tests fail (or hang), and *survives* when
+they pass: each survivor is printed with its line so that a person can decide whether it is
+equivalent (the same behaviour, such as a change in a message) or a gap in the tests. The kill rate
+printed is over all sampled mutants, equivalent ones included, so it is a lower bound of the rate
+over non-equivalent mutants.
 """
 
 from __future__ import annotations
@@ -119,8 +119,10 @@ class _Mutator(ast.NodeTransformer):
         elif isinstance(value, int):
             if self._point(node, f"{value} -> {value + 1}"):
                 return ast.copy_location(ast.Constant(value + 1), node)
-        elif isinstance(value, float) and self._point(node, f"{value} -> {value * 1.5}"):
-            return ast.copy_location(ast.Constant(value * 1.5), node)
+        elif isinstance(value, float):
+            new = value * 1.5 if value else 1.0  # 0.0 * 1.5 would be the same program
+            if self._point(node, f"{value} -> {new}"):
+                return ast.copy_location(ast.Constant(new), node)
         return node
 
 
