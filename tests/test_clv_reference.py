@@ -129,6 +129,32 @@ def test_issue_case_large_a_plus_b() -> None:
     assert new == pytest.approx(float(ref_G(0.2426, 4.4136, 5e4, 9.5e5, 0, 0, 39)), rel=RTOL)
 
 
+def _small_a_grid(n: int, seed: int) -> list[tuple[float, ...]]:
+    """Tiny ``a`` (the "no dropout" edge a degenerate fit runs to: monthly CDNOW gives
+    a = 1.6e-5, b = 5759): most of the Beta mass lies below the smallest double."""
+    rng = np.random.default_rng(seed)
+    pts = [(0.5838, 5.944, 1.5835e-5, 5759.36, 0.0, 8.0, 9.0),  # monthly CDNOW's fit
+           (0.5838, 5.944, 1.5835e-5, 5759.36, 5.0, 8.0, 9.0)]
+    while len(pts) < n:
+        pts.append((10 ** rng.uniform(-2, 1), 10 ** rng.uniform(-1, 3),
+                    10 ** rng.uniform(-7, np.log10(0.049)), 10 ** rng.uniform(-1, 3.9),
+                    float(rng.choice([0, 1, 3, 20, 300])),
+                    float(rng.choice([0.5, 8.0, 38.0, 500.0])),
+                    float(rng.choice([0.01, 1.0, 9.0, 39.0, 365.0]))))
+    return pts
+
+
+def test_conditional_expectation_for_tiny_a() -> None:
+    """The regime the tanh-sinh rule in ``p`` missed (it returned 0.159 for monthly CDNOW's
+    new customer, where the value is 0.3768: -40 % on the holdout instead of +41 %)."""
+    _check_G(_small_a_grid(30, seed=5))
+    m = BetaGeoModel()
+    m.params_ = {"r": 0.5838, "alpha": 5.944, "a": 1.5835e-5, "b": 5759.36}
+    got = m.expected_purchases_array(9.0, np.array([0.0]), np.array([0.0]), np.array([8.0]))
+    assert got[0] == pytest.approx(float(ref_G(0.5838, 5.944, 1.5835e-5, 5759.36, 0, 8, 9)),
+                                   rel=RTOL)
+
+
 def test_references_agree_where_both_run() -> None:
     for c in [(0.243, 4.414, 0.793, 2.426, 3, 20, 39), (0.5, 10.0, 30.0, 400.0, 5, 40, 300),
               (2.0, 1.0, 1500.0, 3000.0, 20, 100, 52)]:

@@ -221,8 +221,9 @@ def _alive_expectation(params: Sequence[float], t: FloatArray, x: FloatArray,
         quad = ~np.isfinite(vals)
         if quad.any():
             r_idx = rest[quad]
-            vals[quad] = np.exp(_log_alive_expectation_quad(params, tt[r_idx], xx[r_idx],
-                                                            TT[r_idx], refine=4))
+            quad_fn = (_log_alive_expectation_small_a if a < _SMALL_A
+                       else _log_alive_expectation_quad)
+            vals[quad] = np.exp(quad_fn(params, tt[r_idx], xx[r_idx], TT[r_idx], refine=4))
         g[rest] = vals
     out[live] = g
     return out
@@ -327,6 +328,51 @@ def _log_alive_expectation_logit(params: Sequence[float], t: FloatArray, x: Floa
         # the normalising constant by the same rule: its error cancels in the ratio
         out[sl] = logsumexp(vals, axis=1) - logsumexp(log_dens, axis=1)
     return out
+
+
+#: Below this ``a`` the Beta mixing distribution puts much of its mass below the smallest
+#: ``p`` a double can hold (``P(p < 1e-300)`` is about ``exp(-690 a)``): the expectation is
+#: then split at ``p0 = exp(-_LOG_P0_SPAN)`` (:func:`_log_alive_expectation_small_a`).
+_SMALL_A = 0.05
+_LOG_P0_SPAN = 40.0
+
+
+def _log_alive_expectation_small_a(params: Sequence[float], t: FloatArray, x: FloatArray,
+                                   T: FloatArray, refine: int = 1) -> FloatArray:
+    """``log E_p[(1 - (1 + p tau)^-(r+x)) / p]``, ``p ~ Beta(a, b+x)``, for small ``a``.
+
+    With ``a`` small the density ``p^(a-1) (1-p)^(b+x-1) / B(a, b+x)`` spreads its mass evenly
+    in ``log p`` down to ``p`` near ``exp(-1/a)`` (``exp(-62,500)`` for ``a = 1.6e-5``), far
+    below what a quadrature node in ``p`` can reach.  The integral is split at
+    ``p0 = exp(-40)``: below it the integrand ``(1 - (1 + p tau)^-n) / p`` equals ``n tau`` to
+    within ``(n+1) tau p0 / 2`` relative, so that part is ``n tau I_p0(a, b+x)`` (the
+    regularized incomplete Beta function); above it the integral is taken in ``y = log p``
+    over ``[-40, 0]`` by the tanh-sinh rule of
+    :func:`workbench.clv._special.log_integrate_unit` (the endpoint ``p = 1`` singularity of
+    ``(1-p)^(b+x-1)`` is what that rule handles best).  FHL 2005 eq. (10) is this mixture
+    (its derivation); unit: purchases.
+    """
+    r, alpha, a, b = params
+    log_tau = np.log(t) - np.log(alpha + T)
+    n = r + x
+    B = b + x
+    lb = betaln(a, B)
+    span = _LOG_P0_SPAN
+
+    def integrand(log_u: FloatArray, log_1mu: FloatArray, rows: slice) -> FloatArray:
+        # p = exp(y), y = -span (1 - u): dp = p span du
+        y = -span * np.exp(log_1mu)
+        # log(1 - e^y) = log(-y) + log(exprel(y)), exact also where y underflows to 0
+        log_1mp = np.log(span) + log_1mu + np.log(exprel(y))
+        lt, nr = log_tau[rows, None], n[rows, None]
+        log_g = _log_one_minus_pow(nr, y + lt) - y
+        return (log_g + a * y + (B[rows, None] - 1) * log_1mp - lb[rows, None]
+                + np.log(span))
+
+    upper = log_integrate_unit(integrand, t.size, refine=refine)
+    with np.errstate(divide="ignore"):
+        lower = np.log(n) + log_tau + np.log(betainc(a, B, np.exp(-span)))
+    return np.logaddexp(upper, lower)
 
 
 def _log_alive_expectation_quad(params: Sequence[float], t: FloatArray, x: FloatArray,
