@@ -7,6 +7,10 @@
 #   bash scripts/serve.sh --host 0.0.0.0  # every interface: a token is required; one is
 #                                         # generated and printed with the URLs unless --token
 #                                         # is given (--no-token opts out, with a warning)
+#   bash scripts/serve.sh --viewers 15    # keep 15 kernels ready (default: from cores and memory)
+#
+# Before printing the URL, serve computes the default view into the results cache
+# (.workbench-cache/ in the data folder; --cache-dir elsewhere, --no-warm to skip).
 #
 # Reports: .venv/bin/workbench report   (or `workbench report` with .venv activated)
 set -euo pipefail

@@ -154,7 +154,8 @@ def test_serve_cli_passes_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert seen["port"] == 0 and seen["preheat"] is False and seen["host"] == "127.0.0.1"
     assert seen["data_dir"] == tmp_path and seen["dashboards_dir"] is None
     assert main(["serve"]) == 0
-    assert seen["port"] == 8866 and seen["preheat"] is True and seen["pool_size"] == 1
+    assert seen["port"] == 8866 and seen["preheat"] is True and seen["pool_size"] is None
+    assert seen["viewers"] is None and seen["warm"] is True
 
 
 def test_dashboard_urls_and_environment(tmp_path: Path) -> None:

@@ -224,8 +224,12 @@ def test_every_panel_says_there_is_no_purchase(case):
     assert dash.state is not None and dash.message.layout.display == "none"
     texts = panel_texts(dash)
     assert set(texts) == {"KpiPanel", "SegmentsPanel", "MigrationPanel", "ParetoPanel",
-                          "ClvPanel", "LoyaltyPanel"}
+                          "ClvPanel", "AtRiskExport", "LoyaltyPanel", "CohortPanel",
+                          "CustomerView"}
     for name, text in texts.items():
+        if name in ("CustomerView", "AtRiskExport"):  # an id / a list to export: nothing yet
+            assert "wb-error" not in text and "Traceback" not in text, name
+            continue
         assert "wb-notice" in text and words.replace("(", "").split()[0] in text, name
         assert "wb-error" not in text and "Traceback" not in text, name
     assert all(tile.layout.display == "none" for tile in dash.kpis.tiles.values())

@@ -151,6 +151,9 @@ def fake_voila(monkeypatch: pytest.MonkeyPatch) -> list[FakeProcess]:
 
     monkeypatch.setattr(workbench.serve.subprocess, "Popen", popen)
     monkeypatch.setattr(workbench.serve, "wait_until_up", lambda *a, **k: True)
+    # the cache warm-up runs in child processes of its own (tested in test_serve_pool.py)
+    monkeypatch.setattr(workbench.serve, "_run_warm", lambda *a, **k: True)
+    monkeypatch.setattr(workbench.serve, "_start_warm", lambda *a, **k: None)
     monkeypatch.setattr(workbench.serve.socket, "gethostname", lambda: "box")
     return started
 

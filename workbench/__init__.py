@@ -12,79 +12,87 @@ Examples
 >>> tx = wb.read_transactions("sample_data/transactions.csv")  # doctest: +SKIP
 >>> summary = wb.customer_summary(tx, as_of="2026-06-30", unit="W")  # doctest: +SKIP
 >>> segments = wb.rfm_segments(summary)  # doctest: +SKIP
+
+Names are imported on first use (PEP 562): ``import workbench`` alone loads no analysis
+module, so that a dashboard kernel pays only for what its panels use.
 """
 
-from workbench.clv import (
-    BetaGeoModel,
-    ConvergenceError,
-    GammaGammaAssumptionWarning,
-    GammaGammaModel,
-    ModifiedBetaGeoModel,
-    NBDModel,
-    ParetoNBDModel,
-    at_risk_customers,
-    check_spend_frequency_independence,
-    clv_table,
-    compare_models,
-    customer_lifetime_value,
-    error_metrics,
-    fit_clv,
-    holdout_by_frequency,
-    p_alive_matrix,
-    tracking,
-)
-from workbench.cohorts import cohort_matrix, cohort_retention
-from workbench.errors import ConfigError, DataValidationError, ModelError
-from workbench.io import (
-    read_cdnow,
-    read_customers,
-    read_surveys,
-    read_transactions,
-    validate_customers,
-    validate_surveys,
-    validate_transactions,
-)
-from workbench.kpi import executive_kpis, net_promoter_score
-from workbench.loyalty import (
-    LoyaltyAnalysis,
-    analyse_loyalty,
-    behavioural_loyalty,
-    early_warnings,
-    key_drivers,
-    loyalty_index,
-    loyalty_types,
-    perceived_loyalty,
-    satisfaction_index,
-    value_index,
-)
-from workbench.migration import (
-    NO_PURCHASE_YET,
-    migration_matrix,
-    migration_summary,
-    segment_changes,
-    segment_history,
-    segment_migration,
-)
-from workbench.pareto import gini, lorenz_curve, pareto_table, top_share
-from workbench.prepare import prepare_orders
-from workbench.project import Project, load_project
-from workbench.quality import DataQualityReport
-from workbench.rfm import (
-    assign_segments,
-    cell_counts,
-    load_segment_rules,
-    rfm_scores,
-    rfm_segments,
-    score_bins,
-    segment_table,
-)
-from workbench.summary import (
-    calibration_holdout_summary,
-    customer_summary,
-    summary_from_orders,
-)
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    "BetaGeoModel": "workbench.clv",
+    "ConvergenceError": "workbench.clv",
+    "GammaGammaAssumptionWarning": "workbench.clv",
+    "GammaGammaModel": "workbench.clv",
+    "ModifiedBetaGeoModel": "workbench.clv",
+    "NBDModel": "workbench.clv",
+    "ParetoNBDModel": "workbench.clv",
+    "at_risk_customers": "workbench.clv",
+    "check_spend_frequency_independence": "workbench.clv",
+    "clv_table": "workbench.clv",
+    "compare_models": "workbench.clv",
+    "customer_lifetime_value": "workbench.clv",
+    "error_metrics": "workbench.clv",
+    "fit_clv": "workbench.clv",
+    "holdout_by_frequency": "workbench.clv",
+    "p_alive_matrix": "workbench.clv",
+    "tracking": "workbench.clv",
+    "cohort_matrix": "workbench.cohorts",
+    "cohort_retention": "workbench.cohorts",
+    "ConfigError": "workbench.errors",
+    "DataValidationError": "workbench.errors",
+    "ModelError": "workbench.errors",
+    "read_cdnow": "workbench.io",
+    "read_customers": "workbench.io",
+    "read_surveys": "workbench.io",
+    "read_transactions": "workbench.io",
+    "validate_customers": "workbench.io",
+    "validate_surveys": "workbench.io",
+    "validate_transactions": "workbench.io",
+    "executive_kpis": "workbench.kpi",
+    "net_promoter_score": "workbench.kpi",
+    "LoyaltyAnalysis": "workbench.loyalty",
+    "analyse_loyalty": "workbench.loyalty",
+    "behavioural_loyalty": "workbench.loyalty",
+    "early_warnings": "workbench.loyalty",
+    "key_drivers": "workbench.loyalty",
+    "loyalty_index": "workbench.loyalty",
+    "loyalty_types": "workbench.loyalty",
+    "perceived_loyalty": "workbench.loyalty",
+    "satisfaction_index": "workbench.loyalty",
+    "value_index": "workbench.loyalty",
+    "NO_PURCHASE_YET": "workbench.migration",
+    "migration_matrix": "workbench.migration",
+    "migration_summary": "workbench.migration",
+    "segment_changes": "workbench.migration",
+    "segment_history": "workbench.migration",
+    "segment_migration": "workbench.migration",
+    "gini": "workbench.pareto",
+    "lorenz_curve": "workbench.pareto",
+    "pareto_table": "workbench.pareto",
+    "top_share": "workbench.pareto",
+    "prepare_orders": "workbench.prepare",
+    "Project": "workbench.project",
+    "load_project": "workbench.project",
+    "DataQualityReport": "workbench.quality",
+    "assign_segments": "workbench.rfm",
+    "cell_counts": "workbench.rfm",
+    "load_segment_rules": "workbench.rfm",
+    "rfm_scores": "workbench.rfm",
+    "rfm_segments": "workbench.rfm",
+    "score_bins": "workbench.rfm",
+    "segment_table": "workbench.rfm",
+    "calibration_holdout_summary": "workbench.summary",
+    "customer_summary": "workbench.summary",
+    "summary_from_orders": "workbench.summary",
+}
 
 __all__ = [
     "at_risk_customers",
@@ -153,3 +161,94 @@ __all__ = [
     "validate_transactions",
     "value_index",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``workbench.<name>`` lazily on first access: a public name, or a submodule
+    (``wb.rfm``, ``wb.prepare``), as an eager ``import`` of the package used to provide."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        if name.startswith("_") or importlib.util.find_spec(f"workbench.{name}") is None:
+            raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+        value = importlib.import_module(f"workbench.{name}")
+        globals()[name] = value
+        return value
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:  # static analysers see the eager imports
+    from workbench.clv import (
+        BetaGeoModel,
+        ConvergenceError,
+        GammaGammaAssumptionWarning,
+        GammaGammaModel,
+        ModifiedBetaGeoModel,
+        NBDModel,
+        ParetoNBDModel,
+        at_risk_customers,
+        check_spend_frequency_independence,
+        clv_table,
+        compare_models,
+        customer_lifetime_value,
+        error_metrics,
+        fit_clv,
+        holdout_by_frequency,
+        p_alive_matrix,
+        tracking,
+    )
+    from workbench.cohorts import cohort_matrix, cohort_retention
+    from workbench.errors import ConfigError, DataValidationError, ModelError
+    from workbench.io import (
+        read_cdnow,
+        read_customers,
+        read_surveys,
+        read_transactions,
+        validate_customers,
+        validate_surveys,
+        validate_transactions,
+    )
+    from workbench.kpi import executive_kpis, net_promoter_score
+    from workbench.loyalty import (
+        LoyaltyAnalysis,
+        analyse_loyalty,
+        behavioural_loyalty,
+        early_warnings,
+        key_drivers,
+        loyalty_index,
+        loyalty_types,
+        perceived_loyalty,
+        satisfaction_index,
+        value_index,
+    )
+    from workbench.migration import (
+        NO_PURCHASE_YET,
+        migration_matrix,
+        migration_summary,
+        segment_changes,
+        segment_history,
+        segment_migration,
+    )
+    from workbench.pareto import gini, lorenz_curve, pareto_table, top_share
+    from workbench.prepare import prepare_orders
+    from workbench.project import Project, load_project
+    from workbench.quality import DataQualityReport
+    from workbench.rfm import (
+        assign_segments,
+        cell_counts,
+        load_segment_rules,
+        rfm_scores,
+        rfm_segments,
+        score_bins,
+        segment_table,
+    )
+    from workbench.summary import (
+        calibration_holdout_summary,
+        customer_summary,
+        summary_from_orders,
+    )

@@ -209,6 +209,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         token=args.token,
         no_token=args.no_token,
         config=args.config,
+        viewers=args.viewers,
+        cache_dir=args.cache_dir,
+        warm=not args.no_warm,
     )
 
 
@@ -669,8 +672,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "--data-dir")
     p.add_argument("--no-preheat", action="store_true",
                    help="start a kernel per page load instead of keeping one ready")
-    p.add_argument("--pool-size", type=int, default=1,
-                   help="preheated kernels per dashboard (default 1)")
+    p.add_argument("--viewers", type=int, default=None, metavar="N",
+                   help="viewers expected at once: preheated kernels kept ready (default: "
+                        "from the machine's cores and free memory, 10 on 2 cores)")
+    p.add_argument("--pool-size", type=int, default=None,
+                   help="older name of --viewers (wins when given)")
+    p.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                   help="results cache shared by the dashboard kernels (default "
+                        ".workbench-cache/ in the data folder or next to the project file)")
+    p.add_argument("--no-warm", action="store_true",
+                   help="do not compute the default view into the cache before serving")
     p.add_argument("--cell-timeout", type=int, default=120,
                    help="seconds a dashboard cell may run (default 120)")
     p.add_argument("--token", default=None,

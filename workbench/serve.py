@@ -18,11 +18,30 @@ given, or a fresh one (:func:`secrets.token_urlsafe`) that is printed, unless th
 explicitly (``no_token=True``, with a warning). The printed URLs are ones that work: for a
 wildcard address the machine's host name and the loopback address, each with ``?token=...``
 when a token is in use (:func:`choose_token`, :func:`access_urls`).
+
+Serving a whole team (:func:`serve`):
+
+- **Results cache.** Before printing the URL, ``serve`` computes the default view (KPIs, the
+  first tab, the previous period's segments and the previous month end) into the results
+  cache (:mod:`workbench.cache`, :func:`warm_cache`), then warms the other tabs in a
+  low-priority background process.  Kernels load results from the cache
+  (``WORKBENCH_CACHE_DIR``) instead of reading the data and recomputing.
+- **Kernel pool.** ``viewers`` preheated kernels (default :func:`default_viewers`, from the
+  machine's cores and free memory); more viewers get kernels started on demand.  Kernels of
+  closed pages are shut down by the page's ``beforeunload`` beacon, and kernels without a
+  page are culled after ``cull_idle_timeout`` seconds (``cull_connected=False``: open pages
+  are never culled); the pool is refilled ``fill_delay`` seconds after a burst.
+- **Chart JavaScript.** The offline Vega bundle (900 kB) is written once as a static file
+  of the server (:func:`write_chart_bundle`) and every chart widget imports it by URL
+  (:func:`chart_loader_esm`) instead of carrying its own copy: the browser loads and compiles
+  it once per page, well within anywidget's 2-second model initialisation limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
 import os
 import secrets
 import signal
@@ -48,6 +67,15 @@ DEFAULT_HOST = "127.0.0.1"
 HEALTH_PATH = "/voila/static/voila.js"
 #: Addresses that mean "every interface".
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
+#: Environment variable with the path (under ``/voila/static/``) of the chart JavaScript.
+CHART_ESM_ENV = "WORKBENCH_CHART_ESM"
+#: Memory one dashboard kernel may use (the budget behind :func:`default_viewers`).
+KERNEL_MEMORY_BUDGET = 200 * 2**20
+#: Culling of kernels whose page is gone: seconds idle, seconds between checks.
+CULL_IDLE_TIMEOUT = 60
+CULL_INTERVAL = 15
+#: Seconds after a burst of page loads before the preheated pool is refilled.
+FILL_DELAY = 20
 
 
 class ServeError(ValueError):
@@ -247,6 +275,217 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return int(sock.getsockname()[1])
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (``MemAvailable``), or ``None`` if unknown.
+
+    Examples
+    --------
+    >>> available_memory() is None or available_memory() > 0
+    True
+    """
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_viewers(memory: int | None = None, cores: int | None = None) -> int:
+    """Preheated kernels to keep for this machine: five per core, as many as half the
+    available memory holds at :data:`KERNEL_MEMORY_BUDGET` each, between 2 and 20.
+
+    Parameters
+    ----------
+    memory
+        Available bytes; default :func:`available_memory`.
+    cores
+        CPU cores usable by this process; default from :func:`os.sched_getaffinity`.
+
+    Examples
+    --------
+    >>> default_viewers(memory=24 * 2**30, cores=2)
+    10
+    >>> default_viewers(memory=1 * 2**30, cores=8)
+    2
+    >>> default_viewers(memory=64 * 2**30, cores=32)
+    20
+    """
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cores = os.cpu_count() or 1
+    memory = available_memory() if memory is None else memory
+    by_memory = 20 if memory is None else int(memory * 0.5 // KERNEL_MEMORY_BUDGET)
+    return max(2, min(5 * max(int(cores), 1), by_memory, 20))
+
+
+def chart_bundle_name() -> str:
+    """File name of the offline chart JavaScript for the installed altair and vl-convert.
+
+    Examples
+    --------
+    >>> chart_bundle_name().startswith("workbench/vega-") and chart_bundle_name().endswith(".js")
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for package in ("altair", "vl-convert-python", "anywidget"):
+        try:
+            parts.append(version(package))
+        except PackageNotFoundError:
+            parts.append("0")
+    return "workbench/vega-" + "-".join(parts) + ".js"
+
+
+def static_root(cache_dir: str | os.PathLike[str]) -> Path:
+    """The Jupyter data folder whose Voilà ``static`` folder holds the chart JavaScript
+    (prepended to ``JUPYTER_PATH`` of the server, served under ``/voila/static/``)."""
+    return Path(cache_dir) / "jupyter"
+
+
+def write_chart_bundle(cache_dir: str | os.PathLike[str], template: str = "lab") -> str:
+    """Write the offline Vega bundle of ``altair.JupyterChart`` once as a static file.
+
+    Returns the path under ``/voila/static/`` (:data:`CHART_ESM_ENV`).  Building the bundle
+    takes about 2.5 s of vl-convert; it is done once per altair / vl-convert version instead of
+    once per kernel, and the file is written atomically.
+    """
+    name = chart_bundle_name()
+    target = static_root(cache_dir) / "voila" / "templates" / template / "static" / name
+    if not target.is_file():
+        import altair as alt
+
+        from workbench.cache import _atomic_write_bytes
+
+        alt.JupyterChart.enable_offline(True)
+        _atomic_write_bytes(target, alt.JupyterChart._esm.encode())
+    return name
+
+
+def chart_loader_esm(static_path: str) -> str:
+    """A small ES module that hands rendering to the shared chart bundle at ``static_path``.
+
+    anywidget imports each model's ``_esm`` text from a new ``blob:`` URL and gives the model
+    two seconds (a fixed ``AbortSignal.timeout(2000)``) to load it, or it fails with
+    "[anywidget] Failed to initialize model.".  When the 900 kB offline bundle is the ``_esm``
+    itself, it is sent over the websocket, parsed and compiled once per chart, and several
+    charts on several pages of a busy server overrun the limit.  This loader is tiny: it loads
+    at once, starts importing the bundle by its URL (relative to the page's Jupyter base URL;
+    fetched and compiled once per page, then cached by the browser) and awaits it only in
+    ``render``, which anywidget does not time-limit.
+
+    Examples
+    --------
+    >>> "voila/static/workbench/vega.js" in chart_loader_esm("workbench/vega.js")
+    True
+    """
+    url = json.dumps(f"voila/static/{static_path}")
+    return (
+        # Voilà's page sends its kernel's shutdown beacon with the `_xsrf` cookie, which the
+        # page never receives (the beacon is refused with 403 and the kernel stays): set one.
+        "if (!/(^|;\\s*)_xsrf=/.test(document.cookie)) {\n"
+        "  const a = new Uint8Array(16); crypto.getRandomValues(a);\n"
+        "  const t = Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');\n"
+        "  document.cookie = `_xsrf=${t}; path=/; SameSite=Strict`;\n"
+        "}\n"
+        "const el = document.getElementById('jupyter-config-data');\n"
+        "let base = '/';\n"
+        "try { base = JSON.parse(el ? el.textContent : '{}').baseUrl || '/'; } catch (e) {}\n"
+        f"const href = new URL({url}, new URL(base, window.location.href)).href;\n"
+        "const bundle = import(href);\n"
+        "bundle.catch((e) => console.error('chart JavaScript could not be loaded', e));\n"
+        "export default {\n"
+        "  async render(context) {\n"
+        "    const mod = await bundle;\n"
+        "    return mod.default.render(context);\n"
+        "  },\n"
+        "};\n"
+    )
+
+
+def prepare_kernel() -> None:
+    """Make a dashboard kernel lighter; call first thing in a served notebook.
+
+    - ``jsonschema`` (used by altair) is kept from compiling the RFC 3987 grammar of
+      ``rfc3987_syntax`` (1.3 s per kernel) that only checks ``iri`` formats, which chart specs
+      do not use.
+    - With :data:`CHART_ESM_ENV` set (by :func:`serve`), chart widgets load the shared
+      chart JavaScript by URL (:func:`chart_loader_esm`) instead of bundling it per kernel.
+
+    Examples
+    --------
+    >>> prepare_kernel()  # doctest: +SKIP
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    path = os.environ.get(CHART_ESM_ENV)
+    if path:
+        import altair as alt
+
+        if not alt.JupyterChart._is_offline:
+            alt.JupyterChart._esm = chart_loader_esm(path)
+            alt.JupyterChart._is_offline = True
+
+
+def warm_cache(
+    source: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    everything: bool = False,
+) -> dict[str, float]:
+    """Compute the dashboard's default view into the results cache.
+
+    The KPIs and first tab of the default as-of date, the previous period's segments (the
+    Migration tab's input) and the first tab of the previous month end; with ``everything``
+    also every other tab of the default view (CLV fits, loyalty, cohorts...).
+
+    Returns
+    -------
+    dict
+        Seconds per step, and the cache hits and misses.
+
+    Examples
+    --------
+    >>> warm_cache("sample_data", "/tmp/wb-cache")  # doctest: +SKIP
+    {'default view': 4.1, 'previous period': 0.4, ...}
+    """
+    from workbench.widgets.dashboard import ExecutiveDashboard
+
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    dash = ExecutiveDashboard.open(source, cache_dir)
+    times["default view"] = time.perf_counter() - started
+    state = dash.state
+    if state is None:
+        raise ServeError("the data could not be read: see the dashboard's message")
+    started = time.perf_counter()
+    _ = state.previous_segments
+    times["previous period"] = time.perf_counter() - started
+    if everything:
+        for index in range(1, len(dash.tabs.children)):
+            started = time.perf_counter()
+            dash.tabs.selected_index = index
+            times[f"tab {dash.tabs.titles[index]}"] = time.perf_counter() - started
+        dash.tabs.selected_index = 0
+    options = [value for _, value in dash.as_of_control.options]
+    if len(options) > 1 and options[0] == state.as_of:
+        started = time.perf_counter()
+        dash.set_selection(as_of=options[1])
+        times["previous month end"] = time.perf_counter() - started
+    cache = state.data.cache
+    if cache is not None:
+        times["hits"], times["misses"] = float(cache.hits), float(cache.misses)
+    return times
+
+
 def voila_command(
     dashboards_dir: str | os.PathLike[str],
     port: int,
@@ -257,6 +496,8 @@ def voila_command(
     cell_timeout: int = 120,
     cull_interval: int = 60,
     cull_idle_timeout: int = 300,
+    cull_connected: bool | None = None,
+    fill_delay: float | None = None,
     show_tracebacks: bool = False,
     token: str | None = None,
     python: str = sys.executable,
@@ -284,6 +525,12 @@ def voila_command(
     cull_interval, cull_idle_timeout
         Seconds between checks for idle kernels, and idle seconds after which a kernel is shut
         down (closing a tab does not shut its kernel down).
+    cull_connected
+        Whether kernels with an open page may be culled too (``False``: only kernels whose
+        page is gone; ``None``: Voilà's default).
+    fill_delay
+        Seconds after handing out a preheated kernel before the pool is refilled (``None``:
+        Voilà's default, 1 s).
     show_tracebacks
         Send Python tracebacks to the page. Keep false for viewers.
     token
@@ -322,8 +569,12 @@ def voila_command(
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
     ]
+    if cull_connected is not None:
+        cmd.append(f"--MappingKernelManager.cull_connected={bool(cull_connected)}")
     if preheat and pool_size > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={int(pool_size)}"]
+        if fill_delay is not None:
+            cmd.append(f"--VoilaKernelManager.fill_delay={float(fill_delay):g}")
     if token:
         cmd.append(f"--token={token}")
     cmd += list(extra_args)
@@ -478,6 +729,10 @@ class ServePlan:
         Whether ``token`` was made here (and so must be printed).
     warnings
         Lines to print on stderr before starting.
+    cache_dir
+        The results cache shared by the kernels (``WORKBENCH_CACHE_DIR``).
+    viewers
+        Preheated kernels (the pool size).
     """
 
     command: list[str]
@@ -488,6 +743,9 @@ class ServePlan:
     token: str | None = None
     token_generated: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: The results cache directory (``None``: cache off) and the preheated pool size.
+    cache_dir: Path | None = None
+    viewers: int = 1
 
 
 def plan_serve(
@@ -499,11 +757,13 @@ def plan_serve(
     token: str | None = None,
     no_token: bool = False,
     preheat: bool = True,
-    pool_size: int = 1,
+    pool_size: int | None = None,
     cell_timeout: int = 120,
     hostname: str | None = None,
     generate_token: Callable[[], str] | None = None,
     config: str | os.PathLike[str] | None = None,
+    viewers: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
     **voila_options: object,
 ) -> ServePlan:
     """Check the options of :func:`serve` and decide the command, token and URLs.
@@ -523,8 +783,15 @@ def plan_serve(
     config
         A project file for the dashboards (checked with :func:`workbench.project.load_project`;
         its tables are read by the kernels).
+    viewers
+        Viewers expected at once: the size of the preheated kernel pool (default
+        :func:`default_viewers`); ``pool_size`` is the older name and wins when given.
+    cache_dir
+        Results cache directory (default :func:`workbench.cache.default_cache_dir` of the
+        data); none with ``WORKBENCH_CACHE=0``.
     **voila_options
-        Further keyword arguments of :func:`voila_command`.
+        Further keyword arguments of :func:`voila_command` (they override the culling and
+        refill settings chosen here).
 
     Returns
     -------
@@ -549,6 +816,10 @@ def plan_serve(
         raise ServeError(f"dashboards folder {what}: {folder}")
     if not 0 <= int(port) <= 65535:
         raise ServeError(f"--port must be between 0 and 65535, got {port}")
+    if viewers is not None and int(viewers) < 1:
+        raise ServeError(f"--viewers must be at least 1, got {viewers}")
+    if pool_size is None:
+        pool_size = int(viewers) if viewers is not None else default_viewers()
     if preheat and int(pool_size) < 1:
         raise ServeError(f"--pool-size must be at least 1, got {pool_size}")
     if int(cell_timeout) < 1:
@@ -584,9 +855,35 @@ def plan_serve(
             f"anyone who can reach this machine on port {port} can open the dashboards "
             "and run their kernels"
         )
+    from workbench.cache import (
+        CACHE_DIR_ENV,
+        CODE_VERSION_ENV,
+        cache_enabled,
+        code_version,
+        default_cache_dir,
+    )
+
+    chosen_cache: Path | None = None
+    if cache_enabled():
+        chosen_cache = Path(cache_dir or env.get(CACHE_DIR_ENV) or
+                            default_cache_dir(env[DATA_DIR_ENV])).resolve()
+        env[CACHE_DIR_ENV] = str(chosen_cache)
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            [str(static_root(chosen_cache)), *filter(None, [env.get("JUPYTER_PATH")])])
+        env[CHART_ESM_ENV] = chart_bundle_name()
+        env[CODE_VERSION_ENV] = code_version()
+    options: dict[str, object] = {"cull_interval": CULL_INTERVAL,
+                                  "cull_idle_timeout": CULL_IDLE_TIMEOUT,
+                                  "cull_connected": False, "fill_delay": FILL_DELAY}
+    options.update(voila_options)
+    options["extra_args"] = [
+        "--VoilaConfiguration.multi_kernel_manager_class="
+        "workbench.serve_kernels.TeamKernelManager",
+        *options.get("extra_args", ()),  # type: ignore[misc]
+    ]
     cmd = voila_command(
-        folder, port, host, preheat=preheat, pool_size=pool_size, cell_timeout=cell_timeout,
-        token=chosen, **voila_options,  # type: ignore[arg-type]
+        folder, port, host, preheat=preheat, pool_size=int(pool_size),
+        cell_timeout=cell_timeout, token=chosen, **options,  # type: ignore[arg-type]
     )
     notebooks = dashboard_paths(folder)
     urls = [
@@ -603,6 +900,8 @@ def plan_serve(
         token=chosen,
         token_generated=chosen is not None and token is None,
         warnings=warnings,
+        cache_dir=chosen_cache,
+        viewers=int(pool_size) if preheat else 0,
     )
 
 
@@ -615,12 +914,19 @@ def serve(
     token: str | None = None,
     no_token: bool = False,
     preheat: bool = True,
-    pool_size: int = 1,
+    pool_size: int | None = None,
     startup_timeout: float = 120.0,
     config: str | os.PathLike[str] | None = None,
+    viewers: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    warm: bool = True,
     **voila_options: object,
 ) -> int:
     """Run Voilà on the dashboards until it stops or Ctrl-C; print the dashboard URLs.
+
+    Before the URLs are printed the results cache is warmed for the default view
+    (:func:`warm_cache`) and the chart JavaScript is written once (:func:`write_chart_bundle`);
+    after, the other tabs are warmed by a low-priority background process.
 
     Parameters
     ----------
@@ -642,6 +948,10 @@ def serve(
         Seconds to wait for the server before giving up.
     config
         A project file (``workbench.toml``) instead of a data folder.
+    viewers, cache_dir
+        See :func:`plan_serve`.
+    warm
+        Warm the results cache before printing the URLs (and the rest in the background).
     **voila_options
         Further keyword arguments of :func:`voila_command` (and ``hostname`` of
         :func:`plan_serve`).
@@ -664,15 +974,28 @@ def serve(
     """
     plan = plan_serve(
         dashboards_dir, port, host, data_dir, token=token, no_token=no_token, preheat=preheat,
-        pool_size=pool_size, config=config, **voila_options,  # type: ignore[arg-type]
+        pool_size=pool_size, config=config, viewers=viewers, cache_dir=cache_dir,
+        **voila_options,  # type: ignore[arg-type]
     )
     for line in plan.warnings:
         print(line, file=sys.stderr, flush=True)
+    source = plan.environment[DATA_DIR_ENV]
+    if plan.cache_dir is not None:
+        ready = warm and _run_warm(source, plan.cache_dir, everything=False, show=True,
+                                   env=plan.environment)
+        bundle = static_root(plan.cache_dir) / "voila" / "templates" / "lab" / "static"
+        if not (bundle / plan.environment[CHART_ESM_ENV]).is_file():
+            plan.environment.pop(CHART_ESM_ENV, None)  # kernels bundle the charts themselves
+        if warm and not ready:
+            print("warning: the results cache could not be warmed; kernels compute on "
+                  "demand", file=sys.stderr, flush=True)
     where = plan.health_url if not is_wildcard(host) else f"{host or '0.0.0.0'} (every interface)"
-    print(f"Starting Voilà on {where} (data: {plan.environment[DATA_DIR_ENV]}) ...", flush=True)
+    print(f"Starting Voilà on {where} (data: {source}; {plan.viewers} preheated kernels; "
+          f"cache: {plan.cache_dir or 'off'}) ...", flush=True)
     if plan.token_generated:
         print(f"Token (generated; viewers log in with it): {plan.token}", flush=True)
     process = subprocess.Popen(plan.command, env=plan.environment)
+    background: subprocess.Popen | None = None
     previous = None
     if threading.current_thread() is threading.main_thread():
         # `kill <pid>` of this process also stops Voilà and its kernels.
@@ -681,6 +1004,9 @@ def serve(
         if wait_until_up(plan.health_url, startup_timeout, process):
             print("\nDashboards (Ctrl-C to stop):", *(f"  {u}" for u in plan.urls), sep="\n")
             print(flush=True)
+            if warm and plan.cache_dir is not None:
+                background = _start_warm(source, plan.cache_dir, everything=True,
+                                         env=plan.environment)
         elif process.poll() is None:
             print(f"warning: Voilà did not answer on {plan.health_url} within "
                   f"{startup_timeout:.0f} s", file=sys.stderr, flush=True)
@@ -690,15 +1016,89 @@ def serve(
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for child in (background, process):
+            if child is not None and child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+
+
+def _warm_command(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str],
+                  everything: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "workbench.serve", "warm", str(source), "--cache-dir",
+           str(cache_dir)]
+    return [*cmd, "--all"] if everything else cmd
+
+
+def _run_warm(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
+              everything: bool, show: bool = False, timeout: float = 900.0,
+              env: Mapping[str, str] | None = None) -> bool:
+    """Warm the cache in a child process (its memory is returned when it ends)."""
+    if show:
+        print("Warming the results cache for the default view ...", flush=True)
+    try:
+        done = subprocess.run(_warm_command(source, cache_dir, everything), timeout=timeout,
+                              env=env,
+                              capture_output=True, text=True)
+    except (subprocess.TimeoutExpired, OSError):
+        return False
+    if show and done.stdout.strip():
+        print(done.stdout.rstrip(), flush=True)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or [""]
+        print(f"warning: cache warm-up failed: {tail[0]}", file=sys.stderr, flush=True)
+    return done.returncode == 0
+
+
+def _start_warm(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
+                everything: bool, env: Mapping[str, str] | None = None
+                ) -> subprocess.Popen | None:
+    """Warm the rest of the cache in a background child at low CPU priority."""
+    def lower_priority() -> None:
+        with contextlib.suppress(OSError):
+            os.nice(15)
+
+    try:
+        return subprocess.Popen(_warm_command(source, cache_dir, everything),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                preexec_fn=lower_priority)  # noqa: PLW1509 - nice only
+    except OSError:
+        return None
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    """``python -m workbench.serve warm SOURCE [--cache-dir DIR] [--all]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m workbench.serve")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("warm", help="compute the dashboard's default view into the cache")
+    p.add_argument("source", help="data folder or project file")
+    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--all", action="store_true", help="every tab of the default view")
+    args = parser.parse_args(argv)
+    from workbench.cache import open_cache
+
+    cache = open_cache(args.source, args.cache_dir)
+    if cache is None:
+        return 0
+    started = time.perf_counter()
+    write_chart_bundle(cache.root)
+    steps = {"chart JavaScript": time.perf_counter() - started}
+    steps.update(warm_cache(args.source, cache.root, everything=args.all))
+    hits, misses = int(steps.pop("hits", 0)), int(steps.pop("misses", 0))
+    print("  cache " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())
+          + f" ({misses} computed, {hits} from the cache)", flush=True)
+    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
     """Signal handler: stop like Ctrl-C."""
     raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -236,10 +236,31 @@ class ExecutiveDashboard:
         --------
         >>> dash = ExecutiveDashboard.from_dir("sample_data")  # doctest: +SKIP
         """
+        return cls._build(lambda: Dataset.from_dir(Path(data_dir)), data_dir, kwargs)
+
+    @classmethod
+    def open(cls, source: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None,
+             **kwargs) -> ExecutiveDashboard:
+        """The dashboard of a data folder or project file, served from the results cache.
+
+        As :meth:`from_dir`, but through :meth:`Dataset.open`: every result is looked up in
+        the shared cache (:mod:`workbench.cache`) first, and the tables are read only when a
+        result is missing.  This is what the served dashboards use: a kernel that finds the
+        default view in the cache (``workbench serve`` warms it) reads no table at all.
+
+        Examples
+        --------
+        >>> dash = ExecutiveDashboard.open("sample_data")  # doctest: +SKIP
+        """
+        return cls._build(lambda: Dataset.open(Path(source), cache_dir), source, kwargs)
+
+    @classmethod
+    def _build(cls, read: Callable[[], Dataset], source: str | os.PathLike[str],
+               kwargs: dict) -> ExecutiveDashboard:
         try:
-            data = Dataset.from_dir(Path(data_dir))
+            data = read()
         except Exception as exc:  # noqa: BLE001 - shown to viewers as a message
-            logger.warning("cannot read %s", data_dir, exc_info=True)
+            logger.warning("cannot read %s", source, exc_info=True)
             dash = cls.__new__(cls)
             dash.widget = widgets.VBox([widgets.HTML(
                 f"<style>{DASHBOARD_CSS}</style><div class='wb-error'>The data could not be "
@@ -283,7 +304,7 @@ class ExecutiveDashboard:
         self.tabs.selected_index = 0
 
         self.state = DashboardState(data, start, self.period_days, unit=unit, rules=rules)
-        self._n_customers = data.transactions["customer_id"].n_unique()
+        self._n_customers = data.n_customers
         self.as_of_control.observe(self._on_control, names="value")
         self.filter_attr.observe(self._on_filter_attr, names="value")
         self.filter_value.observe(self._on_control, names="value")
@@ -397,7 +418,7 @@ class ExecutiveDashboard:
         parts.append(f"{self._n_customers:,} {plural} in total")
         parts.append(f"as of {s.as_of:%d %b %Y}")
         parts.append(f"amounts in {s.formats.code}")
-        if s.customer_ids is not None:
+        if s.has_filter:
             label = FILTER_LABELS.get(s.filter_column, s.filter_column)
             parts.append(f"filter: {html.escape(label)} = {html.escape(str(s.filter_value))}")
         self.status.value = " · ".join(parts)
@@ -423,7 +444,7 @@ class ExecutiveDashboard:
         new = self.state.with_selection(as_of=self.as_of_control.value, filter_column=column,
                                         filter_value=value if value != ALL else None)
         old = self.state
-        same_filter = (old.customer_ids is None and new.customer_ids is None) or (
+        same_filter = (not old.has_filter and not new.has_filter) or (
             old.filter_column == new.filter_column and old.filter_value == new.filter_value)
         if new.as_of == old.as_of and same_filter:
             return

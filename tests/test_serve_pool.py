@@ -1,0 +1,94 @@
+"""``workbench serve`` for a team: kernel pool, culling, cache and chart JavaScript settings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.serve import (
+    CHART_ESM_ENV,
+    chart_bundle_name,
+    chart_loader_esm,
+    default_viewers,
+    plan_serve,
+    prepare_kernel,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_default_viewers_follow_cores_and_memory() -> None:
+    assert default_viewers(memory=24 * 2**30, cores=2) == 10
+    assert default_viewers(memory=2**30, cores=16) == 2  # memory bound, never below 2
+    assert default_viewers(memory=128 * 2**30, cores=64) == 20
+    assert 2 <= default_viewers() <= 20
+
+
+def test_plan_sizes_the_pool_and_culls_closed_pages(tmp_path: Path) -> None:
+    plan = plan_serve(ROOT / "dashboards", 8899, data_dir=ROOT / "sample_data", viewers=7,
+                      cache_dir=tmp_path / "cache")
+    cmd = plan.command
+    assert "--pool_size=7" in cmd and plan.viewers == 7
+    assert "--MappingKernelManager.cull_connected=False" in cmd
+    assert "--MappingKernelManager.cull_idle_timeout=60" in cmd
+    assert "--MappingKernelManager.cull_interval=15" in cmd
+    assert any(a.startswith("--VoilaKernelManager.fill_delay=") for a in cmd)
+    env = plan.environment
+    assert env["WORKBENCH_CACHE_DIR"] == str((tmp_path / "cache").resolve())
+    assert env["JUPYTER_PATH"].split(":")[0] == str((tmp_path / "cache" / "jupyter").resolve())
+    assert env[CHART_ESM_ENV] == chart_bundle_name() and env["WORKBENCH_CODE_VERSION"]
+    # the older option still wins; without either the machine decides
+    assert "--pool_size=3" in plan_serve(ROOT / "dashboards", 8899, pool_size=3,
+                                         viewers=7).command
+    auto = plan_serve(ROOT / "dashboards", 8899)
+    assert f"--pool_size={default_viewers()}" in auto.command
+
+
+def test_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CACHE", "off")
+    plan = plan_serve(ROOT / "dashboards", 8899)
+    assert plan.cache_dir is None and CHART_ESM_ENV not in plan.environment
+
+
+def test_bad_viewers_is_a_user_error() -> None:
+    from workbench.serve import ServeError
+
+    with pytest.raises(ServeError, match="--viewers"):
+        plan_serve(ROOT / "dashboards", 8899, viewers=0)
+
+
+def test_cli_passes_viewers_and_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import workbench.serve
+    from workbench.cli import main
+
+    seen: dict = {}
+    monkeypatch.setattr(workbench.serve, "serve", lambda d, **kw: seen.update(kw) or 0)
+    assert main(["serve", "--viewers", "4", "--cache-dir", str(tmp_path), "--no-warm"]) == 0
+    assert seen["viewers"] == 4 and seen["cache_dir"] == tmp_path and seen["warm"] is False
+
+
+def test_chart_loader_imports_the_shared_bundle_by_url() -> None:
+    esm = chart_loader_esm("workbench/vega-1.js")
+    assert "voila/static/workbench/vega-1.js" in esm and "export default" in esm
+    assert "jupyter-config-data" in esm and len(esm) < 1000  # not the 900 kB bundle
+
+
+def test_prepare_kernel_uses_the_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    import altair as alt
+
+    monkeypatch.setattr(alt.JupyterChart, "_is_offline", False)
+    monkeypatch.setattr(alt.JupyterChart, "_esm", "original")
+    monkeypatch.setenv(CHART_ESM_ENV, "workbench/vega-test.js")
+    prepare_kernel()
+    assert alt.JupyterChart._is_offline and "vega-test.js" in alt.JupyterChart._esm
+    assert "rfc3987_syntax" in sys.modules or "jsonschema" in sys.modules
+
+
+def test_served_notebook_opens_through_the_cache() -> None:
+    import json
+
+    nb = json.loads((ROOT / "dashboards" / "executive.ipynb").read_text())
+    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "prepare_kernel()" in code and "ExecutiveDashboard.open(" in code
