@@ -15,9 +15,19 @@ lists every mutation point: an arithmetic operator swapped (``+`` and ``-``, ``*
 module, a fixed ``--seed``) is planted one at a time, and the tests that cover the module run with
 ``-x`` and a time limit. A mutant is *killed* when the tests fail (or hang), and *survives* when
 they pass: each survivor is printed with its line so that a person can decide whether it is
-equivalent (the same behaviour, such as a change in a message) or a gap in the tests. The kill rate
-printed is over all sampled mutants, equivalent ones included, so it is a lower bound of the rate
-over non-equivalent mutants.
+equivalent (the same behaviour, such as a change in a message) or a gap in the tests.
+
+Equivalent mutants, judged by a person, are listed in ``bench/equivalent_mutants.txt`` (one a line:
+``module:line  what  # reason``, the form a survivor is printed in).  Two rates are printed: over
+all sampled mutants, and over the non-equivalent ones (sampled mutants minus those listed), which
+is the figure the target (95 %) is about.  A listed mutant that is killed is reported, since it was
+not equivalent after all.
+
+Re-run only the survivors of an earlier run (its printed output saved to a file, or any file with
+lines ``module:line  what``)::
+
+    python bench/mutation_test.py --max 30 | tee /tmp/run.txt
+    python bench/mutation_test.py --survivors-only /tmp/run.txt
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import argparse
 import ast
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -37,16 +48,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Module (path under workbench/) -> the test files that cover it.
+#: The fast, exact tests written against survivors (tests/test_mutants_*.py) come first: with
+#: ``-x`` a killed mutant then costs seconds, not the whole suite.
 TARGETS: dict[str, list[str]] = {
-    "summary.py": ["tests/test_summary.py", "tests/test_customer_scan.py", "tests/test_prepare.py",
+    "summary.py": ["tests/test_mutants_summary_prepare.py", "tests/test_summary.py",
+                   "tests/test_customer_scan.py", "tests/test_prepare.py",
                    "tests/test_properties.py"],
-    "prepare.py": ["tests/test_prepare.py", "tests/test_summary.py", "tests/test_properties.py"],
-    "money.py": ["tests/test_prepare.py", "tests/test_summary.py"],
-    "rfm.py": ["tests/test_rfm.py", "tests/test_segment_map.py"],
+    "prepare.py": ["tests/test_mutants_summary_prepare.py", "tests/test_prepare.py",
+                   "tests/test_summary.py", "tests/test_properties.py"],
+    "money.py": ["tests/test_mutants_money.py", "tests/test_mutants_summary_prepare.py",
+                 "tests/test_prepare.py", "tests/test_summary.py"],
+    "rfm.py": ["tests/test_mutants_rfm.py", "tests/test_rfm.py", "tests/test_segment_map.py"],
     "clv/bgnbd.py": ["tests/test_clv_bgnbd.py", "tests/test_clv_holdout.py"],
     "clv/gammagamma.py": ["tests/test_clv_gammagamma.py", "tests/test_clv_value.py"],
-    "loyalty/indices.py": ["tests/test_loyalty_indices.py"],
+    "loyalty/indices.py": ["tests/test_mutants_indices.py", "tests/test_loyalty_indices.py"],
 }
+
+#: Mutants judged equivalent (same behaviour), with the reason: ``module:line  what  # reason``.
+EQUIVALENT_FILE = ROOT / "bench" / "equivalent_mutants.txt"
+_KEY = re.compile(r"([\w/]+\.py):(\d+)\s+(not removed|\S+ -> \S+)")
+
+
+def mutant_keys(text: str) -> dict[tuple[str, int, str], str]:
+    """``(module, line, what)`` -> the rest of the line, for each ``module:line  what`` in ``text``
+    (comments after ``#`` are the reason; lines starting with ``#`` are skipped)."""
+    keys = {}
+    for raw in text.splitlines():
+        if raw.lstrip().startswith("#"):
+            continue
+        m = _KEY.search(raw)
+        if m:
+            keys[(m.group(1), int(m.group(2)), m.group(3))] = raw.partition("#")[2].strip()
+    return keys
 
 _SWAP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
              ast.FloorDiv: ast.Mod, ast.Mod: ast.FloorDiv}
@@ -167,14 +200,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="sampling seed (default 1)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run")
     parser.add_argument("--list", action="store_true", help="list modules and tests, run nothing")
+    parser.add_argument("--survivors-only", metavar="FILE", type=Path,
+                        help="run only the mutants named in FILE (lines 'module:line  what', such "
+                             "as the output of an earlier run), whatever --max and --seed say")
+    parser.add_argument("--equivalent", metavar="FILE", type=Path, default=EQUIVALENT_FILE,
+                        help="mutants judged equivalent (default bench/equivalent_mutants.txt)")
     args = parser.parse_args()
+    equivalent = mutant_keys(args.equivalent.read_text()) if args.equivalent.exists() else {}
+    only = mutant_keys(args.survivors_only.read_text()) if args.survivors_only else None
     modules = args.module or sorted(TARGETS)
+    if only is not None:
+        modules = [m for m in modules if any(k[0] == m for k in only)]
     if args.list:
         for m in modules:
             print(f"{m}: {len(mutation_points((ROOT / 'workbench' / m).read_text()))} mutation "
                   f"points; tests {' '.join(TARGETS[m])}")
         return
-    totals = {"killed": 0, "survived": 0}
+    totals = {"killed": 0, "survived": 0, "equivalent": 0}
     with tempfile.TemporaryDirectory(prefix="wb-mutation-") as tmp:
         copy = copy_repository(Path(tmp) / "repo")
         for module in modules:
@@ -185,25 +227,47 @@ def main() -> None:
                 print(f"{module}: the tests fail without any mutant; skipped")
                 continue
             points = mutation_points(original)
-            chosen = sorted(random.Random(args.seed).sample(points, min(args.max, len(points))),
-                            key=lambda m: m.index)
-            counts = {"killed": 0, "survived": 0}
+            if only is not None:
+                chosen = [m for m in points if (module, m.line, m.what) in only]
+            else:
+                chosen = sorted(
+                    random.Random(args.seed).sample(points, min(args.max, len(points))),
+                    key=lambda m: m.index,
+                )
+            counts = {"killed": 0, "survived": 0, "equivalent": 0}
             started = time.monotonic()
             for m in chosen:
                 path.write_text(mutate(original, m.index))
                 outcome = run_tests(copy, TARGETS[module], args.timeout)
                 counts[outcome] += 1
-                if outcome == "survived":
+                key = (module, m.line, m.what)
+                if key in equivalent:
+                    if outcome == "killed":
+                        print(f"  killed, but listed as equivalent: {module}:{m.line}  {m.what}",
+                              flush=True)
+                    else:
+                        counts["equivalent"] += 1  # a survivor, judged equivalent
+                        print(f"  equivalent: {module}:{m.line}  {m.what}  # {equivalent[key]}",
+                              flush=True)
+                elif outcome == "survived":
                     print(f"  survived: {module}:{m.line}  {m.what}", flush=True)
             path.write_text(original)
-            n = sum(counts.values())
-            print(f"{module}: {counts['killed']}/{n} killed ({100 * counts['killed'] / n:.0f} %) "
-                  f"of {len(points)} points, {time.monotonic() - started:.0f} s", flush=True)
+            print(f"{module}: {_rates(counts)} of {len(points)} points, "
+                  f"{time.monotonic() - started:.0f} s", flush=True)
             for k in totals:
                 totals[k] += counts[k]
-    n = sum(totals.values())
-    if n:
-        print(f"all modules: {totals['killed']}/{n} killed ({100 * totals['killed'] / n:.0f} %)")
+    if totals["killed"] + totals["survived"]:
+        print(f"all modules: {_rates(totals)}")
+
+
+def _rates(counts: dict[str, int]) -> str:
+    """``killed/sampled`` and the rate over the non-equivalent mutants (listed equivalent
+    mutants that were killed count as non-equivalent)."""
+    n = counts["killed"] + counts["survived"]
+    non_eq = n - counts["equivalent"]
+    killed = counts["killed"]
+    return (f"{killed}/{n} killed ({100 * killed / n:.0f} %); {counts['equivalent']} equivalent; "
+            f"non-equivalent: {killed}/{non_eq} killed ({100 * killed / max(non_eq, 1):.1f} %)")
 
 
 if __name__ == "__main__":
