@@ -221,6 +221,41 @@ def validate_summary(
     return out
 
 
+def history_rows(
+    model: str,
+    summary: pl.DataFrame,
+    weights_col: str | None,
+    columns: Sequence[str] = ("frequency", "recency", "T"),
+    grouped: Sequence[str] | None = None,
+) -> tuple[dict[str, FloatArray], FloatArray]:
+    """The distinct customer histories a purchase model is fitted on, with their weights.
+
+    Validates ``columns`` (and ``weights_col``) of the summary, groups identical rows of the
+    ``grouped`` columns (default: all of ``columns``) into one weighted row, drops rows of
+    weight zero and requires :data:`MIN_REPEAT_CUSTOMERS` customers with repeat purchases
+    (:class:`NotEnoughDataError` otherwise, naming ``model``).
+
+    Returns
+    -------
+    stats : dict of numpy.ndarray
+        One array per grouped column.
+    weights : numpy.ndarray
+        Customers per distinct row.
+    """
+    cols = list(columns) + ([weights_col] if weights_col else [])
+    data = validate_summary(summary, cols)
+    w = data.pop(weights_col) if weights_col else None
+    keys = list(grouped) if grouped is not None else list(columns)
+    stats, weights = group_rows({c: data[c] for c in keys}, w)
+    keep = weights > 0
+    stats = {c: v[keep] for c, v in stats.items()}
+    weights = weights[keep]
+    x = stats["frequency"]
+    require_customers(model, "with repeat purchases", float(weights[x > 0].sum()),
+                      MIN_REPEAT_CUSTOMERS, float(weights.sum()))
+    return stats, weights
+
+
 def validate_positive_number(name: str, value: object, *, allow_zero: bool = False) -> float:
     """Return ``value`` as float after checking it is a finite (non-)negative real number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -514,6 +549,17 @@ class FittedParamsMixin:
             self.diagnosis.append(sentence)
         self.is_degenerate = self.is_degenerate or degenerate
 
+
+    def _diagnose_rates_and_data(self, r: float, n_repeat: float) -> None:
+        """Sentences every purchase model shares: identical purchase rates (``r`` huge) and
+        few repeat customers (:func:`few_repeaters_sentence`)."""
+        if r > 1e4:
+            self._diagnose(
+                f"The purchase rates look identical across customers (r = {r:.3g}): the "
+                "heterogeneity of purchase rates is not identified from these data.")
+        few = few_repeaters_sentence(getattr(self, "_model_name", "the model"), n_repeat)
+        if few:
+            self._diagnose(few, degenerate=False)
     def _store_fit(self, out: FitOutcome, n_customers: float, n_distinct: int) -> None:
         """Store a fit; start :attr:`diagnosis` with what is generic to every model.
 

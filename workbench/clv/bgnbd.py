@@ -21,16 +21,12 @@ from numpy.typing import NDArray
 from scipy.special import betainc, betaln, digamma, exprel, gammaln, log_expit, logsumexp
 
 from workbench.clv._fit import (
-    MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
-    few_repeaters_sentence,
-    group_rows,
+    history_rows,
     id_frame,
     maximize_likelihood,
-    require_customers,
     unique_inverse,
-    validate_summary,
     warm_start,
     warm_start_rows,
 )
@@ -466,15 +462,8 @@ class BetaGeoModel(PurchaseModelBase):
         ConvergenceError
             When the optimiser does not converge from any starting point.
         """
-        cols = list(_COLS) + ([weights_col] if weights_col else [])
-        data = validate_summary(summary, cols)
-        w = data.pop(weights_col) if weights_col else None
-        stats, weights = group_rows(data, w)
-        x, t_x, T = stats["frequency"], stats["recency"], stats["T"]
-        keep = weights > 0
-        x, t_x, T, weights = x[keep], t_x[keep], T[keep], weights[keep]
-        require_customers(self._model_name, "with repeat purchases",
-                          float(weights[x > 0].sum()), MIN_REPEAT_CUSTOMERS, float(weights.sum()))
+        stats, weights = history_rows(self._model_name, summary, weights_col, _COLS)
+        x, t_x, T = (stats[c] for c in _COLS)
         # start: r = 1 and alpha matching the observed repeat rate; a second, more
         # heterogeneous start guards against a poor local optimum
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
@@ -508,13 +497,7 @@ class BetaGeoModel(PurchaseModelBase):
                 f"The data do not show customers dropping out (a = {a_:.3g}, b = {b_:.3g}: "
                 f"mean dropout probability per purchase {a_ / (a_ + b_):.2g}); predictions "
                 "equal those of an NBD model, and P(alive) is close to 1 for everyone.")
-        if r_ > 1e4:
-            self._diagnose(
-                f"The purchase rates look identical across customers (r = {r_:.3g}): the "
-                "heterogeneity of purchase rates is not identified from these data.")
-        few = few_repeaters_sentence(self._model_name, float(weights[x > 0].sum()))
-        if few:
-            self._diagnose(few, degenerate=False)
+        self._diagnose_rates_and_data(r_, float(weights[x > 0].sum()))
         return self
 
     def _p(self) -> tuple[float, float, float, float]:

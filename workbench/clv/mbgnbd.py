@@ -27,14 +27,11 @@ from numpy.typing import NDArray
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from workbench.clv._fit import (
-    MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
-    group_rows,
+    history_rows,
     id_frame,
     maximize_likelihood,
-    require_customers,
-    validate_summary,
     weighted_total,
 )
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
@@ -120,15 +117,8 @@ class ModifiedBetaGeoModel(PurchaseModelBase):
         :meth:`workbench.clv.bgnbd.BetaGeoModel.fit` (at least 2 customers with repeat
         purchases, else :class:`~workbench.clv.NotEnoughDataError`).
         """
-        cols = list(_COLS) + ([weights_col] if weights_col else [])
-        data = validate_summary(summary, cols)
-        w = data.pop(weights_col) if weights_col else None
-        stats, weights = group_rows(data, w)
-        keep = weights > 0
-        x, t_x, T = (stats[c][keep] for c in _COLS)
-        weights = weights[keep]
-        require_customers(self._model_name, "with repeat purchases",
-                          float(weights[x > 0].sum()), MIN_REPEAT_CUSTOMERS, float(weights.sum()))
+        stats, weights = history_rows(self._model_name, summary, weights_col, _COLS)
+        x, t_x, T = (stats[c] for c in _COLS)
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
         alpha0 = 1.0 / max(rate, 1e-12)
         starts = [np.log([1.0, alpha0, 1.0, 1.0]), np.log([0.3, 0.3 * alpha0, 0.7, 2.5])]

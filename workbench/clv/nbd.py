@@ -20,14 +20,11 @@ from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
 
 from workbench.clv._fit import (
-    MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
-    group_rows,
+    history_rows,
     id_frame,
     maximize_likelihood,
-    require_customers,
-    validate_summary,
     weighted_total,
 )
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
@@ -94,14 +91,9 @@ class NBDModel(PurchaseModelBase):
         :meth:`workbench.clv.bgnbd.BetaGeoModel.fit` (at least 2 customers with repeat
         purchases, else :class:`~workbench.clv.NotEnoughDataError`).
         """
-        cols = list(_COLS) + ([weights_col] if weights_col else [])
-        data = validate_summary(summary, cols)
-        w = data.pop(weights_col) if weights_col else None
-        stats, weights = group_rows({"frequency": data["frequency"], "T": data["T"]}, w)
-        keep = weights > 0
-        x, T, weights = stats["frequency"][keep], stats["T"][keep], weights[keep]
-        require_customers(self._model_name, "with repeat purchases",
-                          float(weights[x > 0].sum()), MIN_REPEAT_CUSTOMERS, float(weights.sum()))
+        stats, weights = history_rows(self._model_name, summary, weights_col, _COLS,
+                                      grouped=("frequency", "T"))
+        x, T = stats["frequency"], stats["T"]
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
         starts = [np.log([1.0, 1.0 / max(rate, 1e-12)]),
                   np.log([0.3, 0.3 / max(rate, 1e-12)])]

@@ -20,16 +20,12 @@ from numpy.typing import NDArray
 from scipy.special import digamma, exprel, gammaln
 
 from workbench.clv._fit import (
-    MIN_REPEAT_CUSTOMERS,
     FloatArray,
     as_horizon,
-    few_repeaters_sentence,
-    group_rows,
+    history_rows,
     id_frame,
     maximize_likelihood,
-    require_customers,
     unique_inverse,
-    validate_summary,
     warm_start,
     warm_start_rows,
     weighted_total,
@@ -238,15 +234,8 @@ class ParetoNBDModel(PurchaseModelBase):
         :meth:`workbench.clv.bgnbd.BetaGeoModel.fit`.  Parameters and errors as there (at
         least 2 customers with repeat purchases, else :class:`~workbench.clv.NotEnoughDataError`).
         """
-        cols = list(_COLS) + ([weights_col] if weights_col else [])
-        data = validate_summary(summary, cols)
-        w = data.pop(weights_col) if weights_col else None
-        stats, weights = group_rows(data, w)
-        keep = weights > 0
-        x, t_x, T = (stats[c][keep] for c in _COLS)
-        weights = weights[keep]
-        require_customers(self._model_name, "with repeat purchases",
-                          float(weights[x > 0].sum()), MIN_REPEAT_CUSTOMERS, float(weights.sum()))
+        stats, weights = history_rows(self._model_name, summary, weights_col, _COLS)
+        x, t_x, T = (stats[c] for c in _COLS)
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
         mean_t = max(float(weights @ T) / float(weights.sum()), 1e-12)
         alpha0 = 1.0 / max(rate, 1e-12)
@@ -286,13 +275,7 @@ class ParetoNBDModel(PurchaseModelBase):
                 f"The data do not show customers dropping out (s = {s_:.3g}, beta = "
                 f"{beta_:.3g}: mean dropout rate {s_ / beta_:.2g} per time unit); predictions "
                 "equal those of an NBD model, and P(alive) is close to 1 for everyone.")
-        if r_ > 1e4:
-            self._diagnose(
-                f"The purchase rates look identical across customers (r = {r_:.3g}): the "
-                "heterogeneity of purchase rates is not identified from these data.")
-        few = few_repeaters_sentence(self._model_name, float(weights[x > 0].sum()))
-        if few:
-            self._diagnose(few, degenerate=False)
+        self._diagnose_rates_and_data(r_, float(weights[x > 0].sum()))
         return self
 
     def _p(self) -> tuple[float, float, float, float]:
