@@ -37,6 +37,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.clv._fit import FloatArray, validate_int, validate_summary
+from workbench.clv.holdout import frequency_recency_grid
 
 #: A drop-out probability per purchase below this mean (``a / (a + b)``) or a Pareto/NBD mean
 #: lifetime (``beta / s`` time units) above this many times the longest customer age counts as
@@ -187,17 +188,9 @@ def expected_purchases_matrix(model: Any, horizon: float, max_frequency: int, ma
         ``frequency`` (Int64), ``recency``, ``T`` (time units), ``expected_purchases``
         (purchases in the horizon).
     """
-    max_frequency = validate_int("max_frequency", max_frequency, 0)
-    max_recency = validate_int("max_recency", max_recency, 0)
     if not (isinstance(horizon, (int, float)) and math.isfinite(horizon) and horizon >= 0):
         raise ValueError(f"horizon must be a finite number >= 0, got {horizon!r}")
-    age = float(max_recency if T is None else T)
-    if age < max_recency:
-        raise ValueError(f"T ({age}) must be >= max_recency ({max_recency})")
-    f, r = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
-    f, r = f.ravel(), r.ravel().astype(float)
-    keep = (f > 0) | (r == 0)
-    f, r = f[keep], r[keep]
+    f, r, age = frequency_recency_grid(max_frequency, max_recency, T)
     ages = np.full(r.shape, age)
     e = model.expected_purchases_array(float(horizon), f.astype(float), r, ages)
     return pl.DataFrame({"frequency": f.astype(np.int64), "recency": r, "T": ages,

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from workbench.clv._fit import FloatArray, validate_int, validate_summary
 from workbench.clv.value import UNIT_DAYS
@@ -109,6 +110,32 @@ def error_metrics(cal_holdout_summary: pl.DataFrame, model: HoldoutModel) -> pl.
     })
 
 
+def frequency_recency_grid(
+    max_frequency: int, max_recency: int, T: float | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
+    """The possible cells ``frequency = 0..max_frequency`` x ``recency = 0..max_recency``.
+
+    Cells with ``frequency = 0`` and ``recency > 0`` are impossible and left out; ``T``
+    (default ``max_recency``) is the customer age of every cell and must be at least
+    ``max_recency``.  Returns the frequencies, the recencies and the age.
+
+    Examples
+    --------
+    >>> f, r, age = frequency_recency_grid(1, 2)
+    >>> f.tolist(), r.tolist(), age
+    ([0, 1, 1, 1], [0.0, 0.0, 1.0, 2.0], 2.0)
+    """
+    max_frequency = validate_int("max_frequency", max_frequency, 0)
+    max_recency = validate_int("max_recency", max_recency, 0)
+    age = float(max_recency if T is None else T)
+    if age < max_recency:
+        raise ValueError(f"T ({age}) must be >= max_recency ({max_recency})")
+    f, r = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
+    f, r = f.ravel(), r.ravel().astype(float)
+    keep = (f > 0) | (r == 0)
+    return f[keep], r[keep], age
+
+
 def p_alive_matrix(model: HoldoutModel, max_frequency: int, max_recency: int,
                    T: float | None = None) -> pl.DataFrame:
     """P(alive) over a grid of frequency x recency (long format, for a heatmap).
@@ -128,15 +155,7 @@ def p_alive_matrix(model: HoldoutModel, max_frequency: int, max_recency: int,
     polars.DataFrame
         ``frequency`` (Int64), ``recency`` (Float64), ``T``, ``p_alive``.
     """
-    max_frequency = validate_int("max_frequency", max_frequency, 0)
-    max_recency = validate_int("max_recency", max_recency, 0)
-    age = float(max_recency if T is None else T)
-    if age < max_recency:
-        raise ValueError(f"T ({age}) must be >= max_recency ({max_recency})")
-    f, r = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
-    f, r = f.ravel(), r.ravel().astype(float)
-    keep = (f > 0) | (r == 0)
-    f, r = f[keep], r[keep]
+    f, r, age = frequency_recency_grid(max_frequency, max_recency, T)
     pa = model.p_alive_array(f.astype(float), r, np.full(r.shape, age))
     return pl.DataFrame({"frequency": f.astype(np.int64), "recency": r,
                          "T": np.full(r.shape, age), "p_alive": pa})
