@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from workbench.formatting import NumberFormats, current
+from workbench.formatting import NumberFormats, current, format_kpi
 
 #: Segments whose customers used to be valuable and are slipping away, in the rule tables the
 #: package ships (default and rf_grid: "At Risk", "Can't Lose Them"; three_level: "Lapsing").
@@ -99,16 +99,7 @@ def format_kpi_value(value: float | None, fmt: str, formats: NumberFormats | Non
     >>> format_kpi_value(627175.14, "currency"), format_kpi_value(31.2, "score")
     ('$627.2K', '+31.2')
     """
-    f = _formats(formats)
-    if value is None:
-        return "n/a"
-    if fmt == "int":
-        return f.integer(value)
-    if fmt == "currency":
-        return f.money(value)
-    if fmt == "pct":
-        return f.percent(value)
-    return f"{value:+.1f}"
+    return format_kpi(value, fmt, formats, missing="n/a", score="{:+.1f}", other="{:+.1f}")
 
 
 def format_kpi_change(row: Mapping[str, object], formats: NumberFormats | None = None) -> str:

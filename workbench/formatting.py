@@ -181,3 +181,39 @@ def use_formats(currency: str | None = None, locale: str | None = None) -> Numbe
 def current() -> NumberFormats:
     """The formats set by :func:`use_formats` (default USD / en_US)."""
     return _current
+
+
+def format_kpi(
+    value: float | None,
+    fmt: str,
+    formats: NumberFormats | None = None,
+    *,
+    missing: str = "–",
+    score: str = "{:+.0f}",
+    other: str | None = None,
+) -> str:
+    """One KPI value in its format, the single rule the dashboard tiles and the reports share.
+
+    ``int``: a count with grouping; ``currency``: :meth:`NumberFormats.money`; ``pct``: a
+    share; ``score``: NPS points with their sign (``score`` is the pattern); any other format
+    with the ``other`` pattern, or :meth:`NumberFormats.decimal` when it is ``None``.  A
+    missing value (``None`` or NaN) shows as ``missing``.  ``formats`` defaults to
+    :func:`current`.
+
+    Examples
+    --------
+    >>> format_kpi(3409.0, "int"), format_kpi(None, "pct"), format_kpi(31.2, "score")
+    ('3,409', '–', '+31')
+    """
+    f = formats if formats is not None else current()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return missing
+    if fmt == "int":
+        return f.integer(value)
+    if fmt == "currency":
+        return f.money(value)
+    if fmt == "pct":
+        return f.percent(value)
+    if fmt == "score":
+        return score.format(value)
+    return other.format(value) if other is not None else f.decimal(value)

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 
 import ipywidgets as widgets
 import polars as pl
 
-from workbench.formatting import NumberFormats
-from workbench.formatting import current as current_formats
+from workbench.formatting import NumberFormats, format_kpi
 from workbench.widgets.panel import Panel, no_purchase_notice
 from workbench.widgets.state import DashboardState
 
@@ -67,18 +65,7 @@ def format_value(value: float | None, fmt: str, formats: NumberFormats | None = 
     >>> format_value(620624.1, "currency", NumberFormats("EUR", "de_DE"))
     '620.624\\xa0€'
     """
-    f = formats or current_formats()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if fmt == "int":
-        return f.integer(value)
-    if fmt == "currency":
-        return f.money(value)
-    if fmt == "pct":
-        return f.percent(value)
-    if fmt == "score":
-        return f"{value:+.0f}"
-    return f.decimal(value)
+    return format_kpi(value, fmt, formats)
 
 
 def format_change(change: float | None, change_pct: float | None, fmt: str,
