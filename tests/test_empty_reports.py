@@ -112,8 +112,9 @@ def test_clv_report_skips_the_holdout_check_when_the_calibration_is_too_small(tm
                         params("clv.ipynb", tx, "2024-12-31"))
     assert result.ok, result.error
     text = outputs_text(result.executed)
-    assert "No holdout check: on the data up to 2024-04-02, BG/NBD needs at least 2 " \
-           "customers with repeat purchases; found 0 (the summary has no customers)." in text
+    assert "No holdout check: on the data up to 2024-04-02, on the calibration period: BG/NBD " \
+           "needs at least 2 customers with repeat purchases; found 0 (the summary has no " \
+           "customers)." in text
     line = next(ln for ln in text.splitlines() if ln.startswith("KEY_FIGURES "))
     figures = json.loads(line.removeprefix("KEY_FIGURES "))
     assert figures["customers"] == 8 and figures["holdout_customers"] is None

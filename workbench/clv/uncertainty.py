@@ -60,6 +60,11 @@ class _UnitSpend:
     def expected_spend_array(self, x: FloatArray, m: FloatArray) -> FloatArray:
         return np.ones(np.shape(x))
 
+    def expected_spend_or_null(self, x: FloatArray,
+                               m: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """The spend-model protocol of :mod:`workbench.clv.value`: 1, never undefined."""
+        return np.ones(np.shape(x)), np.zeros(np.shape(x), dtype=bool)
+
 
 def _check_level(level: float) -> float:
     if not isinstance(level, (int, float)) or not 0 < float(level) < 1:
