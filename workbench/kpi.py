@@ -1,4 +1,4 @@
-"""Executive KPIs with the change against the previous period (``DOMAIN.md`` §7).
+"""Executive KPIs with the change against the previous period.
 
 **One definition per number.**  Every tile of the dashboard and every tab that shows the same
 number read it from a function of this module, so the KPI tile and the tab agree:

@@ -2,7 +2,7 @@
 
 Models are fitted by maximum likelihood on the customer summary
 (``workbench.summary.customer_summary``) collapsed to its distinct rows; predictions take
-and return Polars frames.  See ``DOMAIN.md`` section 4.
+and return Polars frames.  Definitions and sources: the README's "Definitions" section.
 
 Examples
 --------

@@ -1,8 +1,8 @@
 """At-risk lists: valuable customers whose probability of being alive is falling or low.
 
-``DOMAIN.md`` §7 lists the at-risk list among the analyses users expect ("P(alive) falling;
-days since the last purchase against the customer's own mean gap: about 1.5-2x at risk, 2-3x
-lapsed, over 3x churned, as commercial tools do").  P(alive) is the purchase model's
+The at-risk list is among the analyses CRM users expect: P(alive) falling, and days since
+the last purchase against the customer's own mean gap (about 1.5-2x at risk, 2-3x lapsed,
+over 3x churned, as commercial tools do).  P(alive) is the purchase model's
 probability that the customer has not yet dropped out, given her history: BG/NBD, Fader,
 Hardie & Lee (2005), eq. (13); Pareto/NBD, Schmittlein, Morrison & Colombo (1987), as in
 Fader & Hardie (2005 note), eq. (11).  It falls as time passes without a purchase, the

@@ -1,11 +1,11 @@
 """From transactions to a CLV per customer in one call, and CLV per segment.
 
-:func:`clv_table` is the short path an analyst (or a dashboard) takes: build the customer
-summary (``DOMAIN.md`` §2, weekly by default), fit a purchase model (BG/NBD, Fader, Hardie &
-Lee 2005; or Pareto/NBD, Schmittlein, Morrison & Colombo 1987) and the Gamma-Gamma spend model
-(Fader, Hardie & Lee 2005b; Fader & Hardie 2013 note), and return, per customer, the
-historical value beside the predictions (``DOMAIN.md`` §4).  :func:`fit_clv` does the same
-from a summary already built and keeps the fitted models (:class:`ClvFit`).
+:func:`clv_table` is the short path an analyst (or a dashboard) takes: build the customer summary
+(:func:`workbench.summary.customer_summary`, weekly by default), fit a purchase model (BG/NBD,
+Fader, Hardie & Lee 2005; or Pareto/NBD, Schmittlein, Morrison & Colombo 1987) and the Gamma-Gamma
+spend model (Fader, Hardie & Lee 2005b; Fader & Hardie 2013 note), and return, per customer, the
+historical value beside the predictions. :func:`fit_clv` does the same from a summary already built
+and keeps the fitted models (:class:`ClvFit`).
 
 Margin
 ------
