@@ -1,0 +1,59 @@
+"""The engine parity checks through Spark Connect, run by tests/test_engines_spark_connect.py in
+its own process (a Connect client and a classic Spark session do not share one process).
+
+``SparkSession.builder.remote("local[2]")`` starts a local Spark Connect server (the
+``spark-connect`` jar that ships with PySpark) and returns a Connect client session: every
+DataFrame call then goes over gRPC, as it does against Databricks or any Connect cluster, so a
+call that exists only in classic PySpark (``sparkContext``, RDDs, ``_jvm``) fails here.
+
+Prints one line ``RESULT {json}`` with the CDNOW figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(cdnow_path: str) -> None:
+    warnings.simplefilter("ignore", FutureWarning)  # PySpark's note on pandas 3
+    started = time.perf_counter()
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.remote("local[2]")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    sys.path.insert(0, str(HERE))
+    from engine_parity import check_parity, random_log
+
+    from workbench.engines.frames import Engine, engine_for
+    from workbench.io import read_cdnow
+
+    engine = Engine("spark", spark=spark)
+    session_kind = type(spark).__module__
+    tx = read_cdnow(cdnow_path)
+    figures = check_parity(engine, tx, "1997-09-30", "1998-06-30", units=("W",))
+    # multi-line orders, returns, duplicates and missing order ids through the same client
+    check_parity(engine, random_log(1), "2024-01-15", units=("W",), scores=False)
+    detected = engine_for(engine.small(tx.head(3), broadcast=False).to_native()).name
+    spark.stop()
+    print("RESULT " + json.dumps({
+        "session": session_kind,
+        "detected_engine": detected,
+        "customers": figures["customers"],
+        "repeat": figures["repeat"],
+        "holdout": figures["holdout"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

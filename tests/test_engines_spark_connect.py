@@ -1,0 +1,53 @@
+"""The engine-neutral definitions through a Spark Connect client (the code path of Databricks
+and other Connect clusters): the same results as the Polars path, bit for bit.
+
+The job runs in its own process (tests/spark_connect_job.py) against a local Spark Connect
+server started by PySpark; marked ``spark`` like tests/test_engines_spark.py and run in
+``.ci/run`` (about two minutes: a second JVM and gRPC round trips).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+HERE = Path(__file__).resolve().parent
+
+
+def _require_spark_connect() -> None:
+    try:
+        import grpc  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("pyspark or the Spark Connect client (grpcio) is not installed")
+    if shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("java is missing: scripts/test.sh installs openjdk-17-jre-headless")
+        pytest.skip("java is missing")
+
+
+def test_cdnow_and_a_random_log_through_spark_connect(repo_root: Path) -> None:
+    _require_spark_connect()
+    cdnow = repo_root / "sample_data" / "cdnow" / "CDNOW_sample.txt"
+    done = subprocess.run(
+        [sys.executable, str(HERE / "spark_connect_job.py"), str(cdnow)],
+        capture_output=True, text=True, timeout=1200, cwd=repo_root,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stderr[-4000:]
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    # a Connect client session, not classic PySpark, and recognised as the Spark engine
+    assert result["session"] == "pyspark.sql.connect.session"
+    assert result["detected_engine"] == "spark"
+    # the BTYD reference figures of CDNOW (Fader, Hardie & Lee 2005)
+    assert (result["customers"], result["repeat"], result["holdout"]) == (2357, 2457, 1882)
