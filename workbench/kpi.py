@@ -12,8 +12,8 @@ number read it from a function of this module, so the KPI tile and the tab agree
   near 100 % whenever a period brings few new customers, so it tells an executive little);
 * ``top20_share``: share of the net revenue of the 12 months to the as-of date
   (:data:`CONCENTRATION_DAYS`, :func:`trailing_revenue`) that the top 20 % of those customers
-  hold (seed 004_1db8fb040c21ceee.txt); the Concentration tab draws its Lorenz curve and table
-  from the same frame;
+  hold (the Pareto 80/20 differentiation of the *Customer relationships* lecture notes, topic 6;
+  docs/rfm.md); the Concentration tab draws its Lorenz curve and table from the same frame;
 * ``nps``: Net Promoter Score of the surveys answered in the period (latest answer per
   customer, :func:`period_nps`): % promoters (9-10) - % detractors (0-6), -100..100
   (Reichheld 2003); null without surveys.  The loyalty tab's headline NPS is the same number.

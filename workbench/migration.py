@@ -1,6 +1,6 @@
-"""Segment migration between as-of dates (``DOMAIN.md`` §3).
+"""Segment migration between as-of dates (docs/rfm.md, 'Migration').
 
-Seed 000_18be814618fb1ff4.txt asks for "monitoring of indicators of the customers migration - the
+Kiseleva et al. (2016) ask for "monitoring of indicators of the customers migration - the
 most painful blow is by customers who changed the pattern of consumption".  These functions
 compare the segments of two (or more) as-of dates: who moved where, what each segment gained
 and lost, and per customer the previous segment and when it changed.
@@ -54,7 +54,8 @@ def segment_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataF
     for name, frame in (("previous", previous), ("current", current)):
         missing = {_CID, "segment"} - set(frame.columns)
         if missing:
-            raise ValueError(f"{name} segments lack column(s) {sorted(missing)}")
+            raise DataValidationError(f"{name} segments", None,
+                                      f"lack column(s) {sorted(missing)}")
     if current.height == 0:
         raise DataValidationError("current segments", None,
                                   "no customers at the later date: nothing to compare")

@@ -1,5 +1,5 @@
-"""Pareto concentration of value (seed 004_1db8fb040c21ceee.txt: the top 20 % of customers and
-their share of revenue; ``DOMAIN.md`` §7).
+"""Pareto concentration of value (the *Customer relationships* lecture notes, topic 6: the top
+20 % of customers and their share of revenue; docs/rfm.md, 'Pareto concentration').
 
 All functions take a customer summary (one row per customer) and a value column, by default
 ``total_spend`` (net revenue to date, currency); ``total_profit`` or a predicted CLV column work

@@ -1,4 +1,4 @@
-"""Column names and constants of the data contract (``../shared/DOMAIN.md`` §1).
+"""Column names and constants of the data contract (docs/data-rules.md, 'Input tables').
 
 Every reader returns frames with these canonical column names, so the analysis
 modules never guess at names.
@@ -41,7 +41,7 @@ CUSTOMER_OPTIONAL: Final = {
 CUSTOMER_TYPES: Final = ("B2C", "B2B")
 PAYMENT_TERMS: Final = ("prepayment", "credit")
 
-#: The eight satisfaction criteria of seed 001_7752035283ba344f.txt (DOMAIN.md §6):
+#: The eight satisfaction criteria of Okhunov (docs/loyalty.md, 'Satisfaction index'):
 #: price, logistics, service, availability of information, competence of managers,
 #: product quality, reliability, level of service.  Survey files carry
 #: ``score_<criterion>`` (1-5) and ``weight_<criterion>`` (1-5) for each.

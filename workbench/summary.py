@@ -1,4 +1,4 @@
-"""The customer summary: the inputs of RFM scoring and of the BTYD models (``DOMAIN.md`` §2).
+"""The customer summary: the inputs of RFM scoring and of the BTYD models (docs/definitions.md).
 
 For an as-of date (end of the observation period, inclusive) and a time unit:
 

@@ -2,7 +2,7 @@
 
 One Altair theme, ``"workbench"``, is registered (and enabled) when this module is imported, so
 every chart of :mod:`workbench.charts` looks the same in JupyterLab, in a Voilà dashboard and in a
-static SVG/PNG report.  Renderers (``shared/STACK-NOTES.md``):
+static SVG/PNG report.  Renderers (docs/charts.md, 'Renderers'):
 
 * reports (papermill, ``nbconvert --no-input``): :func:`use_report_renderer` -- static SVG or PNG
   made by vl-convert, no browser and no CDN needed;
