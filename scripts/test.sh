@@ -6,6 +6,7 @@
 #   bash scripts/test.sh
 #   bash scripts/test.sh -k "report or cli" -x
 #   bash scripts/test.sh -m "not browser"
+#   bash scripts/test.sh -m packaging   # the built wheel, installed into a fresh venv
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -70,19 +70,107 @@ def test_errors_exit_2_with_one_message_and_no_traceback(args: list[str]) -> Non
     assert len(proc.stderr.strip().splitlines()) <= 3, proc.stderr
 
 
-def test_data_validation_error_exits_2(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_data_validation_error_exits_3(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     from workbench.errors import DataValidationError
 
     def boom(args) -> int:
         raise DataValidationError("tx.csv", "amount", "text in a numeric column", [3], ["abc"])
 
     monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", boom)
-    assert main(["generate-sample"]) == 2
+    assert main(["generate-sample"]) == 3
     err = capsys.readouterr().err
     assert err.strip() == (
         "workbench generate-sample: error: tx.csv: column 'amount': "
         "text in a numeric column in 1 row; first rows: 3 ('abc')"
     )
+
+
+def _error_cases() -> list[tuple[str, BaseException, int]]:
+    """One error of each class and the exit code the README's table gives it."""
+    from workbench.cache import CacheError
+    from workbench.cli import CommandError
+    from workbench.errors import (
+        ConfigError,
+        ConvergenceError,
+        DataValidationError,
+        ModelError,
+        NotFittedError,
+    )
+    from workbench.report import ReportParameterError
+    from workbench.run_summary import GateError
+    from workbench.serve import ServeError
+
+    return [
+        ("data", DataValidationError("tx.csv", "amount", "not a number", [2], ["x"]), 3),
+        ("config", ConfigError("workbench.toml", "[project] as_of", "expected a date"), 2),
+        ("command", CommandError("--customers must be at least 1, got 0"), 2),
+        ("parameter", ReportParameterError("unknown parameter 'x'"), 2),
+        ("gate", GateError("gate 'a>b': 'b' is not a number"), 2),
+        ("serve", ServeError("--port must be between 0 and 65535, got 70000"), 2),
+        ("missing file", FileNotFoundError(2, "No such file or directory", "tx.csv"), 2),
+        ("model", ModelError("BG/NBD needs at least 2 customers with repeat purchases"), 5),
+        ("convergence", ConvergenceError("BG/NBD", "ABNORMAL", 40, 0.25, {"r": 0.5}), 5),
+        ("not fitted", NotFittedError("BetaGeoModel"), 5),
+        ("cache", CacheError("cannot store abc as frame: disk full"), 1),
+    ]
+
+
+@pytest.mark.parametrize("case", _error_cases(), ids=lambda c: c[0])
+def test_each_error_class_has_its_exit_code_and_one_line(
+    case: tuple[str, BaseException, int], monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    _, error, code = case
+
+    def boom(args) -> int:
+        raise error
+
+    monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", boom)
+    assert main(["generate-sample"]) == code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("workbench generate-sample: error: "), err
+
+
+def test_exit_codes_are_the_readme_table() -> None:
+    from workbench.cli import EXIT_CODES_HELP
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {
+        "DataValidationError": "3",
+        "ConfigError": "2",
+        "ModelError": "5",
+        "WorkbenchError` (other)": "1",
+    }
+    for name, code in rows.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}"))
+        assert row.rstrip(" |").endswith(code), row
+    assert "**5** a model cannot be fitted" in readme
+    for code, words in [("3", "DataValidationError"), ("5", "ModelError")]:
+        line = next(line for line in EXIT_CODES_HELP.splitlines() if line.startswith(f"  {code}  "))
+        assert words in line, line
+
+
+def test_real_data_error_exits_3_and_real_config_error_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "tx.csv"
+    bad.write_text("customer_id,order_date,amount\nc1,2026-01-05,abc\n", encoding="utf-8")
+    proc = run_cli("summary", str(bad), "--as-of", "2026-03-31")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "'amount'" in proc.stderr
+    config = tmp_path / "workbench.toml"
+    config.write_text('[transactions]\npath = "tx.csv"\ncolumns = { amout = "amount" }\n',
+                      encoding="utf-8")
+    proc = run_cli("summary", "--config", str(config), "--as-of", "2026-03-31")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "workbench.toml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_version_option_prints_the_metadata_version() -> None:
+    import importlib.metadata
+
+    proc = run_cli("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"workbench {importlib.metadata.version('workbench')}"
 
 
 def test_other_exceptions_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> None:

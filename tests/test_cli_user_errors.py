@@ -230,10 +230,10 @@ def test_serve_missing_data_dir_given_explicitly(tmp_path: Path, capsys) -> None
 
 
 def test_long_messages_are_cut(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from workbench.errors import DataValidationError
+    from workbench.errors import ConfigError
 
-    def boom(args) -> int:
-        raise DataValidationError("tx.csv", None, "cannot be read:\n" + "x" * 40_000)
+    def boom(args) -> int:  # a data error would exit with 3 (README: "Errors")
+        raise ConfigError("tx.csv", None, "cannot be read:\n" + "x" * 40_000)
 
     monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", boom)
     code, _, err = run_main(["generate-sample"], capsys)

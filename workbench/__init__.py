@@ -20,15 +20,18 @@ module, so that a dashboard kernel pays only for what its panels use.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:  # one place for the version: pyproject.toml, read back from the installed metadata
+    __version__: str = importlib.metadata.version("workbench")
+except importlib.metadata.PackageNotFoundError:  # imported from a tree that is not installed
+    __version__ = "0+unknown"
 
 #: Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
     "BetaGeoModel": "workbench.clv",
-    "ConvergenceError": "workbench.clv",
     "GammaGammaAssumptionWarning": "workbench.clv",
     "GammaGammaModel": "workbench.clv",
     "ModifiedBetaGeoModel": "workbench.clv",
@@ -47,8 +50,11 @@ _EXPORTS: dict[str, str] = {
     "cohort_matrix": "workbench.cohorts",
     "cohort_retention": "workbench.cohorts",
     "ConfigError": "workbench.errors",
+    "ConvergenceError": "workbench.errors",
     "DataValidationError": "workbench.errors",
     "ModelError": "workbench.errors",
+    "NotFittedError": "workbench.errors",
+    "WorkbenchError": "workbench.errors",
     "read_cdnow": "workbench.io",
     "read_customers": "workbench.io",
     "read_surveys": "workbench.io",
@@ -110,6 +116,7 @@ __all__ = [
     "ModelError",
     "ModifiedBetaGeoModel",
     "NBDModel",
+    "NotFittedError",
     "ParetoNBDModel",
     "Project",
     "compare_models",
@@ -160,6 +167,7 @@ __all__ = [
     "validate_surveys",
     "validate_transactions",
     "value_index",
+    "WorkbenchError",
 ]
 
 
@@ -185,7 +193,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static analysers see the eager imports
     from workbench.clv import (
         BetaGeoModel,
-        ConvergenceError,
         GammaGammaAssumptionWarning,
         GammaGammaModel,
         ModifiedBetaGeoModel,
@@ -203,7 +210,14 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         tracking,
     )
     from workbench.cohorts import cohort_matrix, cohort_retention
-    from workbench.errors import ConfigError, DataValidationError, ModelError
+    from workbench.errors import (
+        ConfigError,
+        ConvergenceError,
+        DataValidationError,
+        ModelError,
+        NotFittedError,
+        WorkbenchError,
+    )
     from workbench.io import (
         read_cdnow,
         read_customers,

@@ -23,30 +23,38 @@ Serve the dashboards, write the reports, make sample data, summarise a file::
 
 Exit codes
 ----------
+Each class of :mod:`workbench.errors` has one exit code, the same for every command
+(:func:`exit_code`):
+
 0
     Everything asked for was done.
 1
     ``workbench report``: at least one notebook failed (also when a cell refused the data,
     e.g. a :class:`~workbench.errors.DataValidationError`). Each failure is printed as one
     line (notebook, cell, exception type and message) with the path of the executed notebook,
-    which is kept for inspection.
+    which is kept for inspection.  Also any other :class:`~workbench.errors.WorkbenchError`
+    (e.g. a :class:`~workbench.cache.CacheError`).
 2
-    Bad arguments or bad input data, found before anything runs: an unknown option or
-    parameter, a date that is not ``YYYY-MM-DD``, a missing file or folder, a folder given as a
-    file, an output that cannot be written, an invalid ``--fail-on`` gate, an invalid project
-    file (:class:`~workbench.errors.ConfigError`), ``workbench check`` finding errors,
-    ``workbench init`` unable to map a required column; for the other commands also data
-    that break the data contract (:class:`~workbench.errors.DataValidationError`,
-    :class:`~workbench.errors.ModelError`).
+    Bad arguments or settings, found before anything runs
+    (:class:`~workbench.errors.ConfigError` and its subclasses :class:`CommandError`,
+    :class:`~workbench.report.ReportParameterError`, :class:`~workbench.run_summary.GateError`,
+    :class:`~workbench.serve.ServeError`; and the operating system's file errors): an unknown
+    option or parameter, a date that is not ``YYYY-MM-DD``, a missing file or folder, a folder
+    given as a file, an output that cannot be written, an invalid ``--fail-on`` gate, an
+    invalid project file, ``workbench check`` finding errors, ``workbench init`` unable to map
+    a required column.
 3
-    ``workbench report`` and ``workbench lab``: the data break the data contract
-    (:class:`~workbench.errors.DataValidationError`, :class:`~workbench.errors.ModelError`),
-    found before any notebook runs (e.g. reading the tables of ``--config``).
+    The data break the data contract (:class:`~workbench.errors.DataValidationError`), found
+    before any notebook runs (e.g. reading the tables of ``--config``).
 4
     ``workbench report``: every notebook ran, but a data-quality gate failed (``--fail-on``,
     or ``[gates] fail_on`` in the project file); each failed gate is printed as one line
     ``gate failed: set_aside_share = 0.081 fails the gate set_aside_share>0.05``. The reports,
     ``summary.json`` and ``changes.md`` are written all the same.
+5
+    A model cannot be fitted or used (:class:`~workbench.errors.ModelError`: a
+    :class:`~workbench.errors.ConvergenceError`, a :class:`~workbench.errors.NotFittedError`,
+    too few customers with repeat purchases), found before any notebook runs.
 130
     Interrupted (Ctrl-C).
 
@@ -64,27 +72,37 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from workbench.errors import ConfigError, DataValidationError, ModelError, WorkbenchError
 from workbench.report import (
     MAX_MESSAGE,
-    ReportParameterError,
     can_write_in,
     one_line,
     parse_iso_date,
 )
-from workbench.serve import DEFAULT_HOST, DEFAULT_PORT, ServeError, project_root
+from workbench.serve import DEFAULT_HOST, DEFAULT_PORT
+from workbench.templates import project_root
 
 #: Exit code when everything asked for was done.
 EXIT_OK = 0
-#: Exit code of ``workbench report`` when a notebook failed.
+#: Exit code of ``workbench report`` when a notebook failed (and of other workbench errors).
 EXIT_FAILED = 1
-#: Exit code for bad input or arguments (argparse uses 2 too).
+#: Exit code for bad arguments or settings (argparse uses 2 too): a ConfigError.
 EXIT_USAGE = 2
-#: Exit code of ``workbench report``/``lab`` when the data break the data contract.
+#: Exit code when the data break the data contract: a DataValidationError.
 EXIT_DATA = 3
 #: Exit code of ``workbench report`` when a data-quality gate failed.
 EXIT_GATE = 4
-#: Commands whose data errors exit with :data:`EXIT_DATA` (the others keep 2).
-DATA_ERROR_COMMANDS = frozenset({"report", "lab"})
+#: Exit code when a model cannot be fitted or used: a ModelError.
+EXIT_MODEL = 5
+
+#: The exit code of each error class (the first class that matches, most specific first).
+ERROR_EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (DataValidationError, EXIT_DATA),
+    (ModelError, EXIT_MODEL),
+    (ConfigError, EXIT_USAGE),
+    (OSError, EXIT_USAGE),  # the file errors of _user_errors: a path given is wrong
+    (WorkbenchError, EXIT_FAILED),
+)
 
 #: The exit codes, as ``--help`` shows them.
 EXIT_CODES_HELP = """exit codes:
@@ -94,6 +112,7 @@ EXIT_CODES_HELP = """exit codes:
      project file or gate...); nothing ran
   3  data error: the data break the data contract (DataValidationError); nothing ran
   4  a data-quality gate failed (--fail-on, [gates] in the project file); reports written
+  5  model error: a model cannot be fitted or used (ModelError); nothing ran
 
 gates (--fail-on METRIC>VALUE, repeatable; also >=, <, <=, ==, !=; 5% = 0.05):
   set_aside_share, set_aside_rows, duplicate_rows, returns_netted, rows_read, customers,
@@ -106,8 +125,9 @@ outputs besides the notebooks and HTML: summary.json, csv/*.csv, index.html, and
 """
 
 
-class CommandError(ValueError):
-    """A command cannot do what was asked (bad path, unsupported suffix...)."""
+class CommandError(ConfigError):
+    """A command cannot do what was asked (bad path, unsupported suffix...): a
+    :class:`~workbench.errors.ConfigError` (exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,23 +141,28 @@ class _Parser(argparse.ArgumentParser):
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exception types shown as one message, without a traceback."""
-    kinds: list[type[BaseException]] = [
-        CommandError,
-        ReportParameterError,
-        ServeError,
+    return (
+        WorkbenchError,  # DataValidationError, ModelError, ConfigError and their subclasses
         FileNotFoundError,
         IsADirectoryError,
         NotADirectoryError,
         PermissionError,
         FileExistsError,
-    ]
-    try:
-        from workbench.errors import ConfigError, DataValidationError, ModelError
-    except ImportError:  # pragma: no cover - errors.py is part of the package
-        pass
-    else:
-        kinds += [DataValidationError, ModelError, ConfigError]
-    return tuple(kinds)
+    )
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of a user error: its class's in :data:`ERROR_EXIT_CODES`.
+
+    Examples
+    --------
+    >>> exit_code(CommandError("--port must be a number")), exit_code(ModelError("no fit"))
+    (2, 5)
+    """
+    for kind, code in ERROR_EXIT_CODES:
+        if isinstance(exc, kind):
+            return code
+    return EXIT_FAILED
 
 
 def _error_text(exc: BaseException) -> str:
@@ -221,6 +246,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from workbench.report import (
         absolute,
+        default_notebooks_dir,
         default_out_dir,
         find_notebooks,
         format_summary,
@@ -249,7 +275,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise CommandError("--config and --data-dir both name the data: give one")
     notebooks = find_notebooks(notebooks_dir, args.notebook)
     if not notebooks:
-        folder = notebooks_dir or project_root() / "notebooks"
+        folder = notebooks_dir or default_notebooks_dir()
         raise CommandError(f"no report notebooks in {folder}")
     if args.list:
         for nb in notebooks:
@@ -261,7 +287,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return 0
     if args.cell_timeout is not None and args.cell_timeout < 1:
         raise CommandError(f"--cell-timeout must be at least 1 second, got {args.cell_timeout}")
-    plan_parameters(notebooks, parameters, data_dir)  # raises on any bad parameter or path
+    # The package's own report notebooks without --config or --data-dir: the sample data
+    # (their relative default paths would point inside the installed package).
+    sample_dir = None
+    if data_dir is None and args.config is None and notebooks_dir is None:
+        sample_dir = _sample_data_for(notebooks, parameters)
+    plan_parameters(notebooks, parameters, data_dir or sample_dir)  # raises on a bad one
     # With a project file or a data folder the as-of date defaults to the last transaction
     # date of that data (never the sample's); it goes to the notebooks that declare as_of.
     project = _load_project(args.config) if args.config is not None else None
@@ -298,7 +329,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         notebooks,
         out_dir,
         parameters,
-        data_dir=data_dir,
+        data_dir=data_dir or sample_dir,
         data_parameters=data_parameters,
         progress_bar=not args.no_progress,
         execution_timeout=args.cell_timeout,
@@ -324,6 +355,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if failures:
         return EXIT_FAILED
     return EXIT_GATE if outputs.failed_gates else EXIT_OK
+
+
+def _sample_data_for(notebooks: Sequence[Path], parameters: dict[str, Any]) -> Path | None:
+    """The sample data folder for report notebooks that read a transactions table the
+    user did not name (``None`` when none does): ``sample_data/`` of the project root."""
+    from workbench.report import find_data_file, inspect_parameters
+    from workbench.serve import default_data_dir
+
+    if "transactions_path" in parameters or not any(
+        "transactions_path" in inspect_parameters(nb) for nb in notebooks
+    ):
+        return None
+    folder = default_data_dir()
+    if find_data_file(folder, "transactions") is None:
+        raise CommandError(
+            f"no data to report on: {folder} has no transactions table; give --data-dir DIR "
+            "or --config FILE, or write the sample data there with workbench generate-sample"
+        )
+    return folder
 
 
 def _report_gates(options: Sequence[str], project: Any) -> list[Any]:
@@ -371,6 +421,10 @@ def _write_run_outputs(
             if source is not None:
                 inputs[name] = source.path
         surveys = project.read_surveys()
+    # lines without a customer id, set aside when read: counted in summary.json's data quality
+    without_id = (project.read_lines()[1]
+                  if project is not None and project.missing_customer_id == "set_aside"
+                  else None)
     settings = {
         "config": str(project.path) if project is not None else None,
         "data_dir": str(data_dir) if data_dir is not None else None,
@@ -382,7 +436,7 @@ def _write_run_outputs(
     outputs = write_run_outputs(
         out_dir, results, transactions=transactions, surveys=surveys, inputs=inputs,
         settings=settings, gates=gates, compare_to=args.compare_to,
-        threshold=args.change_threshold, started=started,
+        threshold=args.change_threshold, started=started, without_customer_id=without_id,
     )
     print(f"\nRun summary: {outputs.summary_path}")
     if outputs.summary.get("analysis_error"):
@@ -535,8 +589,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     from workbench.prepare import prepare_orders
     from workbench.summary import customer_summary
 
+    without_id = None  # lines without a customer id, set aside by the project: counted below
     if project is not None:
-        tx = project.read_transactions()
+        tx, without_id = project.read_lines()
         tx_path = project.transactions.path
     else:
         tx = read_transactions(args.transactions)
@@ -553,7 +608,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         as_of = day.isoformat()
         _say_as_of(as_of, how, file=sys.stderr)
     # customer_summary applies the same rules but keeps no report: ask prepare_orders for it.
-    _, quality = prepare_orders(tx, as_of, source=str(tx_path))
+    _, quality = prepare_orders(tx, as_of, source=str(tx_path), without_customer_id=without_id)
     print(quality, file=sys.stderr)
     frame = customer_summary(tx, as_of=as_of, unit=UNITS[args.unit], source=tx_path.name)
     if out is None:
@@ -626,6 +681,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------- parser
 
 
+def _version() -> str:
+    """The installed version (package metadata, as :data:`workbench.__version__`)."""
+    from workbench import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``workbench`` with one sub-command per task.
 
@@ -639,6 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="workbench",
         description="Customer-analytics workbench: dashboards, reports and data tools.",
     )
+    parser.add_argument("--version", action="version", version=f"workbench {_version()}",
+                        help="print the installed version of workbench and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(
@@ -666,7 +730,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=None,
                    help="data folder for the dashboards (WORKBENCH_DATA_DIR; default sample_data/)")
     p.add_argument("--dashboards-dir", type=Path, default=None,
-                   help="folder of dashboards to serve (default dashboards/)")
+                   help="folder of dashboards to serve (default: the package's own, "
+                        "dashboards/ of the repository)")
     p.add_argument("--config", type=Path, default=None, metavar="FILE",
                    help="project file (workbench.toml) describing the data, instead of "
                         "--data-dir")
@@ -711,7 +776,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "copies in OUT/data/) and its as-of date, by default the last "
                         "transaction date")
     p.add_argument("--notebooks-dir", type=Path, default=None,
-                   help="folder of report notebooks (default notebooks/)")
+                   help="folder of report notebooks (default: the package's own, notebooks/ "
+                        "of the repository)")
     p.add_argument("--cell-timeout", type=int, default=None,
                    help="seconds one cell may run (default no limit)")
     p.add_argument("--no-progress", action="store_true", help="hide the cell progress bar")
@@ -812,14 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except _user_errors() as exc:
         print(f"workbench {args.command}: error: {_error_text(exc)}", file=sys.stderr)
-        return EXIT_DATA if _is_data_error(exc, args.command) else EXIT_USAGE
-
-
-def _is_data_error(exc: BaseException, command: str) -> bool:
-    """Whether ``exc`` is a data error that ``command`` reports with :data:`EXIT_DATA`."""
-    from workbench.errors import DataValidationError, ModelError
-
-    return command in DATA_ERROR_COMMANDS and isinstance(exc, DataValidationError | ModelError)
+        return exit_code(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,25 @@
-"""Errors raised on bad input.
+"""The workbench's errors: one hierarchy, each class also the Python built-in it refines.
+
+::
+
+    WorkbenchError                      base of every error the workbench raises on purpose
+    ├── DataValidationError (ValueError)    the data break the data contract (exit code 3)
+    ├── ConfigError (ValueError)            bad settings: project file, options, parameters (2)
+    │   ├── CommandError                        workbench.cli: a command cannot do what was asked
+    │   ├── ReportParameterError                workbench.report: a notebook parameter or path
+    │   ├── GateError                           workbench.run_summary: an unreadable --fail-on
+    │   └── ServeError                          workbench.serve: bad host, port or option
+    ├── ModelError (RuntimeError)           a model cannot be fitted or used (exit code 5)
+    │   ├── ConvergenceError                    the likelihood maximisation did not converge
+    │   ├── NotFittedError                      a model used before ``fit``
+    │   ├── NotEnoughDataError (ValueError)     too few customers a model needs (clv._fit)
+    │   └── UndefinedPredictionError (ValueError)  a prediction undefined for some inputs
+    └── CacheError (RuntimeError)           workbench.cache: a result not stored (exit code 1)
+
+``except ValueError`` / ``except RuntimeError`` clauses written before the hierarchy keep
+catching what they caught; ``except WorkbenchError`` catches every error the workbench raises
+on purpose (anything else is a bug, or a programming error such as a ``TypeError`` for an
+argument of the wrong type).  The exit codes are those of ``workbench`` (:mod:`workbench.cli`).
 
 Every validation error names the file (or frame), the column and the first offending rows,
 so an analyst can open the file and fix it without reading a traceback.
@@ -22,6 +43,16 @@ MAX_VALUE_CHARS: Final = 40
 MAX_MESSAGE_CHARS: Final = 300
 #: Longest shown form of the source (a longer path keeps its end).
 MAX_SOURCE_CHARS: Final = 160
+
+
+class WorkbenchError(Exception):
+    """Base class of every error the workbench raises on purpose.
+
+    Examples
+    --------
+    >>> issubclass(DataValidationError, WorkbenchError), issubclass(ModelError, RuntimeError)
+    (True, True)
+    """
 
 
 def clip(text: object, limit: int = MAX_VALUE_CHARS) -> str:
@@ -48,7 +79,7 @@ def base_name(source: str) -> str:
     return name or source
 
 
-class DataValidationError(ValueError):
+class DataValidationError(WorkbenchError, ValueError):
     """Input data break the data contract.
 
     Parameters
@@ -142,21 +173,81 @@ class DataValidationError(ValueError):
         return text
 
 
-class ModelError(RuntimeError):
-    """A model cannot be used as asked (not fitted, or fitted on other units)."""
+class ModelError(WorkbenchError, RuntimeError):
+    """A model cannot be fitted or used as asked (no convergence, not fitted, too few data)."""
 
 
-class ConfigError(ValueError):
-    """A project file (``workbench.toml``) is missing, unreadable or invalid.
+class NotFittedError(ModelError):
+    """A model was asked for estimates or predictions before :meth:`fit`.
 
-    The message names the file, the section and the key, says what is wrong and what is
-    allowed, in one line: ``workbench.toml: [transactions] columns: unknown target 'amout';
-    allowed: customer_id, order_date, amount, ...``.
+    Examples
+    --------
+    >>> print(NotFittedError("BetaGeoModel"))
+    this BetaGeoModel is not fitted yet; call .fit(summary) first
+    """
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        super().__init__(f"this {model} is not fitted yet; call .fit(summary) first")
+
+
+class ConvergenceError(ModelError):
+    """The likelihood maximisation did not converge; no parameters were stored.
+
+    Attributes
+    ----------
+    model
+        Name of the model being fitted.
+    optimizer_message
+        The optimiser's own message for the best attempt.
+    n_iter
+        Iterations used by the best attempt.
+    grad_norm
+        Euclidean norm of the gradient of the (mean) objective at the final point, in
+        log-parameter space.
+    params
+        The natural parameters at the final point (not an estimate).
+
+    Examples
+    --------
+    >>> err = ConvergenceError("BG/NBD", "ABNORMAL", 12, 0.5, {"r": 0.25})
+    >>> err.n_iter, isinstance(err, RuntimeError)
+    (12, True)
+    """
+
+    def __init__(
+        self,
+        model: str,
+        optimizer_message: str,
+        n_iter: int,
+        grad_norm: float,
+        params: dict[str, float],
+    ) -> None:
+        self.model = model
+        self.optimizer_message = optimizer_message
+        self.n_iter = n_iter
+        self.grad_norm = grad_norm
+        self.params = params
+        shown = ", ".join(f"{k}={v:.6g}" for k, v in params.items())
+        super().__init__(
+            f"{model}: maximum-likelihood fit did not converge after {n_iter} iterations "
+            f"(optimizer: {optimizer_message!s}; gradient norm {grad_norm:.3g}; last "
+            f"parameters {shown}). Try a larger max_iter, a penalizer > 0, or check the data."
+        )
+
+
+class ConfigError(WorkbenchError, ValueError):
+    """Bad settings: a project file (``workbench.toml``), an option or a parameter.
+
+    For a project file the message names the file, the section and the key, says what is
+    wrong and what is allowed, in one line: ``workbench.toml: [transactions] columns: unknown
+    target 'amout'; allowed: customer_id, order_date, amount, ...``.  Settings that come from
+    elsewhere (command-line options, notebook parameters) give the message alone.
 
     Parameters
     ----------
     source
-        The project file (its path as given).
+        The project file (its path as given); or, alone, the whole message.
     where
         The section and key (``"[transactions] columns"``), or ``""`` for the whole file.
     problem
@@ -166,13 +257,19 @@ class ConfigError(ValueError):
     --------
     >>> print(ConfigError("workbench.toml", "[project] as_of", "expected 'last' or a date"))
     workbench.toml: [project] as_of: expected 'last' or a date
+    >>> print(ConfigError("--port must be between 0 and 65535, got 70000"))
+    --port must be between 0 and 65535, got 70000
     """
 
-    def __init__(self, source: str, where: str, problem: str) -> None:
+    def __init__(self, source: str, where: str | None = None, problem: str | None = None) -> None:
+        if where is None and problem is None:  # a message alone (an option, a parameter)
+            self.source, self.where, self.problem = "", "", str(source)
+            super().__init__(str(source))
+            return
         self.source = source
-        self.where = where
-        self.problem = problem
-        text = f"{source}: " + (f"{where}: " if where else "") + problem
+        self.where = where or ""
+        self.problem = problem or ""
+        text = f"{source}: " + (f"{self.where}: " if self.where else "") + self.problem
         super().__init__(clip(text, MAX_MESSAGE_CHARS + 100))
 
 

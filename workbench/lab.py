@@ -177,7 +177,7 @@ def workspace_parameters(
         return params
     if data_dir is not None:
         return dict(data_dir_parameters(data_dir))
-    from workbench.serve import project_root
+    from workbench.templates import project_root
 
     sample = project_root() / "sample_data"
     if (sample / "transactions.csv").is_file():

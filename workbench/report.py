@@ -54,7 +54,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workbench.serve import DATA_DIR_ENV, project_root
+from workbench.errors import ConfigError
+from workbench.serve import DATA_DIR_ENV
+from workbench.templates import template_dir
 
 #: Kernel every report runs in (a personal kernel name fails in CI with NoSuchKernel).
 KERNEL_NAME = "python3"
@@ -90,7 +92,7 @@ _FALSE = {"false", "no", "n", "off", "0"}
 _CONTAINERS = {"list": list, "dict": dict, "tuple": tuple, "set": set}
 
 
-class ReportParameterError(ValueError):
+class ReportParameterError(ConfigError):
     """A parameter asked for is not declared by a notebook, or its value has the wrong type.
 
     Also raised for inputs that make every run pointless: a data folder without a
@@ -268,14 +270,15 @@ class ReportResult:
 
 
 def default_notebooks_dir() -> Path:
-    """The report notebooks of the repository (``<root>/notebooks``).
+    """The report notebooks: package data, or ``notebooks/`` of an editable checkout
+    (:func:`workbench.templates.template_dir`).
 
     Examples
     --------
     >>> default_notebooks_dir().name
     'notebooks'
     """
-    return project_root() / "notebooks"
+    return template_dir("notebooks")
 
 
 def default_out_dir(base: str | os.PathLike[str] = "reports") -> Path:

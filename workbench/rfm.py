@@ -1,4 +1,4 @@
-"""RFM scores and named segments (``DOMAIN.md`` §3).
+"""RFM scores and named segments (docs/rfm.md).
 
 Scores run 1-5, 5 = best (most recent, most frequent, highest spend):
 
@@ -27,7 +27,7 @@ is the answer.
 Segment names come from a rule table that is data (CSV), validated on load: every one of the 125
 score cells must be covered and no cell may get two different segments.  Shipped tables
 (``workbench/rules/``): ``default`` (the complete 125-code map usually credited to
-Bloomreach/Exponea; ``../shared/data/rfm/segment_map_125.csv``), ``rf_grid`` (the R x F 5x5 grid
+Bloomreach/Exponea; docs/rfm.md, 'The 125-code segment map'), ``rf_grid`` (the R x F 5x5 grid
 of many tutorials, M ignored), ``three_level`` (three recency levels x three frequency levels,
 meant for ``method="fixed"``).
 """
@@ -336,7 +336,8 @@ def rfm_scores(
     ]
     missing = [c for c in [_CID, *needed] if c not in summary.columns]
     if missing:
-        raise ValueError(f"summary lacks column(s) {missing}; build it with customer_summary()")
+        raise DataValidationError("summary", None, f"lacks column(s) {missing}; build it with "
+                                  "customer_summary()")
     if not allow_empty:
         require_purchases(summary, as_of, source="customer summary")
     cut = dict(DEFAULT_CUTOFFS if method == "fixed" else {})

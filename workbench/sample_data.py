@@ -15,10 +15,11 @@ and a dropout probability ``p ~ Beta(a, b)``. While alive, repeat purchases arri
 The first purchase (acquisition) is spread over the first two years of the period.
 
 Day resolution: the customer summary of the workbench collapses the purchases of one customer
-on one day into one purchase (DOMAIN.md section 2), so the simulation never produces two
-purchases of a customer on the same day. It simulates the process in whole days: on each day
-a live customer buys with probability ``lambda / 7`` (the Poisson process thinned to at most
-one event a day with the same expected rate; the gaps are geometric in days). The expected
+on one day into one purchase (docs/definitions.md, 'Order and purchase'), so the simulation
+never produces two purchases of a customer on the same day. It simulates the process in whole
+days: on each day a live customer buys with probability ``lambda / 7`` (the Poisson process
+thinned to at most one event a day with the same expected rate; the gaps are geometric in
+days). The expected
 number of purchases in any period is exactly the BG/NBD one; only the variance of the count of
 the (rare) customers who buy several times a week is slightly smaller than Poisson. Fitting
 the BG/NBD by maximum likelihood to the day-collapsed weekly summary of the default set gives
