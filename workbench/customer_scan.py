@@ -11,6 +11,10 @@ How (a radix-partitioned hash aggregation, ``workbench/_kernels.c``):
 1. the kernel reads the customer ids straight from Polars' Arrow string views, chunk by chunk
    (no copy), hashes each, and scatters the rows into buckets by the top bits of the hash,
    keeping their order within each bucket (a stable partition, one thread per range of rows);
+   every column reaches the C code through the Arrow C data interface (an exported
+   ``ArrowSchema``/``ArrowArray`` per chunk, checked there: format, buffers, offset, length, no
+   nulls, every string view inside its data buffer; see :mod:`workbench.kernels`), and a
+   malformed array raises :class:`workbench.kernels.KernelInputError` instead of being read;
 2. each bucket, about two thousand customers, is aggregated in a small open-addressing hash
    table (64-byte slots) that stays in the processor cache, one thread per range of buckets; the
    results overwrite rows already read, so no more memory is needed;
@@ -27,16 +31,25 @@ taken in row order, so the results do not depend on the number of threads.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from workbench.kernels import (
     LIBRARY,
-    StringChunk,
+    ArrowChunk,
+    arrow_chunks,
+    check,
+    chunk_at,
+    export_column,
+    numpy_to_arrow,
     pointer,
     run_tasks,
     split_range,
-    string_chunks,
+    string_view_chunks,
     usable_cores,
 )
 
@@ -101,20 +114,29 @@ class CustomerScan:
         }
         arrays = list(out.values())
 
-        def gather(lo: int, hi: int) -> None:
-            """Customers lo..hi of the output (pointers moved to lo)."""
-            at = [None if v is None else v.ctypes.data + lo * v.itemsize for v in arrays]
-            first_row = self.first_row.ctypes.data + (4 * lo if order is None else 0)
-            LIBRARY.wb_gather_results(
-                pointer(self._results), pointer(self._results_profit),
-                pointer(self._at_first_row), first_row,
-                None if order is None else order.ctypes.data + 8 * lo, hi - lo, *at,
+        def gather(lo: int, hi: int) -> tuple[int, np.ndarray]:
+            """Customers lo..hi of the output."""
+            where = np.zeros(5, dtype=np.int64)
+            code = LIBRARY.wb_gather_results(
+                pointer(self._results),
+                pointer(self._results_profit),
+                pointer(self._at_first_row),
+                self._at_first_row.shape[0],
+                pointer(self.first_row),
+                n,
+                pointer(order),
+                lo,
+                hi,
+                *(pointer(v) for v in arrays),
+                pointer(where),
             )
+            return code, where
 
         threads = usable_cores() if k >= _SERIAL_ROWS else 1
-        run_tasks(
+        for code, where in run_tasks(
             [lambda lo=lo, hi=hi: gather(lo, hi) for lo, hi in split_range(k, threads)], threads
-        )
+        ):
+            check(code, where)
         return {name: v for name, v in out.items() if v is not None}
 
     def customers_of(self, rows: np.ndarray) -> np.ndarray:
@@ -146,7 +168,7 @@ def usable_for(ids: pl.Series) -> bool:
         and ids.dtype == pl.String
         and ids.len() <= _MAX_ROWS
         and ids.null_count() == 0
-        and string_chunks(ids) is not None
+        and string_view_chunks(ids) is not None
     )
 
 
@@ -157,38 +179,25 @@ def _bucket_bits(customers: int) -> int:
     return bits
 
 
-def _numeric_chunks(values: pl.Series | np.ndarray, dtype: type) -> list[tuple[int, np.ndarray]]:
-    """``(first row, array)`` per chunk of a numeric column, without copying where possible."""
+def _numeric_chunks(values: pl.Series | np.ndarray, dtype: type) -> list[pa.Array]:
+    """The chunks of a numeric column as Arrow arrays of ``dtype``, without copying where the
+    values already have that type."""
     if isinstance(values, np.ndarray):
-        return [(0, np.ascontiguousarray(values, dtype=dtype))]
-    chunks, row0 = [], 0
-    for part in values.get_chunks():
-        array = part.to_physical().to_numpy()
-        chunks.append((row0, np.ascontiguousarray(array, dtype=dtype)))
-        row0 += array.shape[0]
-    return chunks
-
-
-def _chunk_at(chunks: list, lo: int, row0=lambda chunk: chunk[0]):
-    """The chunk holding row ``lo`` (chunks in row order; ``row0`` gives a chunk's first row)."""
-    for chunk in reversed(chunks):
-        if row0(chunk) <= lo:
-            return chunk
-    raise IndexError(lo)
-
-
-def _piece_pointer(chunks: list[tuple[int, np.ndarray]] | None, lo: int) -> int | None:
-    """Address of row ``lo`` in the chunk that holds it."""
-    if chunks is None:
-        return None
-    row0, array = _chunk_at(chunks, lo)
-    return array.ctypes.data + (lo - row0) * array.itemsize
+        return arrow_chunks(np.ascontiguousarray(values, dtype=dtype))
+    return [
+        numpy_to_arrow(np.ascontiguousarray(part.to_physical().to_numpy(), dtype=dtype))
+        for part in values.get_chunks()
+    ]
 
 
 def _pieces(boundaries: list[list[int]], lo: int, hi: int) -> list[tuple[int, int]]:
     """Rows ``lo..hi`` cut at every chunk boundary of every column: pieces within one chunk each."""
     cuts = sorted({lo, hi, *(b for column in boundaries for b in column if lo < b < hi)})
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if a < b]
+
+
+def _name(values: object, default: str) -> str:
+    return values.name if isinstance(values, pl.Series) and values.name else default
 
 
 def scan_customers(
@@ -208,8 +217,9 @@ def scan_customers(
     Parameters
     ----------
     ids
-        The customer id of each row (String, no nulls), hashed by the kernel; or two
-        independent 64-bit hashes of them, ``(h1, h2)`` (only 32 bits of ``h2`` are used).
+        The customer id of each row (String, no nulls), hashed by the kernel; or the same as
+        Arrow string views (a ``pyarrow`` array, checked by the kernel); or two independent
+        64-bit hashes of them, ``(h1, h2)`` (only 32 bits of ``h2`` are used).
     period
         Purchase period of each row as an integer (day number, month start, ...),
         non-decreasing within each customer (sort the rows by date first).
@@ -226,6 +236,12 @@ def scan_customers(
     -------
     CustomerScan
 
+    Raises
+    ------
+    workbench.kernels.KernelInputError
+        When the kernel refuses an Arrow array (wrong format, nulls, a string view outside
+        its data buffer, ...): the message names the column and row.
+
     Examples
     --------
     >>> import numpy as np, polars as pl
@@ -240,32 +256,54 @@ def scan_customers(
             "the compiled kernel workbench._kernels is not built: install the package with "
             "`pip install -e .` (needs a C compiler)"
         )
-    hashes: tuple[np.ndarray, np.ndarray] | None = None
-    id_chunks: list[StringChunk] | None = None
+    columns: dict[int, list[pa.Array]] = {}
+    names = {
+        0: _name(ids, "ids"),
+        1: _name(day, "day"),
+        2: _name(period, "period"),
+        3: _name(amount, "amount"),
+        4: _name(profit, "profit"),
+        5: "second hash",
+    }
+    hashed = isinstance(ids, tuple)
     if isinstance(ids, pl.Series):
-        id_chunks = string_chunks(ids)
-        if id_chunks is None or ids.null_count():
+        id_arrays = string_view_chunks(ids)
+        if id_arrays is None or ids.null_count():
             raise ValueError("scan_customers needs String ids without nulls")
-        n = ids.len()
-        id_bounds = [c.row0 for c in id_chunks]
+        columns[0] = id_arrays
+    elif hashed:
+        columns[0] = arrow_chunks(np.ascontiguousarray(ids[0]).view(np.int64))
+        columns[5] = arrow_chunks(np.ascontiguousarray(ids[1]).view(np.int64))
     else:
-        hashes = (
-            np.ascontiguousarray(ids[0]).view(np.int64),
-            np.ascontiguousarray(ids[1]).view(np.int64),
-        )
-        n, id_bounds = hashes[0].shape[0], [0]
+        columns[0] = arrow_chunks(ids)
+    n = sum(len(c) for c in columns[0])
     if n > _MAX_ROWS:
         raise ValueError(f"scan_customers handles at most {_MAX_ROWS:,} rows, got {n:,}")
-    columns = {
-        "period": _numeric_chunks(period, np.int32),
-        "day": _numeric_chunks(day if day is not None else period, np.int32),
-        "amount": _numeric_chunks(amount, np.float64),
-        "profit": _numeric_chunks(profit, np.float64) if profit is not None else None,
-    }
-    for name, chunks in columns.items():
-        if chunks is not None and sum(a.shape[0] for _, a in chunks) != n:
-            raise ValueError(f"scan_customers: {name} has not one value per id")
-    boundaries = [id_bounds, *([r for r, _ in c] for c in columns.values() if c is not None)]
+    columns[1] = _numeric_chunks(day if day is not None else period, np.int32)
+    columns[2] = _numeric_chunks(period, np.int32)
+    columns[3] = _numeric_chunks(amount, np.float64)
+    if profit is not None:
+        columns[4] = _numeric_chunks(profit, np.float64)
+    for number, arrays in columns.items():
+        if sum(len(a) for a in arrays) != n:
+            raise ValueError(f"scan_customers: {names[number]} has not one value per id")
+    with contextlib.ExitStack() as stack:
+        exported = {k: stack.enter_context(export_column(v)) for k, v in columns.items()}
+        return _scan(exported, n, names, hashed, profit is not None, expected_customers, threads)
+
+
+def _scan(
+    exported: dict[int, list[ArrowChunk]],
+    n: int,
+    names: dict[int, str],
+    hashed: bool,
+    has_profit: bool,
+    expected_customers: int | None,
+    threads: int | None,
+) -> CustomerScan:
+    """:func:`scan_customers` on exported columns (0 ids or first hash, 1 day, 2 period,
+    3 amount, 4 profit, 5 second hash)."""
+    boundaries = [[c.row0 for c in chunks] for chunks in exported.values()]
     threads = threads or (usable_cores() if n >= _SERIAL_ROWS else 1)
     expected = expected_customers if expected_customers is not None else max(1, n // 4)
     bits = _bucket_bits(expected)
@@ -273,86 +311,151 @@ def scan_customers(
     shift, bmask = 64 - bits, n_buckets - 1  # shift 64: one bucket
     ranges = split_range(n, threads)
     pieces = [_pieces(boundaries, lo, hi) for lo, hi in ranges]
+    formats = {0: "'l' or 'L' (64-bit hashes)"} if hashed else None
 
-    def id_piece(lo: int, hi: int) -> tuple[int, int]:
-        """Views and buffers addresses of ids ``lo..hi`` (within one chunk)."""
-        c = _chunk_at(id_chunks, lo, lambda chunk: chunk.row0)
-        return c.piece(lo - c.row0, hi - c.row0)[:2]
+    def piece(lo: int) -> tuple[dict[int, ArrowChunk], dict[int, ctypes.Structure]]:
+        """The chunk of each column holding row ``lo``, and the kernels' view from there."""
+        chunks = {k: chunk_at(v, lo) for k, v in exported.items()}
+        return chunks, {k: c.piece(lo - c.row0) for k, c in chunks.items()}
+
+    def run(t: int, step) -> None:
+        """``step(columns, lo, hi, where)`` on each piece of range t; raises on an error."""
+        where = np.zeros(5, dtype=np.int64)
+        for lo, hi in pieces[t]:
+            chunks, cols = piece(lo)
+            code = step({k: ctypes.addressof(c) for k, c in cols.items()}, lo, hi, where)
+            if code:
+                return code, where, chunks
+        return 0, where, None
+
+    def raise_first(results: list) -> None:
+        for code, where, chunks in results:
+            check(code, where, chunks, names, formats)
 
     # 1. stable partition of the rows into buckets, one range of rows per thread
     counts = np.zeros((threads, n_buckets), dtype=np.int64)
-
-    def histogram(t: int) -> None:
-        for lo, hi in pieces[t]:
-            if hashes is not None:
-                LIBRARY.wb_histogram(hashes[0].ctypes.data + 8 * lo, hi - lo, shift, bmask,
-                                     pointer(counts[t]))
-            else:
-                LIBRARY.wb_histogram_ids(*id_piece(lo, hi), hi - lo, shift, bmask,
-                                         pointer(counts[t]))
-
-    run_tasks([lambda t=t: histogram(t) for t in range(threads)], threads)
+    histogram = LIBRARY.wb_histogram if hashed else LIBRARY.wb_histogram_ids
+    raise_first(
+        run_tasks(
+            [
+                lambda t=t: run(
+                    t,
+                    lambda c, lo, hi, where, t=t: histogram(
+                        c[0], hi - lo, shift, bmask, pointer(counts[t]), pointer(where)
+                    ),
+                )
+                for t in range(threads)
+            ],
+            threads,
+        )
+    )
     starts = np.zeros(n_buckets + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=starts[1:])
     before = np.cumsum(counts, axis=0) - counts  # rows of earlier ranges in each bucket
     cursors = np.ascontiguousarray(starts[:-1] + before)
     rows = np.empty(n * _ROW_BYTES, dtype=np.uint8)
-    parted_profit = np.empty(n) if profit is not None else None
+    parted_profit = np.empty(n) if has_profit else None
 
-    def scatter(t: int) -> None:
-        out = (shift, bmask, pointer(cursors[t]), pointer(rows), pointer(parted_profit))
-        for lo, hi in pieces[t]:
-            values = [
-                _piece_pointer(columns[name], lo) for name in ("day", "period", "amount", "profit")
-            ]
-            if hashes is not None:
-                LIBRARY.wb_scatter(hashes[0].ctypes.data + 8 * lo, hashes[1].ctypes.data + 8 * lo,
-                                   hi - lo, lo, *values, *out)
-            else:
-                LIBRARY.wb_scatter_ids(*id_piece(lo, hi), hi - lo, lo, *values, *out)
+    def scatter(c: dict[int, int], lo: int, hi: int, where: np.ndarray, t: int) -> int:
+        values = (c[1], c[2], c[3], c.get(4))
+        out = (
+            shift,
+            bmask,
+            pointer(cursors[t]),
+            pointer(rows),
+            pointer(parted_profit),
+            n,
+            pointer(where),
+        )
+        if hashed:
+            return LIBRARY.wb_scatter(c[0], c[5], hi - lo, lo, *values, *out)
+        return LIBRARY.wb_scatter_ids(c[0], hi - lo, lo, *values, *out)
 
-    run_tasks([lambda t=t: scatter(t) for t in range(threads)], threads)
+    raise_first(
+        run_tasks(
+            [
+                lambda t=t: run(t, lambda c, lo, hi, w, t=t: scatter(c, lo, hi, w, t))
+                for t in range(threads)
+            ],
+            threads,
+        )
+    )
 
     # 2. aggregate each bucket in a cache-sized table, one range of buckets per thread; the
     #    results overwrite rows already read
     at_first_row = np.empty(n, dtype=np.uint32)
     is_first = np.zeros(n, dtype=np.uint8)
     shares = np.zeros(n, dtype=np.uint8)
-    results_profit = np.empty(n) if profit is not None else None
+    results_profit = np.empty(n) if has_profit else None
     per_bucket = expected // n_buckets + 1
     per_bucket += per_bucket // 4 + 16
     bucket_ranges = [(lo, hi) for lo, hi in split_range(n_buckets, threads) if lo < hi]
-    status = np.zeros((len(bucket_ranges), 4), dtype=np.int64)
-    run_tasks(
+    status = np.zeros((len(bucket_ranges), 3), dtype=np.int64)
+    where = np.zeros((max(len(bucket_ranges), len(ranges)), 5), dtype=np.int64)
+    codes = run_tasks(
         [
             lambda t=t, lo=lo, hi=hi: LIBRARY.wb_aggregate(
-                pointer(rows), pointer(parted_profit), pointer(starts), lo, hi, per_bucket,
-                pointer(rows), pointer(results_profit), pointer(at_first_row),
-                pointer(is_first), pointer(shares), pointer(status[t]),
+                pointer(rows),
+                pointer(parted_profit),
+                pointer(starts),
+                n_buckets,
+                n,
+                lo,
+                hi,
+                per_bucket,
+                pointer(rows),
+                pointer(results_profit),
+                pointer(at_first_row),
+                pointer(is_first),
+                pointer(shares),
+                pointer(status[t]),
+                pointer(where[t]),
             )
             for t, (lo, hi) in enumerate(bucket_ranges)
         ],
         threads,
     )
-    if status[:, 3].any():
-        raise MemoryError("scan_customers: out of memory")
+    for t, code in enumerate(codes):
+        if code == 11:
+            raise MemoryError("scan_customers: out of memory")
+        check(code, where[t])
     if status[:, 2].any():
         raise RuntimeError("scan_customers: periods must be non-decreasing within each customer")
 
     # 3. the customers in order of first appearance, one range of rows per thread
-    firsts = [LIBRARY.wb_count_first(pointer(is_first), lo, hi) for lo, hi in ranges]
-    offsets = np.cumsum([0, *firsts])
+    firsts = np.zeros(len(ranges), dtype=np.int64)
+    for c, (lo, hi) in enumerate(ranges):
+        check(
+            LIBRARY.wb_count_first(
+                pointer(is_first), n, lo, hi, pointer(firsts[c:]), pointer(where[c])
+            ),
+            where[c],
+        )
+    offsets = np.cumsum([0, *firsts.tolist()])
     first_row = np.empty(int(offsets[-1]), dtype=np.uint32)
-    run_tasks(
+    codes = run_tasks(
         [
             lambda c=c, lo=lo, hi=hi: LIBRARY.wb_first_rows(
-                lo, hi, int(offsets[c]), pointer(is_first), pointer(first_row)
+                lo,
+                hi,
+                int(offsets[c]),
+                pointer(is_first),
+                n,
+                pointer(first_row),
+                first_row.shape[0],
+                pointer(where[c]),
             )
             for c, (lo, hi) in enumerate(ranges)
         ],
         threads,
     )
+    for c, code in enumerate(codes):
+        check(code, where[c])
     return CustomerScan(
-        first_row, shares.view(np.bool_), bool(status[:, 1].any()), rows, results_profit,
+        first_row,
+        shares.view(np.bool_),
+        bool(status[:, 1].any()),
+        rows,
+        results_profit,
         at_first_row,
     )
