@@ -151,8 +151,9 @@ def test_a_return_without_its_order_goes_to_the_latest_order_with_the_greatest_i
                 customer_summary(shuffled, "2024-02-01")["total_spend"].item(),
             )
         )
-    # O2 (10) takes the -50 and is cancelled (its line set aside); O1 stays whole
-    assert seen == {(("O1",), (100.0,), 1, 100.0)}
+    # O2 (10) takes the -50 and is cancelled: its line and the return netted into it are
+    # set aside together (2 lines); O1 stays whole
+    assert seen == {(("O1",), (100.0,), 2, 100.0)}
 
 
 def test_same_revenue_and_cancellations_whatever_the_row_order(sample_data_dir):

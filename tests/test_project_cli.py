@@ -123,7 +123,7 @@ def test_check_errors_exit_2(tmp_path: Path, capsys) -> None:
     config = tmp_path / "workbench.toml"
     code, _, err = run(["check", "--config", str(config), "--as-of", "2001-01-01"], capsys)
     assert code == EXIT_USAGE
-    config.write_text(config.read_text().replace("customer_id =", "customer_idd ="))
+    config.write_text(config.read_text().replace("\ncustomer_id =", "\ncustomer_idd ="))
     code, _, err = run(["check", "--config", str(config)], capsys)
     assert code == EXIT_USAGE and "unknown target 'customer_idd'" in err
     assert err.count("\n") == 1 and "Traceback" not in err

@@ -2,6 +2,9 @@
 
 Rules, applied in this order (each recorded in the :class:`~workbench.quality.DataQualityReport`):
 
+0. **No customer id**: lines without a customer id are refused by the readers, or, with a
+   project's ``missing_customer_id = "set_aside"``, read apart and handed in as
+   ``without_customer_id``: they are recorded as set aside and never analysed.
 1. **Exact duplicates**: a row equal to an earlier row in every column of the table as read
    (``source_row`` aside) is set aside; the first copy is kept.  The customer summary's fast
    path uses the same rule (:func:`duplicate_rows`).
@@ -15,13 +18,15 @@ Rules, applied in this order (each recorded in the :class:`~workbench.quality.Da
    customer's latest order on or before the return date (among several orders of that day, the
    one with the greatest order id, in text order: a total order, so the choice never depends on
    the order of the rows); a return before any purchase is set aside.  Monetary values are
-   therefore net of returns (``DOMAIN.md`` §3).
+   therefore net of returns (docs/data-rules.md, 'Rows a rule sets aside or combines').
 5. **Cancelled orders**: an order that returns bring to a net value of zero or less is not a
-   purchase and is set aside.  A zero-value order without returns (a free or promotional
-   order, as CDNOW has) is still a purchase.
+   purchase and is set aside, with the returns netted into it (so that every line is in
+   exactly one bucket of the tie-out, :meth:`~workbench.quality.DataQualityReport.tie_out`).
+   A zero-value order without returns (a free or promotional order, as CDNOW has) is still a
+   purchase.
 
 ``profit`` is ``margin`` where the table has it, else ``amount - cost`` where it has ``cost``
-(``DOMAIN.md`` §1); otherwise it is absent.
+(docs/data-rules.md, 'Input tables'); otherwise it is absent.
 
 Money is summed exactly, as whole minor units (:mod:`workbench.money`): the same rows give the
 same sums, bit for bit, in any order, on any code path and with any number of threads.
@@ -36,7 +41,7 @@ import polars as pl
 from workbench import schema
 from workbench.errors import DataValidationError
 from workbench.money import from_minor_units, to_minor_units
-from workbench.quality import DataQualityReport
+from workbench.quality import KEPT, DataQualityReport, ledger_frame
 
 _KEY = "_order_key"
 _UNITS = "_units"
@@ -202,7 +207,7 @@ def money_columns(columns: list[str]) -> list[str]:
 
 
 def profit_expr(columns: list[str]) -> pl.Expr | None:
-    """``margin``, else ``amount - cost``, else ``None`` (``DOMAIN.md`` §1)."""
+    """``margin``, else ``amount - cost``, else ``None`` (docs/data-rules.md, 'Input tables')."""
     if schema.MARGIN in columns:
         return pl.col(schema.MARGIN).fill_null(0.0)
     if schema.COST in columns:
@@ -211,7 +216,7 @@ def profit_expr(columns: list[str]) -> pl.Expr | None:
 
 
 #: Working columns of :func:`prepare_orders`, never shown in the data-quality report.
-_INTERNAL = (_KEY, _UNITS, _PROFIT, "_target")
+_INTERNAL = (_KEY, _UNITS, _PROFIT, "_target", "_own")
 
 
 def _shown(frame: pl.DataFrame) -> pl.DataFrame:
@@ -223,6 +228,7 @@ def prepare_orders(
     as_of: DateLike | None = None,
     *,
     source: str = "transactions",
+    without_customer_id: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, DataQualityReport]:
     """Apply the data rules and return one row per order, net of returns.
 
@@ -237,6 +243,11 @@ def prepare_orders(
         End of the observation period (inclusive); ``None`` keeps every row.
     source
         Name of the table for the report and error messages.
+    without_customer_id
+        The lines of the same file that have no customer id, set aside when it was read
+        (``missing_customer_id = "set_aside"``, :meth:`workbench.project.Project.read_lines`):
+        recorded as ``no_customer_id``, counted in the lines read and in the tie-out, never
+        analysed.  ``None`` (default) when there are none.
 
     Returns
     -------
@@ -262,15 +273,21 @@ def prepare_orders(
     """
     as_of = to_date(as_of)
     tx = check_transactions(transactions, source)
-    report = DataQualityReport(source, tx.height)
+    no_id = _without_customer_id(without_customer_id, source)
+    report = DataQualityReport(source, tx.height + no_id.height)
+    report.add("no_customer_id", no_id)
+    report.units_in, report.scale = _units_in(tx, no_id, source)
+    buckets: dict[str, pl.DataFrame] = {"no_customer_id": no_id}
 
     dup = duplicate_rows(tx)
-    report.add("exact_duplicate", tx.filter(dup))
+    buckets["exact_duplicate"] = tx.filter(dup)
+    report.add("exact_duplicate", buckets["exact_duplicate"])
     tx = tx.filter(~dup)
 
     if as_of is not None:
         late = pl.col(_DATE) > as_of
-        report.add("after_as_of", tx.filter(late))
+        buckets["after_as_of"] = tx.filter(late)
+        report.add("after_as_of", buckets["after_as_of"])
         tx = tx.filter(~late)
 
     money = money_columns(tx.columns)
@@ -295,32 +312,11 @@ def prepare_orders(
         pl.len().alias("lines"),
         pl.col("source_row").min(),
     )
-    multi = orders.filter(pl.col("lines") > 1)
-    if multi.height:
-        report.add(
-            "multi_line_order",
-            _shown(lines.join(multi.select(_CID, _KEY), on=[_CID, _KEY], how="semi")),
-        )
-
-    netted = pl.DataFrame(
-        schema={_CID: pl.String, _KEY: pl.String, "returned": pl.Float64, "_rprofit": pl.Float64}
-    )
-    if returns.height:
-        own = returns.join(orders.select(_CID, _KEY), on=[_CID, _KEY], how="semi")
-        report.add("return_netted", _shown(own))
-        other = returns.join(orders.select(_CID, _KEY), on=[_CID, _KEY], how="anti")
-        if other.height:
-            latest, orphan = _latest_orders(other, orders)
-            report.add("return_without_purchase", _shown(orphan))
-            report.add("return_netted_latest", _shown(latest))
-            own = pl.concat(
-                [own, latest.with_columns(pl.col("_target").alias(_KEY)).drop("_target")],
-                how="diagonal_relaxed",
-            )
-        netted = own.group_by(_CID, _KEY).agg(
-            pl.col(_UNITS).sum().alias("returned"), pl.col(_PROFIT).sum().alias("_rprofit")
-        )
-
+    # each return with the order it is netted into (``_target``); returns with none
+    targeted, orphan = _return_targets(returns, orders)
+    netted = targeted.group_by(_CID, "_target").agg(
+        pl.col(_UNITS).sum().alias("returned"), pl.col(_PROFIT).sum().alias("_rprofit")
+    ).rename({"_target": _KEY})
     orders = (
         orders.join(netted, on=[_CID, _KEY], how="left")
         .with_columns(pl.col("returned").fill_null(0.0), pl.col("_rprofit").fill_null(0.0))
@@ -330,10 +326,39 @@ def prepare_orders(
         )
     )
     bad = (pl.col(_UNITS) <= 0) & (pl.col("returned") < 0)
-    if orders.select(bad.any()).item():
-        dead = orders.filter(bad).select(_CID, _KEY)
-        report.add("cancelled_order", _shown(tx.join(dead, on=[_CID, _KEY], how="semi")))
-        orders = orders.filter(~bad)
+    dead = orders.filter(bad).select(_CID, _KEY)
+    orders = orders.filter(~bad)
+    kept_lines = lines.join(dead, on=[_CID, _KEY], how="anti")
+    dead_target = dead.rename({_KEY: "_target"})
+    kept_returns = targeted.join(dead_target, on=[_CID, "_target"], how="anti")
+    cancelled = pl.concat(
+        [
+            lines.join(dead, on=[_CID, _KEY], how="semi"),
+            targeted.join(dead_target, on=[_CID, "_target"], how="semi").drop("_own"),
+        ],
+        how="diagonal_relaxed",
+    ).sort("source_row")
+    multi = orders.filter(pl.col("lines") > 1).select(_CID, _KEY)
+    if multi.height:
+        report.add(
+            "multi_line_order", _shown(kept_lines.join(multi, on=[_CID, _KEY], how="semi"))
+        )
+    own = kept_returns.filter(pl.col("_own"))
+    latest = kept_returns.filter(~pl.col("_own"))
+    report.add("return_netted", _shown(own.drop("_own")))
+    report.add("return_without_purchase", _shown(orphan))
+    report.add("return_netted_latest", _shown(latest.drop("_own")))
+    report.add("cancelled_order", _shown(cancelled))
+    buckets.update(
+        {
+            KEPT: kept_lines,
+            "return_netted": own,
+            "return_netted_latest": latest,
+            "return_without_purchase": orphan,
+            "cancelled_order": cancelled,
+        }
+    )
+    report.ledger = ledger_frame(buckets, report.scale)
     cols = [
         _CID,
         pl.col(_KEY).alias(schema.ORDER_ID),
@@ -347,24 +372,56 @@ def prepare_orders(
     return orders.select(cols).sort(_CID, _DATE, schema.ORDER_ID), report
 
 
-def _latest_orders(
+def _without_customer_id(frame: pl.DataFrame | None, source: str) -> pl.DataFrame:
+    """The lines set aside for want of a customer id, checked (empty when ``None``)."""
+    if frame is None:
+        return pl.DataFrame(schema={"source_row": pl.Int64, _AMT: pl.Float64})
+    for col in ("source_row", _AMT):
+        if col not in frame.columns:
+            raise DataValidationError(
+                source, col, "the lines without a customer id need this column "
+                "(read them with the project's reader)"
+            )
+    return frame
+
+
+def _units_in(tx: pl.DataFrame, no_id: pl.DataFrame, source: str) -> tuple[int, int]:
+    """The amount of every line read, in minor units, and the scale (one for the tie-out)."""
+    money = pl.concat(
+        [tx.select(pl.col(_AMT).cast(pl.Float64)), no_id.select(pl.col(_AMT).cast(pl.Float64))]
+    )
+    units, scale = to_minor_units(money, [_AMT], source=source)
+    return int(units[_AMT].sum()), scale
+
+
+def _return_targets(
     returns: pl.DataFrame, orders: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Target order of each return without an order of its own; and the returns with none.
+    """The order each return is netted into (``_target``, ``_own``); and the returns with none.
 
-    The target is the customer's latest order dated on or before the return; among orders of
-    that same day, the one with the greatest order id (text order).  The choice is a total
-    order, so it never depends on the order of the rows.
+    A return with an order of its own (same customer and order key) goes to it (``_own`` is
+    true); any other to the customer's latest order dated on or before the return, among
+    orders of that same day the one with the greatest order id (text order).  The choice is a
+    total order, so it never depends on the order of the rows.
     """
+    keys = orders.select(_CID, _KEY)
+    own = returns.join(keys, on=[_CID, _KEY], how="semi").with_columns(
+        pl.col(_KEY).alias("_target"), pl.lit(True).alias("_own")
+    )
+    other = returns.join(keys, on=[_CID, _KEY], how="anti")
+    if other.height == 0:
+        return own, other
     targets = (
         orders.group_by(_CID, _DATE)
         .agg(pl.col(_KEY).max().alias("_target"))
         .sort(_DATE, _CID)
     )
-    found = returns.sort(_DATE, "source_row").join_asof(
+    found = other.sort(_DATE, "source_row").join_asof(
         targets, on=_DATE, by=_CID, strategy="backward", check_sortedness=False
     )
     found = found.sort("source_row")
-    return found.filter(pl.col("_target").is_not_null()), found.filter(
-        pl.col("_target").is_null()
+    latest = found.filter(pl.col("_target").is_not_null()).with_columns(
+        pl.lit(False).alias("_own")
     )
+    orphan = found.filter(pl.col("_target").is_null()).drop("_target")
+    return pl.concat([own, latest], how="vertical_relaxed"), orphan

@@ -27,6 +27,7 @@ Example
     decimal_comma = false       # true for 3,5 and 1.234,5
     date_format = "%m/%d/%Y %H:%M"   # "" = ISO dates and date-times
     identical_lines = "keep"    # or "drop"
+    missing_customer_id = "set_aside"  # default "refuse"
 
     [transactions.columns]      # workbench name = column name in your file
     customer_id = "Customer ID"
@@ -68,7 +69,12 @@ Keys
     ``workbench report`` after the run (metrics: :mod:`workbench.run_summary`); added to
     the ``--fail-on`` options.
 ``[transactions]`` only
-    ``identical_lines`` (``"keep"``, the default, or ``"drop"``), see below.  The column
+    ``identical_lines`` (``"keep"``, the default, or ``"drop"``), see below.
+    ``missing_customer_id`` (``"refuse"``, the default, or ``"set_aside"``): lines without a
+    customer id (an empty cell) are refused with their rows and this hint; with
+    ``"set_aside"`` they are kept out of the analyses and counted, with their amount and
+    example rows, in the data-quality report as ``no_customer_id`` (:meth:`Project.read_lines`,
+    :func:`workbench.prepare.prepare_orders`).  The column
     targets are ``customer_id``, ``order_date`` and ``amount`` (required), ``order_id``,
     ``quantity``, ``unit_price``, ``margin``, ``cost``, ``channel``, ``category``.  Map
     either ``amount`` or ``quantity`` and ``unit_price``: the amount is then quantity x unit
@@ -116,7 +122,13 @@ import polars as pl
 
 from workbench import schema
 from workbench.errors import ConfigError, clip
-from workbench.io.readers import ID_CASES, read_customers, read_surveys, read_transactions
+from workbench.io.readers import (
+    ID_CASES,
+    read_customers,
+    read_surveys,
+    read_transactions,
+    split_missing_customer_id,
+)
 
 #: The usual name of a project file (``workbench check`` looks for it by default).
 DEFAULT_FILE_NAME: Final = "workbench.toml"
@@ -124,6 +136,8 @@ DEFAULT_FILE_NAME: Final = "workbench.toml"
 LINE_NO: Final = "line_no"
 #: Choices of ``[transactions] identical_lines``.
 IDENTICAL_LINES: Final = ("keep", "drop")
+#: Choices of ``[transactions] missing_customer_id``.
+MISSING_CUSTOMER_ID: Final = ("refuse", "set_aside")
 #: The pseudo-column that, with ``quantity``, makes the amount.
 UNIT_PRICE: Final = "unit_price"
 
@@ -141,7 +155,7 @@ _TABLE_KEYS: Final = (
     "date_format",
     "columns",
 )
-_TRANSACTION_KEYS: Final = (*_TABLE_KEYS, "identical_lines")
+_TRANSACTION_KEYS: Final = (*_TABLE_KEYS, "identical_lines", "missing_customer_id")
 _TARGETS: Final = {
     "transactions": (
         *schema.TRANSACTION_REQUIRED,
@@ -204,6 +218,8 @@ class Project:
         The as-of date, or ``None`` for the last transaction date.
     identical_lines
         ``"keep"`` or ``"drop"`` (see the module docstring).
+    missing_customer_id
+        ``"refuse"`` or ``"set_aside"``: what to do with lines without a customer id.
     id_trailing_zeros, id_case
         Id clean-up of every table.
     gates
@@ -221,6 +237,7 @@ class Project:
     timezone: str = "UTC"
     as_of: dt.date | None = None
     identical_lines: str = "keep"
+    missing_customer_id: str = "refuse"
     id_trailing_zeros: bool = False
     id_case: str = "keep"
     gates: tuple[str, ...] = ()
@@ -258,10 +275,37 @@ class Project:
         DataValidationError
             The file breaks the data contract.
         """
-        tx = read_transactions(self.transactions.path, **self._options(self.transactions))
+        return self.read_lines()[0]
+
+    def read_lines(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The transactions, and the lines without a customer id set aside when read.
+
+        With ``missing_customer_id = "set_aside"`` the lines without a customer id are not in
+        the transactions; they are returned apart (same columns, null ``customer_id``), for
+        :func:`workbench.prepare.prepare_orders` (``without_customer_id=``) to count them.
+        Otherwise the second frame is empty (and such lines are refused).
+
+        Returns
+        -------
+        (polars.DataFrame, polars.DataFrame)
+            The transactions (:meth:`read_transactions`) and the lines set aside.
+
+        Raises
+        ------
+        DataValidationError
+            The file breaks the data contract (with ``"refuse"``: a line without a customer
+            id, named by its row, with the hint to set such lines aside).
+        """
+        options = self._options(self.transactions)
+        if self.missing_customer_id == "set_aside":
+            options["missing_customer_id"] = "keep"
+        tx, without = split_missing_customer_id(
+            read_transactions(self.transactions.path, **options)
+        )
         if self.identical_lines == "keep" and LINE_NO not in tx.columns:
-            tx = tx.with_columns(pl.col("source_row").cast(pl.Int64).alias(LINE_NO))
-        return tx
+            line_no = pl.col("source_row").cast(pl.Int64).alias(LINE_NO)
+            tx, without = tx.with_columns(line_no), without.with_columns(line_no)
+        return tx, without
 
     def read_customers(self) -> pl.DataFrame | None:
         """The customers table, or ``None`` when the project has none."""
@@ -603,6 +647,13 @@ def parse_project(data: Mapping[str, Any], path: str | Path) -> Project:
             "[transactions] identical_lines",
             tx_section["identical_lines"],
             IDENTICAL_LINES,
+        )
+    if isinstance(tx_section, dict) and "missing_customer_id" in tx_section:
+        options["missing_customer_id"] = _choice(
+            src,
+            "[transactions] missing_customer_id",
+            tx_section["missing_customer_id"],
+            MISSING_CUSTOMER_ID,
         )
     gates = data.get("gates", {})
     if not isinstance(gates, dict):

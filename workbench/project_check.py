@@ -2,11 +2,13 @@
 
 :func:`check_project` reads every table of a project (:mod:`workbench.project`), applies the
 data rules (:func:`workbench.prepare.prepare_orders`) at the as-of date and returns a
-:class:`ProjectCheck`: the counts and example rows by reason, the identical lines and how the
-project treats them, and the revenue tie-out (revenue in = revenue summarised + revenue set
-aside).  Revenue set aside is the amount of the rows set aside plus the returns that were
-netted into an order they cancelled (those returns are "used" in the data-quality report, but
-their value leaves with the cancelled order); the latter is shown as its own line.
+:class:`ProjectCheck`: the counts, amounts and example rows by reason, the identical lines and
+how the project treats them, and the tie-out: every line read is in exactly one bucket (kept,
+return netted into a kept order, or set aside by one reason, cancelled orders taking the
+returns netted into them; :meth:`workbench.quality.DataQualityReport.tie_out`), the lines of
+the buckets add up to the lines read, and their amounts, exactly, to the revenue in; so
+revenue in = revenue summarised + revenue set aside.  With ``missing_customer_id =
+"set_aside"`` the lines without a customer id are read too and counted as ``no_customer_id``.
 
 Errors (``ProjectCheck.errors``; ``workbench check`` exits with 2): no purchase on or before
 the as-of date, or revenue that does not tie out.  A table that cannot be read raises
@@ -26,11 +28,13 @@ from workbench import schema
 from workbench.money import to_minor_units
 from workbench.prepare import prepare_orders
 from workbench.project import LINE_NO, Project, identical_lines
-from workbench.quality import DataQualityReport
+from workbench.quality import KEPT, DataQualityReport
 
 #: Example rows shown per reason.
 N_EXAMPLES = 3
 _SHOWN = (schema.CUSTOMER_ID, schema.ORDER_ID, schema.ORDER_DATE, schema.AMOUNT)
+#: Tie-out buckets whose amounts make up the orders' revenue.
+_USED = (KEPT, "return_netted", "return_netted_latest")
 
 
 @dataclass
@@ -54,10 +58,10 @@ class ProjectCheck:
     identical
         Lines identical to an earlier line (row numbers aside).
     revenue_in, revenue_summarised, revenue_set_aside
-        Sum of ``amount`` over all lines, over the orders, over the rows set aside (returns
-        netted into cancelled orders included).
-    returns_into_cancelled
-        Of ``revenue_set_aside``, the returns netted into orders they cancelled (<= 0).
+        Sum of ``amount`` over all lines read, over the orders, over the lines set aside
+        (cancelled orders with the returns netted into them); exact sums (minor units).
+    tie_out
+        :meth:`workbench.quality.DataQualityReport.tie_out`: lines and amount by bucket.
     errors, warnings
         Lines to print; errors make ``workbench check`` exit with 2.
     """
@@ -74,15 +78,16 @@ class ProjectCheck:
     revenue_in: float
     revenue_summarised: float
     revenue_set_aside: float
-    returns_into_cancelled: float = 0.0
+    tie_out: pl.DataFrame
+    orders_tie_out: bool = True
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def ties_out(self) -> bool:
-        """Revenue in = revenue summarised + revenue set aside (to a thousandth of a unit)."""
-        gap = self.revenue_in - self.revenue_summarised - self.revenue_set_aside
-        return abs(gap) <= 1e-3
+        """Every line in one bucket; lines and amounts add up exactly, and the used buckets
+        add up to the orders' revenue (in minor units)."""
+        return self.quality.ties_out and self.orders_tie_out
 
     def text(self) -> str:
         """The report as plain text (what ``workbench check`` prints)."""
@@ -109,16 +114,12 @@ class ProjectCheck:
         for row in _examples(self.identical):
             lines.append(f"      {row}")
         lines.append("")
+        lines += tie_out_lines(self.tie_out, self.quality.rows_read, self.revenue_in, cur)
         lines.append(
             f"Revenue in {self.revenue_in:,.2f} {cur} = summarised "
             f"{self.revenue_summarised:,.2f} + set aside {self.revenue_set_aside:,.2f} "
             f"({'ties out' if self.ties_out else 'DOES NOT TIE OUT'})"
         )
-        if self.returns_into_cancelled:
-            lines.append(
-                f"  set aside includes {self.returns_into_cancelled:,.2f} {cur} of returns "
-                "netted into the orders they cancelled"
-            )
         lines.append(
             f"{self.orders.height:,} orders of "
             f"{self.orders[schema.CUSTOMER_ID].n_unique():,} customers used by the analyses"
@@ -130,6 +131,37 @@ class ProjectCheck:
         return "\n".join(lines)
 
 
+def tie_out_lines(tie_out: pl.DataFrame, rows_read: int, amount_in: float,
+                  currency: str) -> list[str]:
+    """The tie-out table as text: one line per bucket and the totals.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = pl.DataFrame({"bucket": ["kept"], "action": ["used"], "lines": [2],
+    ...                   "amount": [3.5], "amount_share": [1.0]})
+    >>> print(chr(10).join(tie_out_lines(t, 2, 3.5, "EUR")))
+    Tie-out: every line read is in exactly one bucket
+      bucket                    action          lines          amount EUR  of revenue in
+      kept                      used                2                3.50        100.0 %
+      total                                         2                3.50
+    """
+    out = [
+        "Tie-out: every line read is in exactly one bucket",
+        f"  {'bucket':<25} {'action':<10} {'lines':>10} {'amount ' + currency:>19}  "
+        "of revenue in",
+    ]
+    for rec in tie_out.iter_rows(named=True):
+        share = rec.get("amount_share")
+        shown = f"{share:>12.1%}".replace("%", " %") if share is not None else ""
+        out.append(
+            f"  {rec['bucket']:<25} {rec['action']:<10} {rec['lines']:>10,} "
+            f"{rec['amount']:>19,.2f}  {shown}".rstrip()
+        )
+    out.append(f"  {'total':<25} {'':<10} {rows_read:>10,} {amount_in:>19,.2f}")
+    return out
+
+
 def _examples(rows: pl.DataFrame, n: int = N_EXAMPLES) -> list[str]:
     out = []
     for rec in rows.head(n).iter_rows(named=True):
@@ -137,6 +169,15 @@ def _examples(rows: pl.DataFrame, n: int = N_EXAMPLES) -> list[str]:
         parts += [f"{c}={rec[c]}" for c in _SHOWN if c in rec]
         out.append(" ".join(parts))
     return out
+
+
+def _units(frame: pl.DataFrame, scale: int) -> int:
+    """The exact sum of ``amount`` in minor units of ``scale`` decimals."""
+    if frame.height == 0:
+        return 0
+    money = frame.select(pl.col(schema.AMOUNT).cast(pl.Float64))
+    units, _ = to_minor_units(money, [schema.AMOUNT], scale=scale)
+    return int(units[schema.AMOUNT].sum())
 
 
 def _money(frame: pl.DataFrame) -> float:
@@ -168,7 +209,7 @@ def check_project(project: Project, as_of: str | dt.date | None = None) -> Proje
     ConfigError
         ``as_of = "last"`` with no transactions.
     """
-    tx = project.read_transactions()
+    tx, without_id = project.read_lines()
     customers = project.read_customers()
     surveys = project.read_surveys()
     if as_of is not None:
@@ -176,22 +217,19 @@ def check_project(project: Project, as_of: str | dt.date | None = None) -> Proje
         how = "given"
     else:
         day, how = project.resolve_as_of(tx)
-    orders, quality = prepare_orders(tx, day, source=project.transactions.path.name)
-    tables = {"transactions": tx.height}
+    orders, quality = prepare_orders(
+        tx, day, source=project.transactions.path.name, without_customer_id=without_id
+    )
+    tables = {"transactions": tx.height + without_id.height}
     if customers is not None:
         tables["customers"] = customers.height
     if surveys is not None:
         tables["surveys"] = surveys.height
     ident = identical_lines(tx)
-    set_aside = quality.set_aside()
-    revenue_in, summarised = _money(tx), _money(orders)
-    aside_rows = _money(set_aside)
-    # Rows "used" whose value is not in the orders: returns netted into an order that they
-    # cancelled (set aside as cancelled_order).  Only possible with cancelled orders, and <= 0.
-    residual = revenue_in - summarised - aside_rows
-    into_cancelled = 0.0
-    if quality.count("cancelled_order") and residual < 0:
-        into_cancelled = residual
+    ledger = quality.ledger if quality.ledger is not None else pl.DataFrame()
+    scale = 10**quality.scale
+    aside_units = int(ledger.filter(~pl.col("bucket").is_in(_USED))["units"].sum())
+    used_units = int(ledger.filter(pl.col("bucket").is_in(_USED))["units"].sum())
     check = ProjectCheck(
         project=project,
         as_of=day,
@@ -202,15 +240,24 @@ def check_project(project: Project, as_of: str | dt.date | None = None) -> Proje
         quality=quality,
         orders=orders,
         identical=ident.drop(LINE_NO, strict=False),
-        revenue_in=revenue_in,
-        revenue_summarised=summarised,
-        revenue_set_aside=aside_rows + into_cancelled,
-        returns_into_cancelled=into_cancelled,
+        revenue_in=quality.amount_in,
+        revenue_summarised=_money(orders),
+        revenue_set_aside=aside_units / scale,
+        tie_out=quality.tie_out(),
+        orders_tie_out=_units(orders, quality.scale) == used_units,
     )
     if orders.height == 0:
         check.errors.append(f"no purchase on or before the as-of date {day}")
     if not check.ties_out:
         check.errors.append("revenue does not tie out (a bug: please report it)")
+    n_missing = quality.count("no_customer_id")
+    if n_missing:
+        share = quality.amount("no_customer_id") / check.revenue_in if check.revenue_in else 0.0
+        check.warnings.append(
+            f"{n_missing:,} lines ({n_missing / quality.rows_read:.1%} of the lines, "
+            f"{share:.1%} of the revenue in) have no customer id: set aside, not analysed "
+            "(missing_customer_id = \"set_aside\"); see no_customer_id above"
+        )
     if customers is not None and tx.height:
         known = customers[schema.CUSTOMER_ID].unique()
         unknown = tx.filter(~pl.col(schema.CUSTOMER_ID).is_in(known.implode()))

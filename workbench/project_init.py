@@ -18,7 +18,11 @@ guesses what ``workbench.toml`` needs (:mod:`workbench.project`):
   day-first and month-first read every date, month-first is taken only if it is the only one
   that fits; the choice is printed as an assumption to check;
 * **decimal comma**: number columns written ``3,5`` or ``1.234,5``;
-* **ids**: ids written ``17850.0`` get ``[ids] trailing_zeros = true``.
+* **ids**: ids written ``17850.0`` get ``[ids] trailing_zeros = true``;
+* **lines without a customer id** (a quarter of the UCI Online Retail export): when the file
+  has any, ``missing_customer_id = "set_aside"`` (they are counted by ``workbench check`` and
+  in the reports, and left out of the analyses), printed with their number; otherwise
+  ``"refuse"``, the default.
 
 :func:`render_toml` writes the proposal as commented TOML (values escaped, read back with
 :mod:`tomllib` to be sure).
@@ -134,6 +138,8 @@ class Proposal:
         One line per guess, to print.
     last_date
         The last transaction date found (for the printed as-of), when the dates were read.
+    lines, lines_without_customer_id
+        Lines of the file, and lines whose customer id cell is empty.
     """
 
     data_path: Path
@@ -148,6 +154,8 @@ class Proposal:
     missing: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     last_date: Any = None
+    lines: int = 0
+    lines_without_customer_id: int = 0
 
 
 def sniff_encoding(raw: bytes, *, truncated: bool = False) -> str:
@@ -354,6 +362,21 @@ def propose_project(path: str | Path) -> Proposal:
             prop.trailing_zeros = True
     if prop.trailing_zeros:
         prop.assumptions.append("ids written like 17850.0 are read as 17850")
+    prop.lines = frame.height
+    column = prop.columns.get("customer_id")
+    if column is not None and frame.height:
+        s = frame[column]
+        blank = s.is_null()
+        if s.dtype == pl.String:
+            blank = blank | (s.str.strip_chars() == "")
+        prop.lines_without_customer_id = int(blank.sum())
+    if prop.lines_without_customer_id:
+        n = prop.lines_without_customer_id
+        prop.assumptions.append(
+            f"{n:,} of {prop.lines:,} lines ({n / prop.lines:.1%}) have no customer id: set "
+            "aside, counted by `workbench check` and in the reports, left out of the "
+            'analyses (missing_customer_id = "set_aside"; "refuse" stops on them)'
+        )
     if prop.unmapped:
         shown = ", ".join(repr(c) for c in prop.unmapped[:8])
         more = f" and {len(prop.unmapped) - 8} more" if len(prop.unmapped) > 8 else ""
@@ -413,6 +436,8 @@ def render_toml(prop: Proposal, project_file: Path) -> str:
         f"date_format = {q(prop.date_format)}"
         + ("" if prop.date_format else '   # "" = ISO dates (2024-03-01) and date-times'),
         'identical_lines = "keep"  # identical lines are real purchases; "drop" sets copies aside',
+        (f"missing_customer_id = {q('set_aside' if prop.lines_without_customer_id else 'refuse')}"
+         '   # lines without a customer id: "refuse" or "set_aside" (counted, not analysed)'),
         "",
         "[transactions.columns]    # workbench name = column in your file",
     ]

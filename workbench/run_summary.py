@@ -61,6 +61,8 @@ from typing import Any
 import polars as pl
 import polars.selectors  # noqa: F401  (pl.selectors)
 
+from workbench.errors import ConfigError
+
 #: Version of the layout of ``summary.json`` (bumped when a field changes meaning).
 SCHEMA_VERSION = 1
 SUMMARY_FILE = "summary.json"
@@ -79,7 +81,8 @@ DEFAULT_CHANGE_THRESHOLD = 0.05
 #: Metrics a gate may name (see the module docstring).
 KNOWN_METRICS: tuple[str, ...] = (
     "rows_read", "set_aside_rows", "set_aside_share", "duplicate_rows", "returns_netted",
-    "customers", "orders", "revenue", "repeat_customer_share", "average_order_value",
+    "no_customer_id_rows", "revenue_in", "customers", "orders", "revenue",
+    "repeat_customer_share", "average_order_value",
     "active_customers", "period_revenue", "repeat_rate", "top20_share",
     "active_customers_change", "period_revenue_change", "repeat_rate_change",
     "top20_share_change", "nps", "nps_change",
@@ -93,7 +96,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _GATE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE%]+)\s*$")
 
 
-class GateError(ValueError):
+class GateError(ConfigError):
     """A gate expression that cannot be read, or names an unknown metric."""
 
 
@@ -158,7 +161,8 @@ def parse_gate(text: str) -> Gate:
     Traceback (most recent call last):
     ...
     workbench.run_summary.GateError: gate 'bogus>1': unknown metric 'bogus' (known: rows_read, \
-set_aside_rows, set_aside_share, duplicate_rows, returns_netted, customers, orders, revenue, ...)
+set_aside_rows, set_aside_share, duplicate_rows, returns_netted, no_customer_id_rows, revenue_in, \
+customers, ...)
     """
     match = _GATE.match(str(text))
     if not match:
@@ -357,6 +361,7 @@ def analyse(
     monetary: str = "total",
     period_days: int = 90,
     source: str = "transactions",
+    without_customer_id: pl.DataFrame | None = None,
 ) -> Analysis:
     """Data quality, totals, KPIs, customer summary and segments of one data set.
 
@@ -370,7 +375,9 @@ def analyse(
     import workbench as wb
 
     end = wb.prepare.to_date(as_of)
-    orders, quality = wb.prepare_orders(transactions, end, source=source)
+    orders, quality = wb.prepare_orders(
+        transactions, end, source=source, without_customer_id=without_customer_id
+    )
     rows_read = int(quality.rows_read)
     set_aside = int(quality.n_set_aside)
     counts = {r["reason"]: int(r["rows"]) for r in quality.to_frame().iter_rows(named=True)}
@@ -399,7 +406,12 @@ def analyse(
         "set_aside_share": set_aside / rows_read if rows_read else 0.0,
         "duplicate_rows": counts.get("exact_duplicate", 0),
         "returns_netted": counts.get("return_netted", 0),
+        "no_customer_id_rows": counts.get("no_customer_id", 0),
         "reasons": dict(sorted(counts.items())),
+        # every line read in one bucket; lines and amounts add up to what was read
+        "tie_out": {r["bucket"]: {"lines": r["lines"], "amount": r["amount"]}
+                    for r in quality.tie_out().iter_rows(named=True)},
+        "revenue_in": quality.amount_in,
     }
     return Analysis(end, quality_dict, quality.to_frame().sort("reason"), totals, kpis,
                     summary, segments, sizes)
@@ -854,6 +866,7 @@ def write_run_outputs(
     compare_to: str | os.PathLike[str] | None = None,
     threshold: float = DEFAULT_CHANGE_THRESHOLD,
     started: dt.datetime | None = None,
+    without_customer_id: pl.DataFrame | None = None,
 ) -> RunOutputs:
     """Write ``summary.json``, the CSVs, ``changes.md`` and ``index.html`` of a report run.
 
@@ -880,6 +893,9 @@ def write_run_outputs(
         Relative change above which a KPI counts as changed.
     started
         When the run started.
+    without_customer_id
+        Lines set aside for want of a customer id when the project read the data
+        (:meth:`workbench.project.Project.read_lines`), counted in the data quality.
 
     Returns
     -------
@@ -916,7 +932,8 @@ def write_run_outputs(
                 raise DataValidationError("transactions", None, "no rows: no as-of date")
             options = {k: params[k] for k in ("unit", "segment_rules", "scoring", "monetary",
                                               "period_days") if k in params}
-            analysis = analyse(transactions, day, surveys=surveys, **options)
+            analysis = analyse(transactions, day, surveys=surveys,
+                               without_customer_id=without_customer_id, **options)
         else:
             error = "no transactions table among the notebooks' parameters"
     except (DataValidationError, ModelError, OSError) as exc:

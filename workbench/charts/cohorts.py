@@ -19,6 +19,38 @@ MEASURES = {
 }
 
 
+def cohort_unit(cohorts: pl.Series) -> str:
+    """``"month"`` when every cohort starts on the first of a month, else ``"day"``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> cohort_unit(pl.Series([dt.date(2026, 1, 1), dt.date(2026, 2, 1)]))
+    'month'
+    >>> cohort_unit(pl.Series([dt.date(2026, 1, 5)]))
+    'day'
+    """
+    days = cohorts.drop_nulls().dt.day()
+    return "month" if days.len() and bool((days == 1).all()) else "day"
+
+
+def cohort_label(cohort: pl.Expr, unit: str = "month") -> pl.Expr:
+    """Readable cohort names: ``Jan 2026`` for monthly cohorts, ``5 Jan 2026`` for others
+    (weekly cohorts start on another day than the first).
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> pl.select(cohort_label(pl.lit(dt.date(2026, 1, 1)))).item()
+    'Jan 2026'
+    >>> pl.select(cohort_label(pl.lit(dt.date(2026, 1, 5)), "day")).item()
+    '5 Jan 2026'
+    """
+    if unit == "month":
+        return cohort.dt.strftime("%b %Y")
+    return pl.format("{} {}", cohort.dt.day(), cohort.dt.strftime("%b %Y"))
+
+
 def cohort_heatmap(
     table: pl.DataFrame,
     value: str = "retention",
@@ -83,12 +115,12 @@ def cohort_heatmap(
         data = data.filter(pl.col("period") < max_periods)
     if "complete" not in data.columns:
         data = data.with_columns(pl.lit(True).alias("complete"))
-    data = data.with_columns(
-        pl.col("cohort").dt.strftime("%Y-%m-%d").alias("cohort_label"),
+    data = data.sort("cohort", "period").with_columns(
+        cohort_label(pl.col("cohort"), cohort_unit(data["cohort"])).alias("cohort_label"),
         pl.when(pl.col("complete")).then(pl.lit("complete"))
         .otherwise(pl.lit("incomplete (holds the as-of date)")).alias("status"),
     )
-    cohorts = data["cohort_label"].unique().sort().to_list()
+    cohorts = data["cohort_label"].unique(maintain_order=True).to_list()  # oldest first
     n_periods = int(data["period"].max() or 0) + 1 if data.height else 1
     base = alt.Chart(data).encode(
         x=alt.X("period:O", title=period_label,
@@ -101,13 +133,13 @@ def cohort_heatmap(
                         scale=alt.Scale(scheme=HEAT_SCHEME, domainMin=0), legend=None),
         opacity=alt.condition("datum.complete", alt.value(1.0), alt.value(0.55)),
         tooltip=[
-            alt.Tooltip("cohort_label:N", title="Cohort"),
-            alt.Tooltip("period:O", title="Period"),
-            alt.Tooltip("cohort_customers:Q", title="Cohort customers", format=","),
+            alt.Tooltip("cohort_label:N", title="Cohort (first purchase)"),
+            alt.Tooltip("period:O", title=period_label),
+            alt.Tooltip("cohort_customers:Q", title="Customers in the cohort", format=","),
             alt.Tooltip("customers:Q", title="Active customers", format=","),
-            alt.Tooltip("retention:Q", title="Retention", format=".1%"),
+            alt.Tooltip("retention:Q", title="Share of the cohort active", format=".1%"),
             alt.Tooltip("revenue:Q", title="Revenue", format="$,.2f"),
-            alt.Tooltip("status:N", title="Period"),
+            alt.Tooltip("status:N", title="Period status"),
         ],
     )
     peak = float(data[value].max() or 0) if data.height else 0.0

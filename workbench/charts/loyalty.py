@@ -16,6 +16,11 @@ _ATTITUDE_ORDER = ["high", "low", "unknown"]
 _BEHAVIOUR_ORDER = ["regular", "one-time"]
 _ZONE_ORDER = ["loss", "weak", "satisfied"]
 _ZONE_COLORS = ["#d62728", "#ffbf00", "#2ca02c"]
+#: Readable names of the loyalty measures of the key-driver analysis.
+_TARGET_LABELS = {"nps": "NPS (0-10)", "repurchase_intent": "Repurchase intent (1-5)"}
+#: Tooltip format of money (the currency symbol comes from the chart's locale,
+#: :meth:`workbench.formatting.NumberFormats.vega_locale`).
+_MONEY = "$,.0f"
 
 
 def _fmt_money(x: float) -> str:
@@ -58,12 +63,14 @@ def loyalty_matrix_chart(matrix: pl.DataFrame, *, value_label: str = "value",
     x = alt.X("attitude_label:N", sort=att_labels, title=None,
               axis=alt.Axis(orient="top", labelAngle=0, labelLimit=220))
     y = alt.Y("behaviour:N", sort=_BEHAVIOUR_ORDER, title="repeat patronage")
-    tooltip = [alt.Tooltip("dick_basu:N", title="type"), "behaviour:N", "attitude:N",
-               alt.Tooltip("customers:Q", format=","),
-               alt.Tooltip("customer_share:Q", format=".1%", title="share of customers"),
-               alt.Tooltip("value:Q", format=",.0f", title=value_label),
-               alt.Tooltip("value_share:Q", format=".1%", title=f"share of {value_label}"),
-               alt.Tooltip("reciprocal:Q", title="of which reciprocal")]
+    tooltip = [alt.Tooltip("dick_basu:N", title="Loyalty type"),
+               alt.Tooltip("behaviour:N", title="Repeat patronage"),
+               alt.Tooltip("attitude_label:N", title="Attitude"),
+               alt.Tooltip("customers:Q", format=",", title="Customers"),
+               alt.Tooltip("customer_share:Q", format=".1%", title="Share of customers"),
+               alt.Tooltip("value:Q", format=_MONEY, title=value_label.capitalize()),
+               alt.Tooltip("value_share:Q", format=".1%", title=f"Share of {value_label}"),
+               alt.Tooltip("reciprocal:Q", format=",", title="Of which reciprocal")]
     base = alt.Chart(df).encode(x=x, y=y)
     rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color("customers:Q", scale=alt.Scale(scheme="blues"), legend=None),
@@ -118,9 +125,10 @@ def satisfaction_zones_chart(perceived: pl.DataFrame, *, bin_width: float = 0.05
         y2="y_top:Q",
         color=alt.Color("satisfaction_zone:N", title="zone", sort=_ZONE_ORDER,
                         scale=alt.Scale(domain=_ZONE_ORDER, range=_ZONE_COLORS)),
-        tooltip=[alt.Tooltip("share_from:Q", format=".0%", title="from"),
-                 alt.Tooltip("share_to:Q", format=".0%", title="to"),
-                 "satisfaction_zone:N", "customers:Q"])
+        tooltip=[alt.Tooltip("share_from:Q", format=".0%", title="Satisfaction from"),
+                 alt.Tooltip("share_to:Q", format=".0%", title="Satisfaction to"),
+                 alt.Tooltip("satisfaction_zone:N", title="Zone"),
+                 alt.Tooltip("customers:Q", format=",", title="Customers")])
     rules = alt.Chart(pl.DataFrame({"x": [loss_below, satisfied_above],
                                     "label": [f"{loss_below:.0%}", f"{satisfied_above:.0%}"]}))
     lines = rules.mark_rule(strokeDash=[4, 3], color="black").encode(x="x:Q")
@@ -151,7 +159,8 @@ def zone_counts_chart(segment_attitude: pl.DataFrame, *, width: int = 420,
         color=alt.Color("zone:N", sort=order,
                         scale=alt.Scale(domain=order, range=[*_ZONE_COLORS, "#c7c7c7"])),
         order=alt.Order("zone_order:Q"),
-        tooltip=["segment:N", "zone:N", alt.Tooltip("customers:Q", format=",")],
+        tooltip=[alt.Tooltip("segment:N", title="Segment"), alt.Tooltip("zone:N", title="Zone"),
+                 alt.Tooltip("customers:Q", format=",", title="Customers")],
     ).transform_calculate(
         zone_order="indexof(['loss', 'weak', 'satisfied', 'no survey'], datum.zone)"
     ).properties(width=width, height=height, title="Satisfaction zone by segment")
@@ -169,24 +178,34 @@ def drivers_chart(drivers: pl.DataFrame, *, width: int = 260, height: int = 220)
     --------
     >>> drivers_chart(key_drivers(perceived))  # doctest: +SKIP
     """
-    order = (drivers.group_by("criterion").agg(pl.col("rho").mean())
-             .sort("rho", descending=True)["criterion"].to_list())
     df = drivers.select("target", "criterion", "n", "rho", "ci_low", "ci_high", "mean_weight",
-                        "note")
-    base = alt.Chart(df).encode(y=alt.Y("criterion:N", sort=order, title=None))
+                        "note").with_columns(
+        pl.col("target").replace(_TARGET_LABELS).alias("target_label"),
+        pl.col("criterion").str.replace_all("_", " ").str.to_titlecase()
+        .alias("criterion_label"),
+    )
+    order = (df.group_by("criterion_label").agg(pl.col("rho").mean())
+             .sort("rho", "criterion_label", descending=[True, False])["criterion_label"]
+             .to_list())
+    base = alt.Chart(df).encode(y=alt.Y("criterion_label:N", sort=order, title=None))
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title="Spearman rho (95 % bootstrap CI)",
                 scale=alt.Scale(domain=[-0.2, 1])),
         x2="ci_high:Q")
     points = base.mark_point(filled=True, size=60).encode(
         x="rho:Q",
-        tooltip=["criterion:N", "target:N", alt.Tooltip("rho:Q", format=".2f"),
-                 alt.Tooltip("ci_low:Q", format=".2f"), alt.Tooltip("ci_high:Q", format=".2f"),
-                 "n:Q", alt.Tooltip("mean_weight:Q", format=".2f", title="stated importance"),
-                 "note:N"])
+        tooltip=[alt.Tooltip("criterion_label:N", title="Criterion"),
+                 alt.Tooltip("target_label:N", title="Loyalty measure"),
+                 alt.Tooltip("rho:Q", format=".2f", title="Spearman rho"),
+                 alt.Tooltip("ci_low:Q", format=".2f", title="Interval from (95 %)"),
+                 alt.Tooltip("ci_high:Q", format=".2f", title="Interval to (95 %)"),
+                 alt.Tooltip("n:Q", format=",", title="Answers"),
+                 alt.Tooltip("mean_weight:Q", format=".2f",
+                             title="Stated importance (mean weight 1-5)"),
+                 alt.Tooltip("note:N", title="Note")])
     zero = alt.Chart(df).mark_rule(color="grey", strokeDash=[3, 3]).encode(x=alt.datum(0))
     return (zero + bars + points).properties(width=width, height=height).facet(
-        column=alt.Column("target:N", title=None)).properties(
+        column=alt.Column("target_label:N", title=None)).properties(
         title="Key drivers: criterion score vs loyalty")
 
 
@@ -208,8 +227,12 @@ def early_warning_chart(warnings: pl.DataFrame, *, top: int = 15, width: int = 4
         x=alt.X("value_at_stake:Q", title="value at stake"),
         color=alt.Color("triggers:N", title="warnings", legend=alt.Legend(orient="bottom",
                                                                          columns=1)),
-        tooltip=["rank:Q", "customer_id:N", "triggers:N", "reasons:N",
-                 alt.Tooltip("value_at_stake:Q", format=",.2f"), "value_source:N"],
+        tooltip=[alt.Tooltip("rank:Q", title="Rank"),
+                 alt.Tooltip("customer_id:N", title="Customer"),
+                 alt.Tooltip("triggers:N", title="Warnings"),
+                 alt.Tooltip("reasons:N", title="Why"),
+                 alt.Tooltip("value_at_stake:Q", format="$,.2f", title="Value at stake"),
+                 alt.Tooltip("value_source:N", title="Value measured as")],
     ).properties(width=width, height=height or max(120, 18 * df.height),
                  title=f"Early warnings: top {df.height} by value at stake")
 
@@ -232,5 +255,7 @@ def type_share_chart(type_summary: pl.DataFrame, *, width: int = 420,
         x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share"),
         yOffset=alt.YOffset("measure:N"),
         color=alt.Color("measure:N", title=None),
-        tooltip=["loyalty_type:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
+        tooltip=[alt.Tooltip("loyalty_type:N", title="Loyalty type"),
+                 alt.Tooltip("measure:N", title="Share of"),
+                 alt.Tooltip("share:Q", format=".1%", title="Share")],
     ).properties(width=width, height=height, title="Customers and value per loyalty type")

@@ -802,8 +802,14 @@ def _coerce(
     id_trailing_zeros: bool = False,
     id_case: str = "keep",
     amount_from: tuple[str, str] | None = None,
+    missing_customer_id: str = "refuse",
 ) -> tuple[pl.DataFrame, str]:
     bounds = _bounds(min_date, max_date)
+    if missing_customer_id not in MISSING_CUSTOMER_ID:
+        raise ValueError(
+            f"missing_customer_id must be one of {', '.join(MISSING_CUSTOMER_ID)}, got "
+            f"{missing_customer_id!r}"
+        )
     if id_case not in ID_CASES:
         raise ValueError(f"id_case must be one of {', '.join(ID_CASES)}, got {id_case!r}")
     wanted = {**required, **optional}
@@ -869,9 +875,54 @@ def _coerce(
             casts.append(_to_date(df, col, src, date_format, timezone, bounds))
     df = df.with_columns(casts)
     for col in required:
+        if col == schema.CUSTOMER_ID and table == "transactions":
+            if missing_customer_id == "refuse":
+                named = [k for k, v in renames.items() if v == col and k != col]
+                where = f" in the file's column {clip(repr(named[0]), 30)}" if named else ""
+                missing = df.filter(df[col].is_null())
+                if missing.height:
+                    raise DataValidationError(
+                        src,
+                        col,
+                        _NO_CUSTOMER_ID.format(where=where),
+                        missing[SOURCE_ROW].head(_MAX_EXAMPLES).to_list(),
+                        (),
+                        missing.height,
+                    )
+            continue
         what = "null ids" if col == schema.CUSTOMER_ID else "missing values in a required column"
         _fail(df, df[col].is_null(), src, col, what)
     return df, src
+
+
+#: Choices of ``missing_customer_id=`` (transactions): refuse lines without a customer id,
+#: or keep them (with a null ``customer_id``) for :func:`split_missing_customer_id`.
+MISSING_CUSTOMER_ID: Final = ("refuse", "keep")
+_NO_CUSTOMER_ID: Final = (
+    "null ids{where} (to set such lines aside and count them: "
+    'missing_customer_id = "set_aside" in [transactions] of workbench.toml)'
+)
+
+
+def split_missing_customer_id(transactions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a transactions table into the lines with a customer id and the lines without.
+
+    For a table read with ``missing_customer_id="keep"``.  The first part is what the
+    analyses take; hand the second to :func:`workbench.prepare.prepare_orders`
+    (``without_customer_id=``) so that the data-quality report counts it.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> tx = pl.DataFrame({"customer_id": ["a", None], "amount": [1.0, 2.0]})
+    >>> with_id, without = split_missing_customer_id(tx)
+    >>> with_id.height, without["amount"].to_list()
+    (1, [2.0])
+    """
+    missing = transactions[schema.CUSTOMER_ID].is_null()
+    if not missing.any():
+        return transactions, transactions.head(0)
+    return transactions.filter(~missing), transactions.filter(missing)
 
 
 #: Decimals to which an amount computed as quantity x unit price is rounded (the most that
@@ -985,6 +1036,7 @@ def validate_transactions(
     id_trailing_zeros: bool = False,
     id_case: str = "keep",
     amount_from: tuple[str, str] | None = None,
+    missing_customer_id: str = "refuse",
 ) -> pl.DataFrame:
     """Validate a transactions table and cast it to the canonical dtypes.
 
@@ -1002,6 +1054,13 @@ def validate_transactions(
         ``(quantity_column, unit_price_column)`` (names after ``columns=``): the table has no
         ``amount`` column and ``amount`` is computed as quantity x unit price, rounded to
         :data:`AMOUNT_DECIMALS` (6) decimals.  Both columns are checked as numbers and kept.
+    missing_customer_id
+        Lines without a customer id (an empty cell; about a quarter of the UCI Online Retail
+        export): ``"refuse"`` (default) raises, naming the rows, with the hint to set them
+        aside; ``"keep"`` returns them with a null ``customer_id`` (checked like every other
+        line otherwise).  Split them off with :func:`split_missing_customer_id` and give them
+        to :func:`workbench.prepare.prepare_orders` (``without_customer_id=``): the analyses
+        refuse null ids.  A project file does both (``missing_customer_id = "set_aside"``).
 
     Returns
     -------
@@ -1043,6 +1102,7 @@ def validate_transactions(
         id_trailing_zeros=id_trailing_zeros,
         id_case=id_case,
         amount_from=amount_from,
+        missing_customer_id=missing_customer_id,
     )
     return df
 
@@ -1053,7 +1113,7 @@ def read_transactions(path: PathLike, **kwargs: Any) -> pl.DataFrame:
     Same keyword arguments as :func:`validate_transactions` (``source``, ``columns``,
     ``date_format``, ``timezone``, ``separator``, ``encoding``, ``quote_char``, ``min_date``,
     ``max_date``, ``max_abs_amount``, ``decimal_comma``, ``id_trailing_zeros``, ``id_case``,
-    ``amount_from``).
+    ``amount_from``, ``missing_customer_id``).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Loyalty typing and the customer-base indices (``DOMAIN.md`` §5-§7).
+"""Loyalty typing and the customer-base indices (docs/loyalty.md).
 
 Behavioural loyalty from orders (:mod:`~workbench.loyalty.behaviour`), perceived loyalty from
 surveys (:mod:`~workbench.loyalty.attitude`), the Dick & Basu types with reciprocal loyalty,

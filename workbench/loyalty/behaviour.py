@@ -1,8 +1,8 @@
 """Behavioural loyalty: what each customer's purchases say at an as-of date.
 
 Seed ``000_18be814618fb1ff4.txt``: behavioural loyalty is monitored "by observing the actual
-behaviour of the client", a retrospective transactional analysis.  Per customer (``DOMAIN.md``
-§5 and §7) this module measures, from orders net of returns
+behaviour of the client", a retrospective transactional analysis.  Per customer (docs/loyalty.md,
+'Behavioural loyalty') this module measures, from orders net of returns
 (:func:`workbench.prepare.prepare_orders`) collapsed into one purchase per customer and day
 (:func:`workbench.summary.purchases`, as the customer summary does):
 
@@ -18,7 +18,7 @@ behaviour of the client", a retrospective transactional analysis.  Per customer 
   mean, dimensionless) of the gaps between consecutive purchases, in days.  ``gap_cv`` is null
   with fewer than 3 purchases (fewer than two gaps carry no spread);
 * ``days_since_last``, ``gap_ratio`` = ``days_since_last / mean_gap_days`` (null with one
-  purchase: there is no own rhythm to compare with) and ``recency_status`` (``DOMAIN.md`` §7,
+  purchase: there is no own rhythm to compare with) and ``recency_status`` (docs/loyalty.md,
   the convention of commercial tools): ``gap_ratio < at_risk_ratio`` (1.5) ``"active"``,
   ``>= 1.5`` ``"at risk"``, ``>= lapsed_ratio`` (2) ``"lapsed"``, ``> churned_ratio`` (3, "over
   3x") ``"churned"``; ``"single purchase"`` with one purchase;
@@ -53,7 +53,7 @@ REGULAR_THRESHOLD = 2.0  # purchases a year; seed 001_7752035283ba344f.txt
 MIN_TENURE_DAYS = 365
 DAYS_PER_YEAR = 365.0
 TREND_DAYS = 365
-AT_RISK_RATIO = 1.5  # DOMAIN.md §7
+AT_RISK_RATIO = 1.5  # docs/loyalty.md, 'Behavioural loyalty'
 LAPSED_RATIO = 2.0
 CHURNED_RATIO = 3.0
 
@@ -100,7 +100,7 @@ def behavioural_loyalty(
     trend_days
         Length of the two comparison periods of the spend trend, in days (default 365).
     at_risk_ratio, lapsed_ratio, churned_ratio
-        Thresholds on ``days_since_last / mean_gap_days`` (DOMAIN.md §7: 1.5, 2, over 3).
+        Thresholds on ``days_since_last / mean_gap_days`` (1.5, 2, over 3; docs/loyalty.md).
     cv_ddof
         Delta degrees of freedom of the gap standard deviation (1 = sample standard deviation).
 

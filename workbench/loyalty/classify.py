@@ -2,7 +2,7 @@
 
 Sources: Dick & Basu (1994, "Customer loyalty: toward an integrated conceptual framework",
 Journal of the Academy of Marketing Science 22(2), 99-113), as taught in lecture 9 of seed
-``003_f5fbb795a9ce82bb.txt``; ``DOMAIN.md`` §5.
+the CRM lecture course; docs/loyalty.md, 'Loyalty types'.
 
 **Behavioural axis** (repeat patronage), ``behaviour_rule``:
 

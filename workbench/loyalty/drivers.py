@@ -55,15 +55,44 @@ def _boot_ranks(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 def _bootstrap_spearman(x: np.ndarray, y: np.ndarray, n_boot: int,
                         rng: np.random.Generator) -> np.ndarray:
+    """Spearman's rho of ``n_boot`` bootstrap resamples of the pairs ``(x, y)``.
+
+    The resamples are the rows of ``rng.integers(0, n, (n_boot, n))``: one draw of the
+    generator per call, as before, so a seed gives the same intervals.  Survey answers take
+    few distinct values, so a resample is summarised by its table of counts of each
+    (x value, y value) pair; the midranks of each value follow from the margins of that table,
+    and rho is the Pearson correlation of the midranks weighted by the counts (the definition
+    of Spearman's rho with ties, e.g. Kendall & Gibbons 1990, ch. 3).  This gives the same
+    numbers as ranking every resample (up to rounding in the last bits) with arrays of
+    ``n_boot x values`` instead of ``n_boot x n``.  With many distinct values it ranks every
+    resample (:func:`_boot_ranks`).
+    """
     n = x.size
     idx = rng.integers(0, n, size=(n_boot, n))
-    rx = _boot_ranks(x, idx)
-    ry = _boot_ranks(y, idx)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
-    den = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+    ux, cx = np.unique(x, return_inverse=True)
+    uy, cy = np.unique(y, return_inverse=True)
+    kx, ky = ux.size, uy.size
+    if kx * ky > 4096:
+        rx = _boot_ranks(x, idx)
+        ry = _boot_ranks(y, idx)
+        rx -= rx.mean(axis=1, keepdims=True)
+        ry -= ry.mean(axis=1, keepdims=True)
+        den = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, (rx * ry).sum(axis=1) / den, np.nan)
+    cells = kx * ky
+    pair = (cx * ky + cy)[idx]  # (B, n) cell of each resampled answer
+    pair += (np.arange(n_boot) * cells)[:, None]
+    table = np.bincount(pair.ravel(), minlength=n_boot * cells).reshape(n_boot, kx, ky)
+    table = table.astype(np.float64)
+    mx, my = table.sum(axis=2), table.sum(axis=1)  # (B, kx), (B, ky): counts of each value
+    centre = (n + 1) / 2.0  # the mean of the ranks 1..n
+    ax = np.cumsum(mx, axis=1) - mx + (mx + 1.0) / 2.0 - centre  # centred midranks
+    ay = np.cumsum(my, axis=1) - my + (my + 1.0) / 2.0 - centre
+    sxy = np.einsum("bi,bij,bj->b", ax, table, ay)
+    den = np.sqrt((mx * ax * ax).sum(axis=1) * (my * ay * ay).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (rx * ry).sum(axis=1) / den, np.nan)
+        return np.where(den > 0, sxy / den, np.nan)
 
 
 def key_drivers(
@@ -227,11 +256,13 @@ def driver_regression(
     beta_all, r2_all = fit(data[None, :, :])
     beta, r2 = beta_all[0], float(r2_all[0])
     rng = np.random.default_rng(seed)
+    # the resamples are drawn in the same chunks as before (same seed, same intervals); each
+    # is fitted from its weighted moments (_resample_betas), not from an n x k copy
     chunk = max(1, min(n_boot, 4_000_000 // max(n * (k + 1), 1)))
     parts, done = [], 0
     while done < n_boot:
         size = min(chunk, n_boot - done)
-        parts.append(fit(data[rng.integers(0, n, size=(size, n))])[0])
+        parts.append(_resample_betas(data, rng.integers(0, n, size=(size, n)), k))
         done += size
     boots = np.concatenate(parts) if parts else np.full((1, k), np.nan)
     lo, hi = np.nanpercentile(boots, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2], axis=0)
@@ -246,3 +277,38 @@ def driver_regression(
             notes.append(None)
     return pl.DataFrame({"criterion": names, "beta": beta, "ci_low": lo, "ci_high": hi,
                          "n": [n] * k, "r2": [r2] * k, "note": notes}, schema=empty.schema)
+
+
+def _resample_betas(data: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    """Standardized OLS coefficients of bootstrap resamples, from their weighted moments.
+
+    ``idx`` (B, n) holds the rows of each resample.  A resample is the data with weights (how
+    often each row was drawn), so its means and covariances are weighted sums over the ``n``
+    rows: one ``(B, n) @ (n, p * p)`` product instead of ``B`` copies of the data.  With
+    ``R`` the resample's correlation matrix, the standardized coefficients solve
+    ``R_xx beta = R_xy`` (the normal equations of OLS on z-scores, e.g. Cohen et al. 2003,
+    eq. 3.5.1), the same numbers as fitting each resample's z-scores.  A resample in which a
+    column is constant gets NaN; a singular one the least-squares (minimum-norm) solution.
+    """
+    n, p = data.shape
+    size = idx.shape[0]
+    flat = (idx + (np.arange(size) * n)[:, None]).ravel()
+    weights = np.bincount(flat, minlength=size * n).reshape(size, n).astype(np.float64)
+    centred = data - data.mean(axis=0)  # less cancellation in E[xx] - E[x]E[x]
+    mean = weights @ centred / n  # (B, p)
+    products = (centred[:, :, None] * centred[:, None, :]).reshape(n, p * p)
+    cov = (weights @ products / n).reshape(size, p, p) - mean[:, :, None] * mean[:, None, :]
+    var = np.diagonal(cov, axis1=1, axis2=2)
+    floor = 1e-12 * np.maximum(centred.var(axis=0), 1e-300)
+    ok = np.all(var > floor, axis=1)
+    beta = np.full((size, k), np.nan)
+    if ok.any():
+        sd = np.sqrt(var[ok])
+        corr = cov[ok] / (sd[:, :, None] * sd[:, None, :])
+        rxx, rxy = corr[:, :k, :k], corr[:, :k, k]
+        try:
+            beta[ok] = np.linalg.solve(rxx, rxy[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a singular resample: least squares one by one
+            beta[ok] = np.stack([np.linalg.lstsq(a, b, rcond=None)[0]
+                                 for a, b in zip(rxx, rxy, strict=True)])
+    return beta

@@ -16,7 +16,7 @@ measures aimed only at retention.  The triggers, each with a parameter and a rea
   (2) times the mean of the customer's earlier gaps (needs at least two earlier gaps, i.e. four
   purchases);
 * ``lapsing``: the time since the last purchase is ``at risk`` / ``lapsed`` / ``churned``
-  against the customer's own mean gap (``DOMAIN.md`` §7: 1.5x / 2x / over 3x; see
+  against the customer's own mean gap (docs/loyalty.md: 1.5x / 2x / over 3x; see
   :mod:`workbench.loyalty.behaviour`), for customers with at least ``min_purchases_lapse`` (3)
   purchases, so that a rhythm exists;
 * ``low P(alive)``: when P(alive) from a fitted BG/NBD is known and below ``p_alive_below``

@@ -1,4 +1,4 @@
-"""The customer-base indices of seed ``001_7752035283ba344f.txt`` (``DOMAIN.md`` §6).
+"""The customer-base indices of Okhunov (docs/loyalty.md, 'The customer-base indices').
 
 * **Loyalty index** per segment for a pair of periods:
   ``I_l = (R_c1 / R_c0) * a_n + (O_c1 / O_c0) * a_p`` (dimensionless), with ``R`` the number of
