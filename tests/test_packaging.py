@@ -563,3 +563,24 @@ def test_installed_wheel_serves_the_dashboard_of_a_project_file(
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
+
+
+def test_editable_source_skips_a_build_egg_info_ahead_on_the_path(tmp_path, monkeypatch) -> None:
+    """Run from a checkout, ``workbench.egg-info`` of the build (no direct_url.json) is found
+    before the installed metadata: the editable install's source tree must still be found."""
+    from workbench.templates import editable_source
+
+    build = tmp_path / "checkout"
+    (build / "workbench.egg-info").mkdir(parents=True)
+    (build / "workbench.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: workbench-probe\nVersion: 0.1.0\n", encoding="utf-8")
+    site = tmp_path / "site"
+    info = site / "workbench_probe-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: workbench-probe\nVersion: 0.1.0\n", encoding="utf-8")
+    (info / "direct_url.json").write_text(
+        json.dumps({"url": build.as_uri(), "dir_info": {"editable": True}}), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(build))  # first on the path, as the cwd is
+    assert editable_source("workbench-probe") == build

@@ -52,10 +52,17 @@ def editable_source(distribution: str = DISTRIBUTION) -> Path | None:
     >>> editable_source("no-such-distribution") is None
     True
     """
-    try:
-        text = importlib.metadata.distribution(distribution).read_text("direct_url.json")
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    # Every metadata folder of that name on sys.path, in order: run from a checkout, the
+    # build's own ``workbench.egg-info`` (no direct_url.json) comes before the installed one.
+    for dist in importlib.metadata.distributions(name=distribution):
+        source = _editable_url(dist.read_text("direct_url.json"))
+        if source is not None:
+            return source
+    return None
+
+
+def _editable_url(text: str | None) -> Path | None:
+    """The local folder of a PEP 610 ``direct_url.json`` of an editable install, else None."""
     if not text:
         return None
     try:
