@@ -184,7 +184,9 @@ def run_contestant(name: str, source: str, clv: bool) -> None:
             )
         result["customers"] = len(summary)
     else:
-        out = Path(source).parent / f"clv_{name}.parquet"
+        # beside the input folder, never inside it: a glob over the folder would read it back
+        folder = Path(source).parent
+        out = folder.parent / f"{folder.name}_clv_{name}.parquet"
         result.update(_engine_job(name, source, timer, clv, out))
     result["steps"] = timer.steps
     result["peak_mib"] = memory.stop()

@@ -322,3 +322,30 @@ def test_kernels_learn_the_report_folder(tmp_path: Path) -> None:
     result = run_report(path, tmp_path / "out", html=False)
     assert result.ok, result.error
     assert f"DIR={tmp_path / 'out'}" in printed(result.executed)
+
+
+@pytest.mark.slow
+def test_parallel_runs_give_the_same_results_in_the_same_order(tmp_path: Path) -> None:
+    """``jobs=3``: three kernels at once (a failing one among them), results in the notebooks'
+    order, the same outputs and environment as one at a time."""
+    import nbformat
+
+    from workbench.report import run_reports
+
+    notebooks = [FIXTURES / "add_numbers.ipynb", FIXTURES / "failing.ipynb",
+                 FIXTURES / "data_report.ipynb"]
+
+    def outputs(folder: Path) -> dict[str, list]:
+        got = {}
+        for name in ("add_numbers", "data_report"):
+            nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+            got[name] = [o.get("text") or o.get("data", {}).get("text/plain")
+                         for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        return got
+
+    one = run_reports(notebooks, tmp_path / "one", {"a": 2}, jobs=1)
+    three = run_reports(notebooks, tmp_path / "three", {"a": 2}, jobs=3)
+    assert [r.notebook.name for r in three] == [n.name for n in notebooks]
+    assert [r.ok for r in three] == [r.ok for r in one] == [True, False, True]
+    assert outputs(tmp_path / "three") == outputs(tmp_path / "one")
+    assert any(outputs(tmp_path / "one")["add_numbers"])

@@ -1,12 +1,12 @@
 """What an executive reads: the three reports on the sample data, scanned for what must never
 show (warnings, tracebacks, internal paths and file names, unfilled placeholders, raw
-data-frame printouts), each opening with its summary, within the time budget."""
+data-frame printouts), each opening with its summary.  Their speed (30 s for the three on the
+sample data) is measured by bench/bench_reports.py, not here: this machine is shared."""
 
 from __future__ import annotations
 
 import html
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,6 @@ FORBIDDEN: dict[str, str] = {
 }
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-#: Seconds the three reports on the sample data may take together (issue 11).
-BUDGET_SECONDS = 30.0
 
 
 def visible_text(page: str) -> str:
@@ -74,14 +72,12 @@ def sample_reports(tmp_path_factory, sample_data_dir):
     from workbench.report import find_notebooks, run_reports
 
     out = tmp_path_factory.mktemp("reports")
-    start = time.perf_counter()
-    results = run_reports(find_notebooks(NOTEBOOKS), out)
-    return results, time.perf_counter() - start, out
+    return run_reports(find_notebooks(NOTEBOOKS), out), out
 
 
 @pytest.mark.slow
 def test_reports_run_and_show_nothing_internal(sample_reports) -> None:
-    results, _, _ = sample_reports
+    results, _ = sample_reports
     assert [r.notebook.name for r in results] == ["clv.ipynb", "loyalty.ipynb",
                                                   "rfm_segmentation.ipynb"]
     for r in results:
@@ -91,7 +87,7 @@ def test_reports_run_and_show_nothing_internal(sample_reports) -> None:
 
 @pytest.mark.slow
 def test_each_report_opens_with_its_summary(sample_reports) -> None:
-    results, _, out = sample_reports
+    results, out = sample_reports
     for r in results:
         text = visible_text(r.html.read_text(encoding="utf-8"))
         summary = text.find("Summary As of")
@@ -109,10 +105,3 @@ def test_each_report_opens_with_its_summary(sample_reports) -> None:
     for name in ("segment_sizes.csv", "clv_by_customer.csv", "at_risk_customers.csv",
                  "early_warnings.csv", "loyalty_types.csv"):
         assert (out / name).is_file(), name
-
-
-@pytest.mark.slow
-def test_three_reports_within_the_time_budget(sample_reports) -> None:
-    _, seconds, _ = sample_reports
-    print(f"three reports on the sample data: {seconds:.1f} s")
-    assert seconds <= BUDGET_SECONDS * 2.5  # the budget, with room for a loaded test machine

@@ -22,7 +22,16 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import sys
 from typing import TYPE_CHECKING, Any
+
+# Altair imports jsonschema, and jsonschema imports ``rfc3987_syntax`` when it is installed (the
+# Jupyter server's ``jsonschema[format-nongpl]`` brings it) to check the "iri" string format:
+# building that package's grammar takes 1.5-3 s in every report and dashboard kernel, and no
+# Vega-Lite spec or workbench schema uses the format.  Marking the module absent makes jsonschema
+# skip that one format check (it treats an unavailable format checker as "no check").  Left
+# alone when something imported the module already.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 try:  # one place for the version: pyproject.toml, read back from the installed metadata
     __version__: str = importlib.metadata.version("workbench")

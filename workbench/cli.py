@@ -334,6 +334,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         progress_bar=not args.no_progress,
         execution_timeout=args.cell_timeout,
         log=lambda line: print(line, flush=True),
+        jobs=args.jobs,
     )
     print()
     print(format_summary(results))
@@ -781,6 +782,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=None,
                    help="seconds one cell may run (default no limit)")
     p.add_argument("--no-progress", action="store_true", help="hide the cell progress bar")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="notebooks run at once, each in its own kernel (default: one per "
+                        "core, at most the number of notebooks); the outputs are the same "
+                        "for any N")
     p.add_argument("--list", action="store_true",
                    help="list the notebooks and their parameters, run nothing")
     p.add_argument("--fail-on", action="append", default=[], metavar="METRIC>VALUE",

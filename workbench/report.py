@@ -952,6 +952,24 @@ def _kernel_logging_to(path: Path) -> type:
     return KernelLoggingToFile
 
 
+def default_jobs(notebooks: int) -> int:
+    """Notebooks :func:`run_reports` runs at once by default: one per usable core (the CPUs
+    this process may use), at least 1 and at most ``notebooks``.
+
+    Examples
+    --------
+    >>> default_jobs(1)
+    1
+    >>> 1 <= default_jobs(3) <= 3
+    True
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, notebooks))
+
+
 def run_reports(
     notebooks: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
@@ -961,6 +979,7 @@ def run_reports(
     data_parameters: Mapping[str, Any] | None = None,
     progress_bar: bool | dict[str, Any] = False,
     log: Any = None,
+    jobs: int | None = None,
     **run_options: Any,
 ) -> list[ReportResult]:
     """Run several report notebooks into ``out_dir``; a failure does not stop the others.
@@ -989,6 +1008,11 @@ def run_reports(
         each notebook starts and ends). A dict: papermill's own tqdm bar with these options.
     log
         Callable taking one line of progress text (``print`` in the CLI), or ``None``.
+    jobs
+        Notebooks run at once, each in its own kernel (default :func:`default_jobs`: one per
+        usable core, at most the number of notebooks).  The results, the files and their
+        contents are the same for any value; only the order of the ``log`` lines changes.
+        With more than one job the live progress line is left out (lines would interleave).
     **run_options
         Passed on to :func:`run_report`.
 
@@ -1006,30 +1030,47 @@ def run_reports(
     plan = plan_parameters(notebooks, parameters, data_dir, data_parameters)
     out_dir = prepare_out_dir(out_dir)
     stream = run_options.pop("progress_stream", None)
-    env = {DATA_DIR_ENV: str(absolute(data_dir))} if data_dir is not None else {}
-    results = []
+    jobs = default_jobs(len(plan)) if jobs is None else max(1, int(jobs))
+    total = len(plan)
+
+    def run_one(i: int, nb: Path, params: dict[str, Any]) -> ReportResult:
+        if log:
+            shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
+            log(f"[{i}/{total}] {nb.name} ({shown})")
+        live = LiveLine(stream, f"[{i}/{total}] {nb.name}") if (
+            jobs == 1 and progress_bar is True
+            and is_terminal(stream if stream is not None else _stderr())) else None
+        bar = progress_bar if isinstance(progress_bar, dict) and jobs == 1 else False
+        try:
+            result = run_report(nb, out_dir, params, progress_bar=bar, progress=live,
+                                **run_options)
+        finally:
+            if live is not None:
+                live.clear()
+        if log:
+            name = "" if jobs == 1 else f"{nb.name} "
+            if result.ok:
+                log(f"      {name}done in {result.seconds:.1f} s -> {result.html}")
+            else:
+                log(f"      {name}FAILED: {result.error}")
+                log(f"      failed notebook kept: {result.executed}")
+        return result
+
+    # Set for the whole run, before any kernel starts: run_report sets the same values for
+    # its own notebook and puts them back when it ends, which then leaves them as they are.
+    env = {REPORT_ENV: "1", REPORT_DIR_ENV: str(out_dir)}
+    if data_dir is not None:
+        env[DATA_DIR_ENV] = str(absolute(data_dir))
     with _environment(env):
-        for i, (nb, params) in enumerate(plan.items(), start=1):
-            if log:
-                shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
-                log(f"[{i}/{len(plan)}] {nb.name} ({shown})")
-            live = LiveLine(stream, f"[{i}/{len(plan)}] {nb.name}") if (
-                progress_bar is True and is_terminal(stream if stream is not None
-                                                     else _stderr())) else None
-            bar = progress_bar if isinstance(progress_bar, dict) else False
-            try:
-                result = run_report(nb, out_dir, params, progress_bar=bar, progress=live,
-                                    **run_options)
-            finally:
-                if live is not None:
-                    live.clear()
-            if log:
-                if result.ok:
-                    log(f"      done in {result.seconds:.1f} s -> {result.html}")
-                else:
-                    log(f"      FAILED: {result.error}")
-                    log(f"      failed notebook kept: {result.executed}")
-            results.append(result)
+        items = [(i, nb, params) for i, (nb, params) in enumerate(plan.items(), start=1)]
+        if jobs == 1 or total <= 1:
+            results = [run_one(*item) for item in items]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(jobs, total)) as pool:
+                futures = [pool.submit(run_one, *item) for item in items]
+                results = [f.result() for f in futures]  # in the notebooks' order
     return results
 
 
