@@ -34,7 +34,7 @@ import polars as pl
 
 from workbench import schema
 from workbench.engines import rules
-from workbench.engines.frames import ENGINES, Engine, engine_for, local_spark
+from workbench.engines.frames import ENGINES, ROWS_PER_BUCKET, Engine, engine_for, local_spark
 from workbench.errors import DataValidationError
 from workbench.prepare import DateLike, to_date
 from workbench.summary import _check_options, elapsed
@@ -146,8 +146,34 @@ def summary_frame(
         transactions, as_of, engine, source
     )
     scale = checked.scale
-    orders = rules.orders(tx, as_of_date, scale, checked.order_rules)
-    return rules.summary(orders, as_of_date, unit, collapse, scale, has_profit), eng, kind, scale
+
+    def summary_of(rows: nw.LazyFrame) -> nw.LazyFrame:
+        orders = rules.orders(rows, as_of_date, scale, checked.order_rules)
+        return rules.summary(orders, as_of_date, unit, collapse, scale, has_profit)
+
+    buckets = _summary_buckets(tx, eng)
+    if buckets <= 1:
+        return summary_of(tx), eng, kind, scale
+    # Out of core on Polars: one pass per hash bucket of customers, each spilled to Parquet.
+    # A customer's rows all fall in one bucket and every rule works within a customer, so the
+    # union is the one-pass summary (row order aside: callers sort by customer_id).
+    bucket = pl.col(schema.CUSTOMER_ID).cast(pl.String).hash(seed=0) % buckets
+    parts = [
+        eng.persist(summary_of(nw.from_native(tx.to_native().filter(bucket == b))))
+        for b in range(buckets)
+    ]
+    return nw.concat(parts), eng, kind, scale
+
+
+def _summary_buckets(tx: nw.LazyFrame, engine: Engine) -> int:
+    """Passes of the summary: :attr:`Engine.buckets`, or one per
+    :data:`~workbench.engines.frames.ROWS_PER_BUCKET` rows on a spilled Polars engine."""
+    if engine.name != "polars" or not engine.spill:
+        return 1
+    if engine.buckets is not None:
+        return max(1, int(engine.buckets))
+    rows = tx.select(nw.len()).collect("polars").item()  # Parquet: from the file metadata
+    return max(1, -(-int(rows) // ROWS_PER_BUCKET))
 
 
 def customer_summary(

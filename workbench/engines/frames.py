@@ -64,6 +64,11 @@ def _file_format(source: str) -> str:
     raise ValueError(f"{source}: unknown file type {suffix!r} (use Parquet or CSV)")
 
 
+#: Input rows per customer-hash bucket of a spilled Polars summary (:attr:`Engine.buckets`):
+#: the 100M-row benchmark log (36M customers) then runs in 8 passes within 6 GB.
+ROWS_PER_BUCKET = 12_500_000
+
+
 @dataclass
 class Engine:
     """One engine and its handle.
@@ -79,12 +84,19 @@ class Engine:
     spill
         Polars only: materialise intermediate tables as Parquet files in a temporary folder
         and scan them (out of core) instead of keeping them in memory.
+    buckets
+        Polars with ``spill`` only: compute the customer summary in this many passes, each
+        over the customers of one hash bucket of ``customer_id``, so that the group-bys hold
+        only a share of the customers in memory.  ``None`` (the default) picks one bucket per
+        :data:`ROWS_PER_BUCKET` input rows.  Every rule works within one customer, so the
+        result does not depend on the number of buckets.
     """
 
     name: str
     connection: Any = None
     spark: Any = None
     spill: bool = False
+    buckets: int | None = None
     _folder: Any = field(default=None, repr=False)
     _tables: list[str] = field(default_factory=list, repr=False)
 
