@@ -199,8 +199,20 @@ def test_clv_panel_renders_and_follows_the_filter(dataset):
     bounds = panel.intervals(state, risk["customer_id"].head(8).to_list())
     assert (bounds["clv_lower"] <= bounds["clv"]).all()
     assert (bounds["clv"] <= bounds["clv_upper"]).all()
-    # cached per selection: the same objects on a second call
+    # the total CLV tile shows the interval of the total (summed draws), and the panel reused
+    # the purchase model the comparison fitted instead of fitting it again
+    lo, hi = totals["predicted_clv_lower"], totals["predicted_clv_upper"]
+    assert lo < totals["predicted_clv"] < hi and "90% interval" in panel.totals.value
+    assert fit.purchase_model is comparison.models[fit.model]
+    # cached per selection: the same objects on a second call, and per kernel: a new state
+    # of the same selection gets the same fit without refitting
     assert panel.fit(state) is fit
+    assert panel.fit(state.with_selection()) is fit
+    from workbench.widgets.customer_view import CustomerView
+
+    view = CustomerView(panel)
+    top_id = str(fit.table.sort("clv", descending=True)["customer_id"][0])
+    assert view._drivers_html(state, top_id, fit.model).count("90% interval") == 2
 
     north = state.with_selection(filter_column="region", filter_value="North")
     panel.update(north)

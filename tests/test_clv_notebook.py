@@ -55,6 +55,9 @@ def _check_new_sections(figures: dict, exp: dict) -> None:
     assert figures["interval_level"] == 0.9 and figures["top_clv_intervals"]
     for _, value, lower, upper in figures["top_clv_intervals"]:
         assert lower <= value <= upper
+    # the total CLV's interval: the parameter draws summed over customers per draw
+    assert figures["total_predicted_clv_lower"] < figures["total_predicted_clv"] \
+        < figures["total_predicted_clv_upper"]
 
 
 def _check(figures: dict, exp: dict) -> None:

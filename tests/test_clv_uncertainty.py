@@ -85,22 +85,38 @@ def _simulate(rng: np.random.Generator, n: int, r: float, alpha: float, a: float
 
 
 @pytest.mark.slow
-def test_population_interval_covers_the_truth_at_about_the_nominal_rate():
-    """30 simulated customer bases from the sample data's ground truth (1,500 customers each):
-    the 90 % interval of E[X(13 weeks)] for a new customer covers the true value."""
+def test_intervals_cover_the_true_expectation_at_the_nominal_rate():
+    """Simulated customer bases from the sample data's ground truth (1,500 customers each).
+
+    The target is the true *expectation* under the true parameters (what the interval is
+    of), never a realised count.  With R replications the coverage estimate has standard
+    error sqrt(0.9 * 0.1 / R): 0.055 for the 30 replications an earlier version of this
+    check used (it saw 0.80, two standard errors from 0.9: Monte Carlo noise of the check),
+    0.03 for the 100 here, so the band is 0.9 +- 3 standard errors.  Per customer (the
+    conditional expectation of each of 200 customers per base) the customers of one base
+    share its estimate, so only the mean over the bases is checked, with a wider band.
+    """
     gt = GROUND_TRUTH["bgnbd"]
     truth_model = clv.BetaGeoModel()
     truth_model.params_ = {k: gt[k] for k in ("r", "alpha", "a", "b")}
     truth = float(truth_model.expected_purchases_new_customer_array(13.0)[0])
     rng = np.random.default_rng(20261124)
-    hits, reps = 0, 30
+    hits, reps, per_customer = 0, 100, []
     for i in range(reps):
         s = _simulate(rng, 1500, gt["r"], gt["alpha"], gt["a"], gt["b"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m = clv.BetaGeoModel().fit(s)
-        iv = clv.population_interval(m, 13.0, level=0.9, n_draws=100, seed=i).row(0, named=True)
+        iv = clv.population_interval(m, 13.0, level=0.9, n_draws=200, seed=i).row(0, named=True)
         hits += iv["lower"] <= truth <= iv["upper"]
-    coverage = hits / reps
-    print(f"coverage of the 90 % interval: {coverage:.2f} over {reps} replications")
-    assert 0.75 <= coverage <= 1.0
+        some = s.head(200)
+        pi = clv.prediction_intervals(m, some, 13.0, level=0.9, n_draws=200, seed=i)
+        true_e = truth_model.expected_purchases_array(
+            13.0, *(some[c].to_numpy() for c in ("frequency", "recency", "T")))
+        per_customer.append(float(np.mean((pi["lower"].to_numpy() <= true_e)
+                                          & (true_e <= pi["upper"].to_numpy()))))
+    coverage, mean_per_customer = hits / reps, float(np.mean(per_customer))
+    print(f"coverage of the 90 % interval over {reps} replications: population "
+          f"{coverage:.3f}, per customer {mean_per_customer:.3f}")
+    assert 0.81 <= coverage <= 0.99
+    assert 0.80 <= mean_per_customer <= 0.98

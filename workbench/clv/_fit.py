@@ -1,8 +1,9 @@
 """Maximum-likelihood machinery shared by the CLV models.
 
-* input validation of customer summaries (clear ``ValueError`` naming the column and the
-  first offending rows) and the minimum data of each model (:class:`NotEnoughDataError`, a
-  :class:`~workbench.errors.ModelError`, stating the minimum and what was found);
+* input validation of customer summaries (a clear ``DataValidationError`` naming the column
+  and the first offending rows) and the minimum data of each model
+  (:class:`NotEnoughDataError`, a :class:`~workbench.errors.ModelError`, stating the minimum
+  and what was found);
 * collapsing customers to sufficient statistics (distinct rows plus a weight, the number of
   customers sharing them), so a fit costs what the distinct rows cost;
 * optimisation in log-parameter space with :func:`scipy.optimize.minimize` (L-BFGS-B with
@@ -34,7 +35,12 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from workbench.errors import ModelError
+from workbench.errors import (  # ConvergenceError: defined in workbench.errors, kept here
+    ConvergenceError,
+    DataValidationError,
+    ModelError,
+    NotFittedError,
+)
 
 FloatArray = NDArray[np.float64]
 #: ``row_loglik(log_params, want_grad) -> (per-row log-likelihood, gradient or None)``; the
@@ -58,45 +64,6 @@ def weighted_total(row_loglik: RowLogLik, weights: FloatArray) -> TotalLogLik:
     return total
 
 _MAX_SHOWN = 5
-
-
-class ConvergenceError(RuntimeError):
-    """The likelihood maximisation did not converge; no parameters were stored.
-
-    Attributes
-    ----------
-    model
-        Name of the model being fitted.
-    optimizer_message
-        The optimiser's own message for the best attempt.
-    n_iter
-        Iterations used by the best attempt.
-    grad_norm
-        Euclidean norm of the gradient of the (mean) objective at the final point, in
-        log-parameter space.
-    params
-        The natural parameters at the final point (not an estimate).
-    """
-
-    def __init__(
-        self,
-        model: str,
-        optimizer_message: str,
-        n_iter: int,
-        grad_norm: float,
-        params: dict[str, float],
-    ) -> None:
-        self.model = model
-        self.optimizer_message = optimizer_message
-        self.n_iter = n_iter
-        self.grad_norm = grad_norm
-        self.params = params
-        shown = ", ".join(f"{k}={v:.6g}" for k, v in params.items())
-        super().__init__(
-            f"{model}: maximum-likelihood fit did not converge after {n_iter} iterations "
-            f"(optimizer: {optimizer_message!s}; gradient norm {grad_norm:.3g}; last "
-            f"parameters {shown}). Try a larger max_iter, a penalizer > 0, or check the data."
-        )
 
 
 # --------------------------------------------------------------------------- validation
@@ -161,8 +128,9 @@ def _first_rows(df: pl.DataFrame, mask: pl.Series) -> str:
 
 def _fail(df: pl.DataFrame, column: str, problem: str, mask: pl.Series) -> None:
     n_bad = int(mask.fill_null(True).sum())
-    raise ValueError(
-        f"column '{column}': {problem} in {n_bad} row{'s' if n_bad != 1 else ''}; "
+    raise DataValidationError(
+        "customer summary", column,
+        f"{problem} in {n_bad} row{'s' if n_bad != 1 else ''}; "
         f"first offending rows: {_first_rows(df, mask)}"
     )
 
@@ -185,21 +153,21 @@ def validate_summary(
     ------
     TypeError
         If ``summary`` is not a Polars DataFrame.
-    ValueError
+    workbench.errors.DataValidationError
         Naming the column, the problem, how many rows and the first offending rows.
     """
     if not isinstance(summary, pl.DataFrame):
         raise TypeError(f"{what} must be a polars.DataFrame, got {type(summary).__name__}")
     missing = [c for c in columns if c not in summary.columns]
     if missing:
-        raise ValueError(
-            f"{what} is missing required column(s) {missing}; it has {summary.columns}"
+        raise DataValidationError(
+            what, None, f"missing required column(s) {missing}; it has {summary.columns}"
         )
     out: dict[str, FloatArray] = {}
     for c in columns:
         s = summary[c]
         if not s.dtype.is_numeric():
-            raise ValueError(f"column '{c}': must be numeric, got dtype {s.dtype}")
+            raise DataValidationError(what, c, f"must be numeric, got dtype {s.dtype}")
         s = s.cast(pl.Float64)
         bad = s.is_null() | s.is_nan() | s.is_infinite()
         if bad.any():
@@ -533,9 +501,7 @@ class FittedParamsMixin:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
-            raise RuntimeError(
-                f"this {type(self).__name__} is not fitted yet; call .fit(summary) first"
-            )
+            raise NotFittedError(type(self).__name__)
 
     #: Plain-language sentences on what is wrong with the fit (empty when it is fine); see
     #: :meth:`_store_fit` and the models' ``fit``.  Shown in reports and the dashboard.

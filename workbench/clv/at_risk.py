@@ -23,6 +23,7 @@ import polars as pl
 
 from workbench.clv._fit import FloatArray, validate_summary
 from workbench.clv.value import UNIT_DAYS
+from workbench.errors import DataValidationError
 
 #: Default thresholds (see :func:`at_risk_customers`).
 MIN_DROP = 0.20
@@ -46,7 +47,7 @@ class AliveModel(Protocol):
 def _p_alive(summary: pl.DataFrame, model: AliveModel, name: str) -> pl.DataFrame:
     d = validate_summary(summary, ("frequency", "recency", "T"))
     if "customer_id" not in summary.columns:
-        raise ValueError(f"{name} is missing required column(s) ['customer_id']")
+        raise DataValidationError(name, None, "missing required column(s) ['customer_id']")
     pa = model.p_alive_array(d["frequency"], d["recency"], d["T"])
     return summary.select(pl.col("customer_id").cast(pl.String)).with_columns(
         pl.Series("p_alive", np.asarray(pa, dtype=float)))
@@ -183,7 +184,7 @@ def at_risk_customers(
         raise ValueError(f"value_column {value_column!r} is not a column of {where} "
                          f"(columns: {source.columns})")
     if "customer_id" not in source.columns:
-        raise ValueError("values is missing required column(s) ['customer_id']")
+        raise DataValidationError("values", None, "missing required column(s) ['customer_id']")
     value = source.select(pl.col("customer_id").cast(pl.String),
                           pl.col(value_column).cast(pl.Float64).alias("value_at_stake"))
     days = (pl.col("days_since_last").cast(pl.Int64) if "days_since_last" in summary_now.columns

@@ -58,12 +58,13 @@ def bgnbd_total_loglik(
     p1x, p1T, p1i = stats["p1x"], stats["p1T"], stats["p1i"]
     p2x, p2t, p2i = stats["p2x"], stats["p2t"], stats["p2i"]
     w = stats["w"]
-    lb_ab = betaln(a, b)
     log_a0 = np.log(alpha + t0)
     log_at = np.log(alpha + p1T)
     log_atx = np.log(alpha + p2t)
-    l1p = betaln(a, b + p1x) - lb_ab - (r + p1x) * log_at
-    l2p = betaln(a + 1, b + p2x - 1) - lb_ab - (r + p2x) * log_atx
+    # the beta-function ratios as products (no difference of large betaln values, which
+    # loses digits at large a + b), as in the predictions: _log_beta_ratios
+    l1p = _log_beta_ratios(a, b, p1x)[0] - (r + p1x) * log_at
+    l2p = _log_beta_ratios(a, b, p2x)[1] - (r + p2x) * log_atx
     l1, l2 = l1p[p1i], l2p[p2i]
     # logaddexp and the mixing weight w2 = exp(l2 - lse) from one exponential
     d = l2 - l1
@@ -222,6 +223,87 @@ def _alive_expectation(params: Sequence[float], t: FloatArray, x: FloatArray,
             vals[quad] = np.exp(quad_fn(params, tt[r_idx], xx[r_idx], TT[r_idx], refine=4))
         g[rest] = vals
     out[live] = g
+    return out
+
+
+#: Rows of one frequency from which :func:`_alive_expectation_smooth` interpolates.
+_SMOOTH_MIN_ROWS = 64
+#: Relative accuracy the interpolant must show at its check points, else it is not used.
+_SMOOTH_TOL = 1e-11
+#: Number of check points (between interpolation nodes) per frequency.
+_SMOOTH_CHECKS = 7
+
+
+def _cheb_degree(half_width: float) -> int:
+    """Chebyshev degree for about 1e-13 on an interval of ``half_width`` in ``log tau``.
+
+    ``log G`` is analytic in ``s = log tau`` within ``|Im s| < pi`` (``1 + p tau`` vanishes
+    at ``Im s = pi``); a strip of half-width ``d = pi / 2`` (a margin) gives the Bernstein
+    ellipse ``rho = d/L + sqrt(1 + (d/L)^2)`` and the error ``~ rho^-N`` (Trefethen 2013,
+    *Approximation Theory and Approximation Practice*, Thm. 8.2).
+    """
+    d = 0.5 * np.pi / max(half_width, 1e-12)
+    rho = d + np.sqrt(1.0 + d * d)
+    return int(min(max(np.ceil(13.0 / np.log10(rho)), 12), 400))
+
+
+def _alive_expectation_smooth(params: Sequence[float], t: FloatArray, x: FloatArray,
+                              T: FloatArray) -> FloatArray:
+    """:func:`_alive_expectation` for many rows, interpolated in ``log tau`` per frequency.
+
+    ``G`` depends on ``(t, T)`` only through ``tau = t / (alpha + T)`` (the mixture form
+    ``E_p[(1 - (1 + p tau)^-(r+x)) / p]`` of FHL 2005 eq. 10), and ``log G`` is an analytic
+    function of ``log tau``.  For a frequency ``x`` with at least ``_SMOOTH_MIN_ROWS`` rows,
+    ``log G`` is evaluated exactly at Chebyshev points spanning the rows' ``log tau`` and
+    interpolated (degree from :func:`_cheb_degree`); ``_SMOOTH_CHECKS`` points between the
+    nodes are also evaluated exactly, and when the interpolant misses any of them by more
+    than ``_SMOOTH_TOL`` relative, the rows of that frequency are evaluated exactly instead.
+    Rows with ``t = 0`` give 0.  Unit: purchases.
+    """
+    r, alpha, a, b = params
+    t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t, x, T)))
+    t, x, T = t.ravel(), x.ravel(), T.ravel()
+    out = np.zeros(t.size)
+    live = t > 0
+    with np.errstate(divide="ignore"):
+        s = np.log(np.where(live, t, 1.0)) - np.log(alpha + T)
+    xu, xi = np.unique(x, return_inverse=True)
+    direct = np.zeros(t.size, dtype=bool)
+    cheb = np.polynomial.chebyshev
+    for k, xv in enumerate(xu):
+        rows = np.flatnonzero((xi == k) & live)
+        if rows.size < _SMOOTH_MIN_ROWS:
+            direct[rows] = True
+            continue
+        lo, hi = float(s[rows].min()), float(s[rows].max())
+        half = 0.5 * (hi - lo)
+        if half == 0.0:
+            out[rows] = _alive_expectation(params, t[rows[:1]], x[rows[:1]], T[rows[:1]])[0]
+            continue
+        deg = _cheb_degree(half)
+        if deg + 1 + _SMOOTH_CHECKS >= rows.size:
+            direct[rows] = True
+            continue
+        mid = 0.5 * (hi + lo)
+        nodes = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))  # first kind
+        checks = np.cos(np.pi * (np.arange(_SMOOTH_CHECKS) + 0.5) / _SMOOTH_CHECKS
+                        + 0.37 * np.pi / (deg + 1))
+        u = np.concatenate([nodes, checks])
+        tau = np.exp(mid + half * u)
+        # G at (t = tau, T with alpha + T = 1): the same tau
+        g = _alive_expectation(params, tau, np.full(u.size, xv), np.full(u.size, 1.0 - alpha))
+        if not np.all(g > 0) or not np.all(np.isfinite(g)):
+            direct[rows] = True
+            continue
+        coef = cheb.chebfit(nodes, np.log(g[: deg + 1]), deg)
+        test = cheb.chebval(checks, coef)
+        if np.max(np.abs(np.expm1(test - np.log(g[deg + 1:])))) > _SMOOTH_TOL:
+            direct[rows] = True
+            continue
+        out[rows] = np.exp(cheb.chebval((s[rows] - mid) / half, coef))
+    idx = np.flatnonzero(direct)
+    if idx.size:
+        out[idx] = _alive_expectation(params, t[idx], x[idx], T[idx])
     return out
 
 
@@ -532,7 +614,7 @@ class BetaGeoModel(PurchaseModelBase):
         x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
         h = np.broadcast_to(np.asarray(horizon, dtype=float), x.shape)
         (hu, xu, Tu), inv = unique_inverse([h.ravel(), x.ravel(), T.ravel()])
-        g = _alive_expectation(params, hu, xu, Tu)[inv].reshape(x.shape)
+        g = _alive_expectation_smooth(params, hu, xu, Tu)[inv].reshape(x.shape)
         pa = self.p_alive_array(x, t_x, T)
         return g * pa, pa
 
@@ -549,10 +631,10 @@ class BetaGeoModel(PurchaseModelBase):
         hs = np.atleast_1d(np.asarray(horizons, dtype=float))
         pa = self.p_alive_array(x, t_x, T)
         (xu, Tu), inv = unique_inverse([x, T])
-        out = np.empty((hs.size, x.size))
-        for k, h in enumerate(hs):
-            out[k] = _alive_expectation(params, np.full_like(xu, h), xu, Tu)[inv] * pa
-        return out
+        # all horizons in one call: G is interpolated in log(t / (alpha + T)) per frequency
+        g = _alive_expectation_smooth(params, np.repeat(hs, xu.size), np.tile(xu, hs.size),
+                                      np.tile(Tu, hs.size)).reshape(hs.size, xu.size)
+        return g[:, inv] * pa
 
     def expected_purchases_new_customer_array(self, t: float | FloatArray) -> FloatArray:
         """Population ``E[X(t)]`` for a customer just acquired, FHL 2005 eq. (9).

@@ -38,6 +38,7 @@ from scipy import stats
 
 from workbench.clv._fit import FloatArray, validate_int, validate_summary
 from workbench.clv.holdout import frequency_recency_grid
+from workbench.errors import NotFittedError
 
 #: A drop-out probability per purchase below this mean (``a / (a + b)``) or a Pareto/NBD mean
 #: lifetime (``beta / s`` time units) above this many times the longest customer age counts as
@@ -304,7 +305,7 @@ def heterogeneity_distributions(model: Any, n_points: int = 200) -> pl.DataFrame
     n_points = validate_int("n_points", n_points, 10)
     params: dict[str, float] = getattr(model, "params_", None) or {}
     if not params:
-        raise RuntimeError("the model is not fitted yet; call .fit(summary) first")
+        raise NotFittedError(type(model).__name__)
     probs = np.linspace(0.005, 0.995, n_points)
     dists: list[tuple[str, str, Any]] = [
         ("lambda", "Purchase rate per time unit (gamma)",

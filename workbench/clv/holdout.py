@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from workbench.clv._fit import FloatArray, validate_int, validate_summary
 from workbench.clv.value import UNIT_DAYS
+from workbench.errors import DataValidationError
 
 _CAL = ("frequency", "recency", "T")
 _HOLD = ("frequency_holdout", "duration_holdout")
@@ -205,9 +206,10 @@ def tracking(
         raise ValueError(f"unit must be 'D', 'W' or 'M', got {unit!r}")
     missing = [c for c in ("customer_id", "order_date") if c not in transactions.columns]
     if missing:
-        raise ValueError(f"transactions is missing required column(s) {missing}")
+        raise DataValidationError("transactions", None, f"missing required column(s) {missing}")
     if "customer_id" not in cal_holdout_summary.columns:
-        raise ValueError("cal_holdout_summary is missing required column(s) ['customer_id']")
+        raise DataValidationError("cal_holdout_summary", None,
+                                  "missing required column(s) ['customer_id']")
     if observation_end <= calibration_end:
         raise ValueError("observation_end must be after calibration_end")
     d = validate_summary(cal_holdout_summary, ("T",), check_recency=False)
@@ -220,7 +222,9 @@ def tracking(
     first = tx.group_by("customer_id").agg(pl.col("day").min().alias("first"))
     start = first["first"].min()
     if start is None:
-        raise ValueError("no transactions of the summary's customers before observation_end")
+        raise DataValidationError("transactions", None,
+                                  "no transactions of the summary's customers before "
+                                  "observation_end")
     assert isinstance(start, dt.date)
     repeat = tx.join(first, on="customer_id").filter(pl.col("day") > pl.col("first"))
     total_days = (observation_end - start).days + 1

@@ -35,9 +35,10 @@ customer, or data in which nobody bought twice, cannot be fitted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -46,6 +47,7 @@ from workbench.clv.bgnbd import BetaGeoModel
 from workbench.clv.gammagamma import GammaGammaModel
 from workbench.clv.paretonbd import ParetoNBDModel
 from workbench.clv.value import customer_lifetime_value
+from workbench.errors import DataValidationError
 from workbench.rfm import require_purchases
 
 #: Margin used when the data carry no cost (share of revenue).
@@ -170,6 +172,11 @@ class ClvFit:
         Margin used (share of revenue) and ``"parameter"``, ``"data"`` or ``"default"``.
     model, unit, period, horizon_periods, annual_discount_rate
         The settings.
+    interval
+        The interval of the totals when the fit was asked for intervals
+        (:func:`workbench.clv.uncertainty.clv_table_intervals`: ``level``,
+        ``predicted_clv_lower``, ``predicted_clv_upper``, ``expected_purchases_lower``,
+        ``expected_purchases_upper``, ``note``), else ``None``.
     """
 
     table: pl.DataFrame
@@ -182,10 +189,21 @@ class ClvFit:
     period: str | float
     horizon_periods: int
     annual_discount_rate: float
+    interval: dict[str, Any] | None = None
 
-    def totals(self) -> dict[str, float | int]:
-        """Whole-base figures: see :func:`clv_totals`."""
-        return clv_totals(self.table)
+    def totals(self) -> dict[str, Any]:
+        """Whole-base figures: see :func:`clv_totals`; with intervals also
+        ``predicted_clv_lower``/``_upper``, ``expected_purchases_lower``/``_upper``,
+        ``interval_level`` and ``interval_note`` (the same bootstrap draws summed over
+        customers per draw, :func:`workbench.clv.uncertainty.clv_table_intervals`)."""
+        out: dict[str, Any] = dict(clv_totals(self.table))
+        if self.interval is not None:
+            for key in ("predicted_clv_lower", "predicted_clv_upper",
+                        "expected_purchases_lower", "expected_purchases_upper"):
+                out[key] = self.interval[key]
+            out["interval_level"] = self.interval["level"]
+            out["interval_note"] = self.interval["note"]
+        return out
 
 
 def fit_clv(
@@ -198,6 +216,11 @@ def fit_clv(
     unit: str = "W",
     *,
     default_margin: float = DEFAULT_MARGIN,
+    purchase_model: Any | None = None,
+    intervals: bool = False,
+    interval_level: float = 0.9,
+    interval_draws: int = 200,
+    seed: int = 0,
 ) -> ClvFit:
     """Fit the purchase and spend models on a customer summary and value every customer.
 
@@ -222,6 +245,17 @@ def fit_clv(
         Time unit of the summary: ``"D"``, ``"W"`` or ``"M"``.
     default_margin
         Margin when ``margin`` is ``None`` and the data carry no cost.
+    purchase_model
+        A purchase model already fitted on ``summary`` (e.g. ``compare_models(...).models``)
+        to use instead of fitting ``model`` again; it must be of the kind ``model`` names.
+    intervals
+        Add interval columns ``expected_purchases_lower``, ``expected_purchases_upper``,
+        ``clv_lower``, ``clv_upper`` and ``interval_note`` to the table, and the interval of
+        the totals to :attr:`ClvFit.interval`
+        (:func:`workbench.clv.uncertainty.clv_table_intervals`: the uncertainty of the
+        parameters, not the customer's own randomness).
+    interval_level, interval_draws, seed
+        Coverage of the intervals; bootstrap draws and seed of the interval of the totals.
 
     Returns
     -------
@@ -260,7 +294,13 @@ def fit_clv(
         if not 0 <= float(margin) <= 1:
             raise ValueError(f"margin is a share of revenue in [0, 1], got {margin!r}")
         used_margin, source = float(margin), "parameter"
-    purchase = make_purchase_model(model).fit(summary)
+    if purchase_model is None:
+        purchase = make_purchase_model(model).fit(summary)
+    else:
+        if type(purchase_model) is not type(make_purchase_model(model)):
+            raise ValueError(f"purchase_model is a {type(purchase_model).__name__}, but model "
+                             f"is {model!r}")
+        purchase = purchase_model
     spend = GammaGammaModel().fit(summary)
     values = customer_lifetime_value(summary, purchase, spend, horizon_periods,
                                      margin=used_margin, unit=unit, period=period,
@@ -283,8 +323,16 @@ def fit_clv(
         (pl.col("expected_purchases") * pl.col("expected_spend")).alias("predicted_revenue"),
         "clv",
     )
-    return ClvFit(table, purchase, spend, used_margin, source, str(model), unit, period,
-                  int(horizon_periods), float(annual_discount_rate))
+    fit = ClvFit(table, purchase, spend, used_margin, source, str(model), unit, period,
+                 int(horizon_periods), float(annual_discount_rate))
+    if not intervals:
+        return fit
+    from workbench.clv.uncertainty import clv_table_intervals
+
+    bounds, total = clv_table_intervals(fit, summary, interval_level, interval_draws, seed)
+    return dataclasses.replace(
+        fit, table=pl.concat([table, bounds.drop("customer_id")], how="horizontal"),
+        interval=total)
 
 
 def clv_table(
@@ -405,7 +453,8 @@ def clv_by_segment(table: pl.DataFrame, segments: pl.DataFrame,
                               ("segments", segments, ["customer_id", segment_column])):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
-            raise ValueError(f"clv_by_segment: {name} is missing column(s) {missing}")
+            raise DataValidationError(f"clv_by_segment: {name}", None,
+                                      f"missing column(s) {missing}")
     opt = {c: pl.col(c) if c in table.columns else pl.lit(None, dtype=pl.Float64)
            for c in ("historical_profit", "expected_purchases", "p_alive")}
     seg = segments.select(pl.col("customer_id").cast(pl.String),

@@ -36,6 +36,7 @@ from workbench.clv._fit import (
     validate_summary,
 )
 from workbench.clv.gammagamma import UNDEFINED_SPEND_REASON
+from workbench.errors import DataValidationError
 
 #: Days per time unit of a summary (``"M"``: the mean calendar month, 365.25 / 12 days).
 UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0, "Q": 365.25 / 4.0, "Y": 365.25}
@@ -153,7 +154,7 @@ def customer_lifetime_value(
     if isinstance(margin, str):
         marg = data[margin]
         if np.any((marg < 0) | (marg > 1)):
-            raise ValueError(f"column '{margin}': margins must be in [0, 1]")
+            raise DataValidationError("customer summary", margin, "margins must be in [0, 1]")
     else:
         m = validate_positive_number("margin", margin, allow_zero=True)
         if m > 1:

@@ -4,7 +4,10 @@ Follows :class:`~workbench.widgets.panel.Panel`: ``render(state)`` compares the 
 (BG/NBD, MBG/NBD, Pareto/NBD, NBD; :func:`workbench.clv.compare_models`, lowest BIC unless a
 fit is degenerate) and fits the recommended one, or the one named by ``model``, with
 Gamma-Gamma on the customer summary of the current selection (as-of date and customer
-filter; :func:`workbench.clv.fit_clv`, cached per selection through ``state.cached``); it says
+filter; :func:`workbench.clv.fit_clv` with ``intervals=True``, reusing the purchase model the
+comparison fitted; cached per selection through ``state.cached`` and, for going back to an
+earlier selection, per kernel, :func:`kernel_cached`); the CLV tile shows the interval of the
+total (the parameter draws summed over customers per draw); it says
 which model it uses and why, with the time-unit guidance and any degenerate-fit sentences
 (``model.diagnosis``) in plain words; lists
 the at-risk customers (:func:`workbench.clv.at_risk_customers`, P(alive) now against the
@@ -26,6 +29,9 @@ from __future__ import annotations
 
 import html
 import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 import polars as pl
@@ -48,6 +54,31 @@ _CSS = """
 .wb-at-risk .wb-status-low { color: #c2410c; font-weight: 600; }
 .wb-at-risk .wb-status-lapsed { color: #57534e; font-weight: 600; }
 """
+
+#: Fits kept per kernel (a new selection makes a new state with an empty cache; going back
+#: to an earlier selection reuses its fits from here).
+_MEMO_SIZE = 16
+_MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+
+
+def kernel_cached(state: DashboardState, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (data, as-of date, time unit, filter, ``name``) in this kernel.
+
+    The CLV fits depend on the customer summary of the selection only, not on the
+    comparison period or the segment rules; the last :data:`_MEMO_SIZE` results are kept.
+    """
+    filt = (state.filter_column, state.filter_value) if state.has_filter else None
+    key = (id(state.data), state.as_of, state.unit, filt, name)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is state.data:
+        _MEMO.move_to_end(key)
+        return hit[1]
+    value = compute()
+    _MEMO[key] = (state.data, value)
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return value
+
 
 _PERIOD_NAMES = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
 _MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD",
@@ -131,8 +162,9 @@ class ClvPanel(Panel):
         """The :class:`~workbench.clv.ModelComparison` of ``state`` (cached on the state)."""
         from workbench.clv import compare_models
 
-        return state.cached(f"clv_comparison:{self.candidates}", lambda: compare_models(
-            state.summary, models=self.candidates, unit=state.unit))
+        name = f"clv_comparison:{self.candidates}"
+        return state.cached(name, lambda: kernel_cached(state, name, lambda: compare_models(
+            state.summary, models=self.candidates, unit=state.unit)))
 
     def model_key(self, state: DashboardState) -> str:
         """The purchase model used: ``model`` when set, else the recommended one."""
@@ -141,28 +173,42 @@ class ClvPanel(Panel):
         return self.comparison(state).recommended or "bgnbd"
 
     def fit(self, state: DashboardState):
-        """The :class:`~workbench.clv.ClvFit` of ``state`` (cached on the state)."""
+        """The :class:`~workbench.clv.ClvFit` of ``state``, with intervals (cached).
+
+        The purchase model the comparison fitted is reused (not fitted again) when the
+        comparison has run; results are cached on the state and, per selection, in the
+        kernel (:func:`kernel_cached`).
+        """
+        return self.fit_for(state, self.model_key(state))
+
+    def fit_for(self, state: DashboardState, model: str):
+        """The :class:`~workbench.clv.ClvFit` of ``state`` with purchase model ``model``
+        (cached as :meth:`fit`; the customer view asks for BG/NBD before the comparison ran)."""
         from workbench.clv import fit_clv
 
-        model = self.model_key(state)
+        name = self._key(f"clv_fit:{model}:{self.interval_level}:{self.interval_draws}")
 
         def compute():  # warnings go to the log (Panel.update)
+            fitted = None
+            comparison_key = f"clv_comparison:{self.candidates}"
+            if not self.model or comparison_key in state.extras:
+                fitted = self.comparison(state).models.get(model)
             return fit_clv(state.summary, self.horizon_periods, self.period, self.margin,
-                           self.annual_discount_rate, model, state.unit)  # type: ignore[arg-type]
+                           self.annual_discount_rate, model, state.unit,  # type: ignore[arg-type]
+                           purchase_model=fitted, intervals=True,
+                           interval_level=self.interval_level,
+                           interval_draws=self.interval_draws)
 
-        return state.cached(self._key(f"clv_fit:{model}"), compute)
+        return state.cached(name, lambda: kernel_cached(state, name, compute))
 
     def intervals(self, state: DashboardState, customer_ids: list) -> pl.DataFrame:
-        """CLV intervals of some customers (:func:`workbench.clv.clv_intervals`), cached."""
-        from workbench.clv import clv_intervals
-
-        fit = self.fit(state)
+        """CLV and expected purchases of some customers with their intervals (the columns of
+        the fit's table, :func:`workbench.clv.uncertainty.clv_table_intervals`)."""
+        table = self.fit(state).table
         ids = pl.Series(customer_ids).cast(pl.String)
-        key = self._key(f"clv_intervals:{fit.model}:{self.interval_level}:"
-                        f"{self.interval_draws}:{','.join(ids.to_list())}")
-        return state.cached(key, lambda: clv_intervals(
-            fit, state.summary.filter(pl.col("customer_id").cast(pl.String).is_in(ids.implode())),
-            level=self.interval_level, n_draws=self.interval_draws))
+        return table.filter(pl.col("customer_id").cast(pl.String).is_in(ids.implode())).select(
+            "customer_id", "expected_purchases", "expected_purchases_lower",
+            "expected_purchases_upper", "clv", "clv_lower", "clv_upper", "interval_note")
 
     def at_risk(self, state: DashboardState) -> pl.DataFrame:
         """The at-risk list of ``state``: P(alive) now vs the dashboard's previous as-of date."""
@@ -191,10 +237,16 @@ class ClvPanel(Panel):
                                   lambda: clv_by_segment(fit.table, state.segments))
         horizon = f"next {self.horizon_periods} {_PERIOD_NAMES.get(self.period, 'periods')}"
         n = totals["customers"]
+        level = f"{self.interval_level:.0%}"
+        clv_note = f"margin, {horizon}, discounted"
+        if totals.get("predicted_clv_lower") is not None:
+            lo, hi = totals["predicted_clv_lower"], totals["predicted_clv_upper"]
+            clv_note += (f"; {level} interval {format_value(lo, 'currency')}"
+                         f"–{format_value(hi, 'currency')}")
         self.totals.value = (
             f"<style>{_CSS}</style><div class='wb-kpi-row' style='display:flex'>"
             + _tile("clv", "Predicted value (CLV)", totals["predicted_clv"], "currency",
-                    f"margin, {horizon}, discounted")
+                    clv_note)
             + _tile("historical", "Historical revenue", totals["historical_value"], "currency",
                     "to date, net of returns")
             + _tile("purchases", "Expected purchases", totals["expected_purchases"], "int",

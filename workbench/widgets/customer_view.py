@@ -16,7 +16,9 @@ from the current selection of the dashboard (as-of date and filter):
 * predicted CLV and its drivers (frequency, recency, T, average spend, P(alive), expected
   purchases) from the Lifetime value tab's fit (:meth:`ClvPanel.fit`) when that tab has
   chosen its model, else a BG/NBD + Gamma-Gamma fit with the tab's settings (the fit the tab
-  itself uses when BG/NBD is its choice) (:func:`clv_fit`).
+  itself uses when BG/NBD is its choice) (:func:`clv_fit`); the CLV and the expected
+  purchases with their interval (the uncertainty of the fitted parameters, not the
+  customer's own randomness; :func:`workbench.clv.uncertainty.clv_table_intervals`).
 
 An id not in the selection gives a plain sentence.  Stable CSS classes: ``wb-customer``
 (the panel), ``wb-customer-id`` (the text box), ``wb-customer-show`` (the button),
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from functools import partial
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
@@ -93,11 +96,7 @@ def clv_fit(state: DashboardState, clv_panel: ClvPanel | None):
     comparison_key = f"clv_comparison:{clv_panel.candidates}"
     if clv_panel.model or comparison_key in state.extras:
         return clv_panel.fit(state)
-    from workbench.clv import fit_clv
-
-    return state.cached(clv_panel._key("clv_fit:bgnbd"), lambda: fit_clv(
-        state.summary, clv_panel.horizon_periods, clv_panel.period, clv_panel.margin,
-        clv_panel.annual_discount_rate, "bgnbd", state.unit))
+    return clv_panel.fit_for(state, "bgnbd")
 
 
 def alive_model(state: DashboardState, clv_panel: ClvPanel | None = None):
@@ -323,11 +322,22 @@ class CustomerView(Panel):
         horizon = f"{fit.horizon_periods} {_UNIT_NAMES.get(str(fit.period), 'periods')}"
         if fit.period == "M":
             horizon = f"{fit.horizon_periods} months"
+        level = f"{self.clv_panel.interval_level:.0%}"
+
+        def between(lo: float | None, hi: float | None, fmt) -> str:
+            # the interval of the expectation (uncertainty of the parameters)
+            return "" if lo is None or hi is None else f"; {level} interval {fmt(lo)}–{fmt(hi)}"
+
+        money = partial(f.money, compact=False)
+        two = partial(f.decimal, digits=2)
         items = [
-            ("Predicted CLV", f.money(r["clv"], compact=False),
-             f"margin over the next {horizon}, discounted"),
+            ("Predicted CLV", money(r["clv"]),
+             f"margin over the next {horizon}, discounted"
+             + between(r.get("clv_lower"), r.get("clv_upper"), money)),
             ("P(alive)", f.percent(r["p_alive"]), "probability the customer still buys"),
-            ("Expected purchases", f.decimal(r["expected_purchases"], 2), f"next {horizon}"),
+            ("Expected purchases", two(r["expected_purchases"]), f"next {horizon}"
+             + between(r.get("expected_purchases_lower"), r.get("expected_purchases_upper"),
+                       two)),
             ("Average spend", f.money(r["expected_spend"], compact=False),
              "per purchase, expected" + (" (population mean: one purchase only)"
                                          if r["spend_basis"] == "population" else "")),
