@@ -256,18 +256,9 @@ def spark_session():
     is missing) and ``pyspark`` (the test extra). Skipped when either is missing, unless ``CI``
     is set: then the test fails (CI must run one real Spark).
     """
-    import shutil
+    from engine_parity import require_spark
 
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("pyspark is not installed")
-    if shutil.which("java") is None:
-        if os.environ.get("CI"):
-            pytest.fail("java is missing: scripts/test.sh installs openjdk-17-jre-headless")
-        pytest.skip("java is missing")
+    require_spark()
     from workbench.engines import local_spark
 
     spark = local_spark("local[2]", shuffle_partitions=2)  # small test data: few tasks

@@ -9,6 +9,9 @@ money and time columns.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import os
+import shutil
 
 import numpy as np
 import polars as pl
@@ -21,6 +24,24 @@ from workbench.engines.frames import Engine
 from workbench.pareto import pareto_table
 from workbench.rfm import rfm_scores
 from workbench.summary import calibration_holdout_summary, customer_summary
+
+
+def require_spark(*modules: str) -> None:
+    """Skip unless ``pyspark`` (and ``modules``) import and ``java`` is on the PATH; with ``CI``
+    set, fail instead (CI must run one real Spark)."""
+    import pytest
+
+    for name in ("pyspark", *modules):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(f"{name} is not installed")
+    if shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("java is missing: scripts/test.sh installs openjdk-17-jre-headless")
+        pytest.skip("java is missing")
 
 
 def random_log(seed: int, rows: int = 3_000, customers: int = 300) -> pl.DataFrame:

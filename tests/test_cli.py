@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import doctest
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from cli_helpers import run_cli
 
 import workbench.cli
 import workbench.serve
@@ -22,16 +22,6 @@ from workbench.serve import (
 )
 
 COMMANDS = ["serve", "report", "lab", "generate-sample", "summary", "init", "check"]
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
 
 
 def test_help_lists_every_command_with_one_line_help() -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from cli_helpers import run_main
 
-from workbench.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from workbench.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from workbench.report import (
     MAX_MESSAGE,
     ReportParameterError,
@@ -38,15 +39,6 @@ def printed(executed: Path) -> str:
         for out in cell.outputs
         if out.output_type == "stream"
     )
-
-
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

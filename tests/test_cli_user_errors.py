@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_main
 
 import workbench.cli
-from workbench.cli import EXIT_USAGE, main
+from workbench.cli import EXIT_USAGE
 from workbench.report import (
     MAX_MESSAGE,
     ReportParameterError,
@@ -28,16 +29,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 DATA_REPORT = FIXTURES / "data_report.ipynb"
 #: Room for the ``workbench <command>: error: `` prefix on top of a message.
 LINE_LIMIT = MAX_MESSAGE + 40
-
-
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in this process; argparse's exits count as return codes."""
-    try:
-        code = main(args)
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code: int, err: str, command: str) -> str:

@@ -9,35 +9,20 @@ server started by PySpark; marked ``spark`` like tests/test_engines_spark.py and
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from engine_parity import require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 
 
-def _require_spark_connect() -> None:
-    try:
-        import grpc  # noqa: F401
-        import pyspark  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("pyspark or the Spark Connect client (grpcio) is not installed")
-    if shutil.which("java") is None:
-        if os.environ.get("CI"):
-            pytest.fail("java is missing: scripts/test.sh installs openjdk-17-jre-headless")
-        pytest.skip("java is missing")
-
-
 def test_cdnow_and_a_random_log_through_spark_connect(repo_root: Path) -> None:
-    _require_spark_connect()
+    require_spark("grpc")  # pyspark's Spark Connect client needs grpcio
     cdnow = repo_root / "sample_data" / "cdnow" / "CDNOW_sample.txt"
     done = subprocess.run(
         [sys.executable, str(HERE / "spark_connect_job.py"), str(cdnow)],

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_helpers import run_main as run
 
-from workbench.cli import EXIT_OK, main
+from workbench.cli import EXIT_OK
 from workbench.errors import DataValidationError
 from workbench.io import read_transactions, split_missing_customer_id
 from workbench.prepare import prepare_orders
@@ -97,15 +98,6 @@ def retail_export_with_blanks(path: Path, *, lines: int = 5000, seed: int = 11) 
         "blank_rows": blank,
         "blank_revenue": sum((amount(rows[i - 1]) for i in blank), Decimal(0)),
     }
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_helpers import run_main as run
 
-from workbench.cli import EXIT_OK, EXIT_USAGE, main
+from workbench.cli import EXIT_OK, EXIT_USAGE
 from workbench.project import load_project
 from workbench.project_check import check_project
 
@@ -55,15 +56,6 @@ def retail_export(path: Path, *, iso: bool = False, seed: int = 3, lines: int = 
         writer.writerow(HEADER)
         writer.writerows(rows)
     return sum(round(int(r[3]) * float(r[5]), 6) for r in rows)  # type: ignore[arg-type]
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_init_then_check_then_summary(tmp_path: Path, capsys) -> None:

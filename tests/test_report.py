@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from cli_helpers import run_cli
 
 import workbench.report
 from workbench.report import (
@@ -192,16 +193,6 @@ def test_find_notebooks_by_name(report_dir: Path) -> None:
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(workbench.report).failed == 0
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
 
 
 @pytest.mark.slow

@@ -244,6 +244,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    # long: all checks of `workbench report` must run before the first notebook does; one linear
+    # sequence of checks
     from workbench.report import (
         absolute,
         default_notebooks_dir,
@@ -698,6 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.port
     ('serve', 0)
     """
+    # long: declarative: one add_argument block per command and option, nothing to factor
     parser = _Parser(
         prog="workbench",
         description="Customer-analytics workbench: dashboards, reports and data tools.",

@@ -111,6 +111,7 @@ def cohort_retention(
      (datetime.date(2024, 1, 1), 1, 0, 0.0, 0.0),
      (datetime.date(2024, 1, 1), 2, 1, 0.5, 5.0)]
     """
+    # long: one Polars pipeline (cohort, period index, counts, shares) read best top to bottom
     if freq not in FREQUENCIES:
         raise ValueError(f"freq must be one of {', '.join(FREQUENCIES)}, got {freq!r}")
     unit, step = FREQUENCIES[freq]

@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -256,6 +259,21 @@ def scan_customers(
             "the compiled kernel workbench._kernels is not built: install the package with "
             "`pip install -e .` (needs a C compiler)"
         )
+    columns, names, hashed, n = _gather_columns(ids, period, amount, profit, day)
+    with contextlib.ExitStack() as stack:
+        exported = {k: stack.enter_context(export_column(v)) for k, v in columns.items()}
+        return _scan(exported, n, names, hashed, profit is not None, expected_customers, threads)
+
+
+def _gather_columns(
+    ids: pl.Series | tuple[np.ndarray, np.ndarray],
+    period: pl.Series | np.ndarray,
+    amount: pl.Series | np.ndarray,
+    profit: pl.Series | np.ndarray | None,
+    day: pl.Series | np.ndarray | None,
+) -> tuple[dict[int, list[pa.Array]], dict[int, str], bool, int]:
+    """The Arrow chunks of each column (numbered as in :func:`_scan`), their names for error
+    messages, whether ids are given as hashes, and the number of rows; checks the lengths."""
     columns: dict[int, list[pa.Array]] = {}
     names = {
         0: _name(ids, "ids"),
@@ -287,9 +305,7 @@ def scan_customers(
     for number, arrays in columns.items():
         if sum(len(a) for a in arrays) != n:
             raise ValueError(f"scan_customers: {names[number]} has not one value per id")
-    with contextlib.ExitStack() as stack:
-        exported = {k: stack.enter_context(export_column(v)) for k, v in columns.items()}
-        return _scan(exported, n, names, hashed, profit is not None, expected_customers, threads)
+    return columns, names, hashed, n
 
 
 def _scan(
@@ -303,95 +319,155 @@ def _scan(
 ) -> CustomerScan:
     """:func:`scan_customers` on exported columns (0 ids or first hash, 1 day, 2 period,
     3 amount, 4 profit, 5 second hash)."""
-    boundaries = [[c.row0 for c in chunks] for chunks in exported.values()]
-    threads = threads or (usable_cores() if n >= _SERIAL_ROWS else 1)
-    expected = expected_customers if expected_customers is not None else max(1, n // 4)
-    bits = _bucket_bits(expected)
-    n_buckets = 1 << bits
-    shift, bmask = 64 - bits, n_buckets - 1  # shift 64: one bucket
-    ranges = split_range(n, threads)
-    pieces = [_pieces(boundaries, lo, hi) for lo, hi in ranges]
-    formats = {0: "'l' or 'L' (64-bit hashes)"} if hashed else None
+    plan = _plan(exported, n, names, hashed, expected_customers, threads)
+    starts, rows, parted_profit = _partition(plan, has_profit)
+    is_first, shares, results_profit, at_first_row, status, where = _aggregate(
+        plan, starts, rows, parted_profit, has_profit
+    )
+    first_row = _first_rows(plan, is_first, where)
+    return CustomerScan(
+        first_row,
+        shares.view(np.bool_),
+        bool(status[:, 1].any()),
+        rows,
+        results_profit,
+        at_first_row,
+    )
 
-    def piece(lo: int) -> tuple[dict[int, ArrowChunk], dict[int, ctypes.Structure]]:
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one scan is cut up: threads, buckets and the pieces of rows each thread reads."""
+
+    exported: dict[int, list[ArrowChunk]]
+    n: int
+    names: dict[int, str]
+    hashed: bool
+    threads: int
+    expected: int
+    n_buckets: int
+    shift: int
+    bmask: int
+    ranges: list[tuple[int, int]]
+    pieces: list[list[tuple[int, int]]]
+    formats: dict[int, str] | None
+
+    def piece(self, lo: int) -> tuple[dict[int, ArrowChunk], dict[int, ctypes.Structure]]:
         """The chunk of each column holding row ``lo``, and the kernels' view from there."""
-        chunks = {k: chunk_at(v, lo) for k, v in exported.items()}
+        chunks = {k: chunk_at(v, lo) for k, v in self.exported.items()}
         return chunks, {k: c.piece(lo - c.row0) for k, c in chunks.items()}
 
-    def run(t: int, step) -> None:
-        """``step(columns, lo, hi, where)`` on each piece of range t; raises on an error."""
+    def run(self, t: int, step: Callable[..., int]) -> tuple[int, np.ndarray, Any]:
+        """``step(columns, lo, hi, where)`` on each piece of range t; stops at an error."""
         where = np.zeros(5, dtype=np.int64)
-        for lo, hi in pieces[t]:
-            chunks, cols = piece(lo)
+        for lo, hi in self.pieces[t]:
+            chunks, cols = self.piece(lo)
             code = step({k: ctypes.addressof(c) for k, c in cols.items()}, lo, hi, where)
             if code:
                 return code, where, chunks
         return 0, where, None
 
-    def raise_first(results: list) -> None:
-        for code, where, chunks in results:
-            check(code, where, chunks, names, formats)
-
-    # 1. stable partition of the rows into buckets, one range of rows per thread
-    counts = np.zeros((threads, n_buckets), dtype=np.int64)
-    histogram = LIBRARY.wb_histogram if hashed else LIBRARY.wb_histogram_ids
-    raise_first(
-        run_tasks(
+    def run_all(self, step: Callable[..., int]) -> None:
+        """``step(columns, lo, hi, where, t)`` on every range, one thread per range; raises
+        the first error."""
+        results = run_tasks(
             [
-                lambda t=t: run(
-                    t,
-                    lambda c, lo, hi, where, t=t: histogram(
-                        c[0], hi - lo, shift, bmask, pointer(counts[t]), pointer(where)
-                    ),
-                )
-                for t in range(threads)
+                lambda t=t: self.run(t, lambda c, lo, hi, w, t=t: step(c, lo, hi, w, t))
+                for t in range(self.threads)
             ],
-            threads,
+            self.threads,
+        )
+        for code, where, chunks in results:
+            check(code, where, chunks, self.names, self.formats)
+
+
+def _plan(
+    exported: dict[int, list[ArrowChunk]],
+    n: int,
+    names: dict[int, str],
+    hashed: bool,
+    expected_customers: int | None,
+    threads: int | None,
+) -> _Plan:
+    """Threads, bucket count and row ranges of a scan of ``n`` rows."""
+    boundaries = [[c.row0 for c in chunks] for chunks in exported.values()]
+    threads = threads or (usable_cores() if n >= _SERIAL_ROWS else 1)
+    expected = expected_customers if expected_customers is not None else max(1, n // 4)
+    bits = _bucket_bits(expected)
+    n_buckets = 1 << bits
+    ranges = split_range(n, threads)
+    return _Plan(
+        exported=exported,
+        n=n,
+        names=names,
+        hashed=hashed,
+        threads=threads,
+        expected=expected,
+        n_buckets=n_buckets,
+        shift=64 - bits,  # shift 64: one bucket
+        bmask=n_buckets - 1,
+        ranges=ranges,
+        pieces=[_pieces(boundaries, lo, hi) for lo, hi in ranges],
+        formats={0: "'l' or 'L' (64-bit hashes)"} if hashed else None,
+    )
+
+
+def _partition(plan: _Plan, has_profit: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Step 1: stable partition of the rows into buckets, one range of rows per thread.
+
+    Returns the first row of each bucket (and ``n`` at the end), the packed rows and the
+    profit in bucket order (``None`` without profit)."""
+    counts = np.zeros((plan.threads, plan.n_buckets), dtype=np.int64)
+    histogram = LIBRARY.wb_histogram if plan.hashed else LIBRARY.wb_histogram_ids
+    plan.run_all(
+        lambda c, lo, hi, where, t: histogram(
+            c[0], hi - lo, plan.shift, plan.bmask, pointer(counts[t]), pointer(where)
         )
     )
-    starts = np.zeros(n_buckets + 1, dtype=np.int64)
+    starts = np.zeros(plan.n_buckets + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=starts[1:])
     before = np.cumsum(counts, axis=0) - counts  # rows of earlier ranges in each bucket
     cursors = np.ascontiguousarray(starts[:-1] + before)
-    rows = np.empty(n * _ROW_BYTES, dtype=np.uint8)
-    parted_profit = np.empty(n) if has_profit else None
+    rows = np.empty(plan.n * _ROW_BYTES, dtype=np.uint8)
+    parted_profit = np.empty(plan.n) if has_profit else None
 
     def scatter(c: dict[int, int], lo: int, hi: int, where: np.ndarray, t: int) -> int:
         values = (c[1], c[2], c[3], c.get(4))
         out = (
-            shift,
-            bmask,
+            plan.shift,
+            plan.bmask,
             pointer(cursors[t]),
             pointer(rows),
             pointer(parted_profit),
-            n,
+            plan.n,
             pointer(where),
         )
-        if hashed:
+        if plan.hashed:
             return LIBRARY.wb_scatter(c[0], c[5], hi - lo, lo, *values, *out)
         return LIBRARY.wb_scatter_ids(c[0], hi - lo, lo, *values, *out)
 
-    raise_first(
-        run_tasks(
-            [
-                lambda t=t: run(t, lambda c, lo, hi, w, t=t: scatter(c, lo, hi, w, t))
-                for t in range(threads)
-            ],
-            threads,
-        )
-    )
+    plan.run_all(scatter)
+    return starts, rows, parted_profit
 
-    # 2. aggregate each bucket in a cache-sized table, one range of buckets per thread; the
-    #    results overwrite rows already read
+
+def _aggregate(
+    plan: _Plan, starts: np.ndarray, rows: np.ndarray, parted_profit: Any, has_profit: bool
+) -> tuple[np.ndarray, np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray]:
+    """Step 2: aggregate each bucket in a cache-sized table, one range of buckets per thread;
+    the results overwrite rows already read.
+
+    Returns the first-row marks, the shared-key marks, the profit results, the row of each
+    result, the per-range status (collision, non-decreasing periods) and the error scratch."""
+    n, n_buckets = plan.n, plan.n_buckets
     at_first_row = np.empty(n, dtype=np.uint32)
     is_first = np.zeros(n, dtype=np.uint8)
     shares = np.zeros(n, dtype=np.uint8)
     results_profit = np.empty(n) if has_profit else None
-    per_bucket = expected // n_buckets + 1
+    per_bucket = plan.expected // n_buckets + 1
     per_bucket += per_bucket // 4 + 16
-    bucket_ranges = [(lo, hi) for lo, hi in split_range(n_buckets, threads) if lo < hi]
+    bucket_ranges = [(lo, hi) for lo, hi in split_range(n_buckets, plan.threads) if lo < hi]
     status = np.zeros((len(bucket_ranges), 3), dtype=np.int64)
-    where = np.zeros((max(len(bucket_ranges), len(ranges)), 5), dtype=np.int64)
+    where = np.zeros((max(len(bucket_ranges), len(plan.ranges)), 5), dtype=np.int64)
     codes = run_tasks(
         [
             lambda t=t, lo=lo, hi=hi: LIBRARY.wb_aggregate(
@@ -413,7 +489,7 @@ def _scan(
             )
             for t, (lo, hi) in enumerate(bucket_ranges)
         ],
-        threads,
+        plan.threads,
     )
     for t, code in enumerate(codes):
         if code == 11:
@@ -421,10 +497,15 @@ def _scan(
         check(code, where[t])
     if status[:, 2].any():
         raise RuntimeError("scan_customers: periods must be non-decreasing within each customer")
+    return is_first, shares, results_profit, at_first_row, status, where
 
-    # 3. the customers in order of first appearance, one range of rows per thread
-    firsts = np.zeros(len(ranges), dtype=np.int64)
-    for c, (lo, hi) in enumerate(ranges):
+
+def _first_rows(plan: _Plan, is_first: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Step 3: the first row of each customer in order of first appearance, one range of
+    rows per thread."""
+    n = plan.n
+    firsts = np.zeros(len(plan.ranges), dtype=np.int64)
+    for c, (lo, hi) in enumerate(plan.ranges):
         check(
             LIBRARY.wb_count_first(
                 pointer(is_first), n, lo, hi, pointer(firsts[c:]), pointer(where[c])
@@ -445,17 +526,10 @@ def _scan(
                 first_row.shape[0],
                 pointer(where[c]),
             )
-            for c, (lo, hi) in enumerate(ranges)
+            for c, (lo, hi) in enumerate(plan.ranges)
         ],
-        threads,
+        plan.threads,
     )
     for c, code in enumerate(codes):
         check(code, where[c])
-    return CustomerScan(
-        first_row,
-        shares.view(np.bool_),
-        bool(status[:, 1].any()),
-        rows,
-        results_profit,
-        at_first_row,
-    )
+    return first_row

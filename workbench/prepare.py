@@ -271,6 +271,8 @@ def prepare_orders(
     >>> orders["amount"].to_list()
     [12.0]
     """
+    # long: the documented order of the data rules (docs/data-rules.md), applied step by step with
+    # the quality counts
     as_of = to_date(as_of)
     tx = check_transactions(transactions, source)
     no_id = _without_customer_id(without_customer_id, source)

@@ -586,6 +586,7 @@ def parse_project(data: Mapping[str, Any], path: str | Path) -> Project:
     >>> str(p.transactions.path), p.as_of, p.identical_lines
     ('/data/tx.csv', None, 'keep')
     """
+    # long: reads every section of workbench.toml in order, each with its own one-line ConfigError
     file = Path(path).absolute()
     src = str(path)
     _check_keys(src, "", data, _SECTIONS)

@@ -301,6 +301,7 @@ def propose_project(path: str | Path) -> Proposal:
     DataValidationError
         The file cannot be read at all (missing, empty, unsupported type).
     """
+    # long: one pass over the sniffed file, filling a Proposal field by field
     p = Path(path)
     prop = Proposal(data_path=p)
     is_csv = p.suffix.lower() in (".csv", ".txt", ".tsv")

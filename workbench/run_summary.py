@@ -694,6 +694,7 @@ def change_report(
     str
         Markdown: a headline, gates, KPI changes, segment sizes and moves, model drift.
     """
+    # long: one Markdown report written section by section (KPIs, segments, model drift)
     lines = [f"# Report changes: {previous.get('as_of') or '?'} -> {current.get('as_of') or '?'}",
              ""]
     same_data = (current.get("data") or {}).get("content_hash") == (
@@ -906,14 +907,43 @@ def write_run_outputs(
     FileNotFoundError, ValueError
         ``compare_to`` names no readable summary (checked before anything is written).
     """
-    from workbench.errors import DataValidationError, ModelError
-
     out = Path(out_dir).resolve()
     previous = load_summary(compare_to) if compare_to is not None else None
     params: dict[str, Any] = {}
     for r in results:
         for key, value in r.parameters.items():
             params.setdefault(key, value)
+    analysis, error = _run_analysis(params, transactions, surveys, as_of, without_customer_id)
+    if inputs is None:
+        inputs = {k.removesuffix("_path"): v for k, v in params.items()
+                  if k.endswith("_path") and isinstance(v, str) and v}
+    csvs = write_csvs(analysis, out / CSV_DIR) if analysis is not None else []
+    summary = build_summary(
+        out_dir=out, results=results, analysis=analysis, inputs=inputs,
+        settings=settings or {}, gates=gates, analysis_error=error, started=started,
+    )
+    summary_path = write_summary(summary, out / SUMMARY_FILE)
+    changes_path = None
+    if previous is not None:
+        changes_path = _write_changes(out, summary, previous, analysis, compare_to, threshold)
+    index_path = write_index(out, title=f"Reports as of {summary.get('as_of') or '?'}")
+    gate_results = [
+        GateResult(g, r["value"], r["failed"]) for g, r in zip(gates, summary["gates"], strict=True)
+    ]
+    return RunOutputs(summary, summary_path, index_path, changes_path, gate_results, csvs)
+
+
+def _run_analysis(
+    params: dict[str, Any],
+    transactions: pl.DataFrame | None,
+    surveys: pl.DataFrame | None,
+    as_of: str | dt.date | None,
+    without_customer_id: pl.DataFrame | None,
+) -> tuple[Analysis | None, str | None]:
+    """The run's analysis from the tables (read from the notebooks' parameters when not
+    given), or ``None`` and a one-line reason when it cannot be made."""
+    from workbench.errors import DataValidationError, ModelError
+
     analysis, error = None, None
     try:
         if transactions is None and params.get("transactions_path"):
@@ -940,29 +970,27 @@ def write_run_outputs(
         from workbench.report import one_line
 
         error = one_line(f"{type(exc).__name__}: {exc}")
-    if inputs is None:
-        inputs = {k.removesuffix("_path"): v for k, v in params.items()
-                  if k.endswith("_path") and isinstance(v, str) and v}
-    csvs = write_csvs(analysis, out / CSV_DIR) if analysis is not None else []
-    summary = build_summary(
-        out_dir=out, results=results, analysis=analysis, inputs=inputs,
-        settings=settings or {}, gates=gates, analysis_error=error, started=started,
+    return analysis, error
+
+
+def _write_changes(
+    out: Path,
+    summary: dict[str, Any],
+    previous: dict[str, Any],
+    analysis: Analysis | None,
+    compare_to: str | os.PathLike[str] | None,
+    threshold: float,
+) -> Path:
+    """Write the change report against ``previous`` (with the segment moves when the earlier
+    run's ``segments.csv`` is there) and return its path."""
+    moves = None
+    old_csv = Path(compare_to or "")
+    old_csv = (old_csv if old_csv.is_dir() else old_csv.parent) / CSV_DIR / "segments.csv"
+    if analysis is not None and old_csv.is_file():
+        moves = segment_moves(pl.read_csv(old_csv, infer_schema=False),
+                              analysis.segments.cast({"customer_id": pl.String}))
+    changes_path = out / CHANGES_FILE
+    changes_path.write_text(
+        change_report(summary, previous, threshold=threshold, moves=moves), encoding="utf-8"
     )
-    summary_path = write_summary(summary, out / SUMMARY_FILE)
-    changes_path = None
-    if previous is not None:
-        moves = None
-        old_csv = Path(compare_to or "")
-        old_csv = (old_csv if old_csv.is_dir() else old_csv.parent) / CSV_DIR / "segments.csv"
-        if analysis is not None and old_csv.is_file():
-            moves = segment_moves(pl.read_csv(old_csv, infer_schema=False),
-                                  analysis.segments.cast({"customer_id": pl.String}))
-        changes_path = out / CHANGES_FILE
-        changes_path.write_text(
-            change_report(summary, previous, threshold=threshold, moves=moves), encoding="utf-8"
-        )
-    index_path = write_index(out, title=f"Reports as of {summary.get('as_of') or '?'}")
-    gate_results = [
-        GateResult(g, r["value"], r["failed"]) for g, r in zip(gates, summary["gates"], strict=True)
-    ]
-    return RunOutputs(summary, summary_path, index_path, changes_path, gate_results, csvs)
+    return changes_path

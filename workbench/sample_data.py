@@ -350,6 +350,8 @@ def generate_sample_data(
     >>> bool((tx["order_date"].max() <= DEFAULT_END))
     True
     """
+    # long: one seeded simulation: the draws must stay in this order for the same seed to give the
+    # same data
     if n_customers < 1:
         raise ValueError("n_customers must be at least 1")
     start, end = _as_date(start), _as_date(end)

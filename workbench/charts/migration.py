@@ -66,6 +66,8 @@ def flow_layout(matrix: pl.DataFrame, *, gap: float = 0.012,
     >>> flow_layout(m)["blocks"]["customers"].to_list()
     [4, 3, 1]
     """
+    # long: one Sankey layout computed in order (nodes, columns, link positions); the steps share
+    # many local arrays
     m = (matrix.select("segment_from", "segment_to", pl.col("customers").cast(pl.Int64))
          .filter(pl.col("customers") > 0))
     total = int(m["customers"].sum() or 0)

@@ -172,6 +172,8 @@ def orders(
         minor units, Int64), ``_returned`` (units netted from returns, <= 0), ``lines`` and
         ``_profit_units`` (0 when the data have no margin or cost).
     """
+    # long: the one reference definition of the order rules (duplicates, returns, netting), kept in
+    # one place on purpose
     columns = tx.collect_schema().names()
     data = tx.unique()  # exact duplicates: equal in every column as read
     if as_of is not None:

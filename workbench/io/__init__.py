@@ -1,6 +1,7 @@
 """Readers for the workbench's input tables; the data contract is :mod:`workbench.io.readers`."""
 
 from workbench.io.cdnow import read_cdnow
+from workbench.io.options import ReadOptions
 from workbench.io.readers import (
     DEFAULT_MAX_ABS_AMOUNT,
     DEFAULT_MAX_DATE,
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_MAX_DATE",
     "DEFAULT_MIN_DATE",
     "MISSING_CUSTOMER_ID",
+    "ReadOptions",
     "clean_ids",
     "read_cdnow",
     "read_customers",

@@ -95,15 +95,36 @@ import polars as pl
 
 from workbench import schema
 from workbench.errors import DataValidationError, clip
+from workbench.io.options import (
+    DEFAULT_MAX_ABS_AMOUNT,
+    DEFAULT_MAX_DATE,
+    DEFAULT_MIN_DATE,
+    ID_CASES,
+    MISSING_CUSTOMER_ID,
+    TRANSACTION_ONLY,
+    ReadOptions,
+)
 from workbench.kernels import text_needs_cleaning
 
+__all__ = [
+    "DEFAULT_MAX_ABS_AMOUNT",
+    "DEFAULT_MAX_DATE",
+    "DEFAULT_MIN_DATE",
+    "ID_CASES",
+    "MISSING_CUSTOMER_ID",
+    "ReadOptions",
+    "clean_ids",
+    "read_customers",
+    "read_surveys",
+    "read_table",
+    "read_transactions",
+    "split_missing_customer_id",
+    "validate_customers",
+    "validate_surveys",
+    "validate_transactions",
+]
+
 SOURCE_ROW: Final = "source_row"
-#: Earliest accepted date in any date column (``min_date=`` changes it).
-DEFAULT_MIN_DATE: Final = dt.date(1900, 1, 1)
-#: Latest accepted date in any date column (``max_date=`` changes it).
-DEFAULT_MAX_DATE: Final = dt.date(2200, 12, 31)
-#: Largest accepted absolute value of amount, margin, cost and quantity (``max_abs_amount=``).
-DEFAULT_MAX_ABS_AMOUNT: Final = 1e12
 
 _MAX_EXAMPLES: Final = 5
 _MAX_NAMES_SHOWN: Final = 8
@@ -497,8 +518,6 @@ def _to_text(df: pl.DataFrame, col: str, source: str) -> pl.Series:
     raise _wrong_type(source, col, "text", s.dtype)
 
 
-#: Letter-case choices of ``id_case=``.
-ID_CASES: Final = ("keep", "upper", "lower")
 #: The id columns that ``id_trailing_zeros=`` and ``id_case=`` clean.
 ID_COLUMNS: Final = (schema.CUSTOMER_ID, schema.ORDER_ID)
 
@@ -762,71 +781,59 @@ def _check_source_row(s: pl.Series, src: str, from_file: bool) -> None:
         )
 
 
-def _as_date(value: DateLike | dt.datetime, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(
-            f"{name}: cannot read {clip(repr(value), 40)} as a date (use YYYY-MM-DD)"
-        ) from None
-
-
-def _bounds(min_date: DateLike, max_date: DateLike) -> tuple[dt.date, dt.date]:
-    lo, hi = _as_date(min_date, "min_date"), _as_date(max_date, "max_date")
-    if lo > hi:
-        raise ValueError(f"min_date {lo} is after max_date {hi}")
-    return lo, hi
-
-
 def _coerce(
     data: PathLike | pl.DataFrame,
     source: str | None,
     table: str,
     required: Mapping[str, pl.DataType],
     optional: Mapping[str, pl.DataType],
-    columns: Mapping[str, str] | None,
-    date_format: str | None,
-    timezone: str,
-    *,
-    separator: str | None = None,
-    encoding: str = "utf8",
-    quote_char: str | None = '"',
-    min_date: DateLike = DEFAULT_MIN_DATE,
-    max_date: DateLike = DEFAULT_MAX_DATE,
-    max_abs: float | None = None,
-    decimal_comma: bool = False,
-    id_trailing_zeros: bool = False,
-    id_case: str = "keep",
-    amount_from: tuple[str, str] | None = None,
-    missing_customer_id: str = "refuse",
+    opts: ReadOptions,
 ) -> tuple[pl.DataFrame, str]:
-    bounds = _bounds(min_date, max_date)
-    if missing_customer_id not in MISSING_CUSTOMER_ID:
-        raise ValueError(
-            f"missing_customer_id must be one of {', '.join(MISSING_CUSTOMER_ID)}, got "
-            f"{missing_customer_id!r}"
-        )
-    if id_case not in ID_CASES:
-        raise ValueError(f"id_case must be one of {', '.join(ID_CASES)}, got {id_case!r}")
+    """Read (or take) one table and check it against the data contract, step by step."""
+    transactions = table == "transactions"
+    max_abs = opts.max_abs_amount if transactions else None
     wanted = {**required, **optional}
-    renames = dict(columns or {})
+    renames = dict(opts.columns or {})
     from_file = not isinstance(data, pl.DataFrame | pl.LazyFrame)
+    df, src, csv_file = _load(data, source, table, wanted, renames, opts)
+    df = _canonical_names(df, src, renames)
+    if SOURCE_ROW in df.columns:
+        _check_source_row(df[SOURCE_ROW], src, from_file)
+    if transactions and opts.amount_from is not None:
+        df = _amount_from(df, src, opts.amount_from, opts.decimal_comma, max_abs)
+    _check_required_columns(df, src, table, required, csv_file)
+    if SOURCE_ROW not in df.columns:
+        df = df.with_row_index(SOURCE_ROW, offset=1)
+    if csv_file:
+        df = _drop_blank_rows(df)
+    df = df.with_columns(_casts(df, src, wanted, opts, max_abs))
+    missing_customer_id = opts.missing_customer_id if transactions else "refuse"
+    _check_required_values(df, src, table, required, renames, missing_customer_id)
+    return df, src
+
+
+def _load(
+    data: PathLike | pl.DataFrame,
+    source: str | None,
+    table: str,
+    wanted: Mapping[str, pl.DataType],
+    renames: Mapping[str, str],
+    opts: ReadOptions,
+) -> tuple[pl.DataFrame, str, bool]:
+    """The table as read (a file) or given (a frame), its name, and whether it is a CSV file;
+    Python-object columns are refused."""
     csv_file = False
-    if from_file:
+    if not isinstance(data, pl.DataFrame | pl.LazyFrame):
         p = Path(data)
         src = source or str(data)
 
         def fast(header: list[str]) -> dict[str, pl.DataType] | None:
-            if date_format is not None or decimal_comma:
+            if opts.date_format is not None or opts.decimal_comma:
                 return None
             names = {h: renames.get(_clean_name(h), _clean_name(h)) for h in header}
             return {h: wanted[n] for h, n in names.items() if n in wanted}
 
-        df = _read(p, src, fast, separator, encoding, quote_char)
+        df = _read(p, src, fast, opts.separator, opts.encoding, opts.quote_char)
         csv_file = p.suffix.lower() in _CSV_SUFFIXES
     else:
         df = data.collect() if isinstance(data, pl.LazyFrame) else data
@@ -839,11 +846,13 @@ def _coerce(
             "wrong type: Python objects cannot be checked or compared; convert the column to "
             "text or numbers, or drop it",
         )
-    df = _canonical_names(df, src, renames)
-    if SOURCE_ROW in df.columns:
-        _check_source_row(df[SOURCE_ROW], src, from_file)
-    if amount_from is not None:
-        df = _amount_from(df, src, amount_from, decimal_comma, max_abs)
+    return df, src, csv_file
+
+
+def _check_required_columns(
+    df: pl.DataFrame, src: str, table: str, required: Mapping[str, pl.DataType], csv_file: bool
+) -> None:
+    """Refuse a table without one of its required columns, with a rename or separator hint."""
     missing = [c for c in required if c not in df.columns]
     if missing:
         hint = f"rename with columns={{'your_name': '{missing[0]}'}}"
@@ -856,24 +865,42 @@ def _coerce(
             f"required column missing from the {table} table (found columns: "
             f"{_names(df.columns, 80)[1:-1]}); {hint}",
         )
-    if SOURCE_ROW not in df.columns:
-        df = df.with_row_index(SOURCE_ROW, offset=1)
-    if csv_file:
-        df = _drop_blank_rows(df)
+
+
+def _casts(
+    df: pl.DataFrame,
+    src: str,
+    wanted: Mapping[str, pl.DataType],
+    opts: ReadOptions,
+    max_abs: float | None,
+) -> list[pl.Series]:
+    """Every known column cast to its canonical dtype (text, number or date), checked."""
     casts = []
+    bounds = (opts.min_date, opts.max_date)
     for col, dtype in wanted.items():
         if col not in df.columns:
             continue
         if dtype == pl.String:
             text = _to_text(df, col, src)
-            if col in ID_COLUMNS and (id_trailing_zeros or id_case != "keep"):
-                text = clean_ids(text, trailing_zeros=id_trailing_zeros, case=id_case)
+            if col in ID_COLUMNS and (opts.id_trailing_zeros or opts.id_case != "keep"):
+                text = clean_ids(text, trailing_zeros=opts.id_trailing_zeros, case=opts.id_case)
             casts.append(text)
         elif dtype == pl.Float64:
-            casts.append(_to_float(df, col, src, max_abs, decimal_comma))
+            casts.append(_to_float(df, col, src, max_abs, opts.decimal_comma))
         elif dtype == pl.Date:
-            casts.append(_to_date(df, col, src, date_format, timezone, bounds))
-    df = df.with_columns(casts)
+            casts.append(_to_date(df, col, src, opts.date_format, opts.timezone, bounds))
+    return casts
+
+
+def _check_required_values(
+    df: pl.DataFrame,
+    src: str,
+    table: str,
+    required: Mapping[str, pl.DataType],
+    renames: Mapping[str, str],
+    missing_customer_id: str,
+) -> None:
+    """Refuse nulls in required columns (transactions without a customer id: as asked)."""
     for col in required:
         if col == schema.CUSTOMER_ID and table == "transactions":
             if missing_customer_id == "refuse":
@@ -892,12 +919,8 @@ def _coerce(
             continue
         what = "null ids" if col == schema.CUSTOMER_ID else "missing values in a required column"
         _fail(df, df[col].is_null(), src, col, what)
-    return df, src
 
 
-#: Choices of ``missing_customer_id=`` (transactions): refuse lines without a customer id,
-#: or keep them (with a null ``customer_id``) for :func:`split_missing_customer_id`.
-MISSING_CUSTOMER_ID: Final = ("refuse", "keep")
 _NO_CUSTOMER_ID: Final = (
     "null ids{where} (to set such lines aside and count them: "
     'missing_customer_id = "set_aside" in [transactions] of workbench.toml)'
@@ -985,11 +1008,19 @@ def _check_scale(df: pl.DataFrame, src: str, col: str, lo: float, hi: float) -> 
     )
 
 
+#: The :class:`ReadOptions` fields that the customers and surveys readers accept as keywords.
+_SHARED_OPTIONS: Final = tuple(
+    f for f in ReadOptions.__dataclass_fields__ if f not in TRANSACTION_ONLY
+)
+
 _COMMON_PARAMETERS: Final = """
     data
         A path (CSV/Parquet, taken literally, never as a glob pattern) or a frame.
     source
         Name used in error messages (defaults to the path).
+    options
+        A :class:`~workbench.io.options.ReadOptions` holding every setting below, validated
+        once; or give the settings as keyword arguments (not both).
     columns
         Renames ``{your_name: canonical_name}`` applied before validation.
     date_format
@@ -1023,20 +1054,8 @@ def validate_transactions(
     data: PathLike | pl.DataFrame,
     *,
     source: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    date_format: str | None = None,
-    timezone: str = "UTC",
-    separator: str | None = None,
-    encoding: str = "utf8",
-    quote_char: str | None = '"',
-    min_date: DateLike = DEFAULT_MIN_DATE,
-    max_date: DateLike = DEFAULT_MAX_DATE,
-    max_abs_amount: float = DEFAULT_MAX_ABS_AMOUNT,
-    decimal_comma: bool = False,
-    id_trailing_zeros: bool = False,
-    id_case: str = "keep",
-    amount_from: tuple[str, str] | None = None,
-    missing_customer_id: str = "refuse",
+    options: ReadOptions | None = None,
+    **keywords: Any,
 ) -> pl.DataFrame:
     """Validate a transactions table and cast it to the canonical dtypes.
 
@@ -1083,26 +1102,14 @@ def validate_transactions(
     >>> tx["amount"].to_list()
     [9.5]
     """
+    opts = ReadOptions.from_keywords(options, keywords, "validate_transactions")
     df, _ = _coerce(
         data,
         source,
         "transactions",
         schema.TRANSACTION_REQUIRED,
         schema.TRANSACTION_OPTIONAL,
-        columns,
-        date_format,
-        timezone,
-        separator=separator,
-        encoding=encoding,
-        quote_char=quote_char,
-        min_date=min_date,
-        max_date=max_date,
-        max_abs=max_abs_amount,
-        decimal_comma=decimal_comma,
-        id_trailing_zeros=id_trailing_zeros,
-        id_case=id_case,
-        amount_from=amount_from,
-        missing_customer_id=missing_customer_id,
+        opts,
     )
     return df
 
@@ -1110,7 +1117,8 @@ def validate_transactions(
 def read_transactions(path: PathLike, **kwargs: Any) -> pl.DataFrame:
     """Read and validate a transactions file (CSV or Parquet).
 
-    Same keyword arguments as :func:`validate_transactions` (``source``, ``columns``,
+    Same keyword arguments as :func:`validate_transactions` (``source``, ``options``,
+    ``columns``,
     ``date_format``, ``timezone``, ``separator``, ``encoding``, ``quote_char``, ``min_date``,
     ``max_date``, ``max_abs_amount``, ``decimal_comma``, ``id_trailing_zeros``, ``id_case``,
     ``amount_from``, ``missing_customer_id``).
@@ -1143,17 +1151,8 @@ def validate_customers(
     data: PathLike | pl.DataFrame,
     *,
     source: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    date_format: str | None = None,
-    timezone: str = "UTC",
-    separator: str | None = None,
-    encoding: str = "utf8",
-    quote_char: str | None = '"',
-    min_date: DateLike = DEFAULT_MIN_DATE,
-    max_date: DateLike = DEFAULT_MAX_DATE,
-    decimal_comma: bool = False,
-    id_trailing_zeros: bool = False,
-    id_case: str = "keep",
+    options: ReadOptions | None = None,
+    **keywords: Any,
 ) -> pl.DataFrame:
     """Validate a customers table: ``customer_id`` plus optional attributes.
 
@@ -1175,23 +1174,16 @@ def validate_customers(
     ...     "customer_type"].to_list()
     ['B2B']
     """
+    opts = ReadOptions.from_keywords(
+        options, keywords, "validate_customers", allowed=_SHARED_OPTIONS
+    )
     df, src = _coerce(
         data,
         source,
         "customers",
         schema.CUSTOMER_REQUIRED,
         schema.CUSTOMER_OPTIONAL,
-        columns,
-        date_format,
-        timezone,
-        separator=separator,
-        encoding=encoding,
-        quote_char=quote_char,
-        min_date=min_date,
-        max_date=max_date,
-        decimal_comma=decimal_comma,
-        id_trailing_zeros=id_trailing_zeros,
-        id_case=id_case,
+        opts,
     )
     df = _normalise_choice(df, src, "customer_type", schema.CUSTOMER_TYPES)
     df = _normalise_choice(df, src, "payment_terms", schema.PAYMENT_TERMS)
@@ -1214,17 +1206,8 @@ def validate_surveys(
     data: PathLike | pl.DataFrame,
     *,
     source: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    date_format: str | None = None,
-    timezone: str = "UTC",
-    separator: str | None = None,
-    encoding: str = "utf8",
-    quote_char: str | None = '"',
-    min_date: DateLike = DEFAULT_MIN_DATE,
-    max_date: DateLike = DEFAULT_MAX_DATE,
-    decimal_comma: bool = False,
-    id_trailing_zeros: bool = False,
-    id_case: str = "keep",
+    options: ReadOptions | None = None,
+    **keywords: Any,
 ) -> pl.DataFrame:
     """Validate a surveys table: ids, dates and answers on their scales.
 
@@ -1249,23 +1232,14 @@ def validate_surveys(
     >>> s["nps"].to_list()
     [9.0]
     """
+    opts = ReadOptions.from_keywords(options, keywords, "validate_surveys", allowed=_SHARED_OPTIONS)
     df, src = _coerce(
         data,
         source,
         "surveys",
         schema.SURVEY_REQUIRED,
         schema.SURVEY_OPTIONAL,
-        columns,
-        date_format,
-        timezone,
-        separator=separator,
-        encoding=encoding,
-        quote_char=quote_char,
-        min_date=min_date,
-        max_date=max_date,
-        decimal_comma=decimal_comma,
-        id_trailing_zeros=id_trailing_zeros,
-        id_case=id_case,
+        opts,
     )
     for col, (lo, hi) in schema.SURVEY_RANGES.items():
         _check_scale(df, src, col, lo, hi)

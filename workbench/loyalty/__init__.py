@@ -27,6 +27,7 @@ from workbench.loyalty.analysis import (
     analyse_loyalty,
     choose_segments,
     key_figures_line,
+    loyalty_settings,
     purchase_model_inputs,
 )
 from workbench.loyalty.attitude import (
@@ -66,6 +67,7 @@ from workbench.loyalty.indices import (
     segment_indices,
     value_index,
 )
+from workbench.loyalty.settings import LoyaltySettings
 
 __all__ = [
     "purchase_model_inputs",
@@ -76,6 +78,7 @@ __all__ = [
     "ZONES",
     "RECENCY_STATUSES",
     "LoyaltyAnalysis",
+    "LoyaltySettings",
     "analyse_loyalty",
     "attitude_axis",
     "behaviour_summary",
@@ -90,6 +93,7 @@ __all__ = [
     "loyalty_index",
     "loyalty_index_from_counts",
     "loyalty_matrix",
+    "loyalty_settings",
     "loyalty_types",
     "nps_class",
     "nps_score",

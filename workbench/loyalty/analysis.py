@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 import polars as pl
 
@@ -38,6 +38,7 @@ from workbench.loyalty.indices import (
     segment_indices,
     value_index,
 )
+from workbench.loyalty.settings import LoyaltySettings
 from workbench.prepare import DateLike, to_date
 from workbench.rfm import require_purchases
 
@@ -62,7 +63,10 @@ class LoyaltyAnalysis:
     warnings: pl.DataFrame
     drivers: pl.DataFrame
     value_basis: str
+    #: ``as_of`` and every setting as a dict (kept for callers written before ``settings``).
     params: dict[str, Any] = field(default_factory=dict)
+    #: The settings the analysis ran with (print or save them with :func:`dataclasses.asdict`).
+    settings: LoyaltySettings = field(default_factory=LoyaltySettings)
 
     def coverage_frame(self) -> pl.DataFrame:
         """The survey coverage as a two-column table (``item``, ``count``) for reports.
@@ -176,6 +180,41 @@ def choose_segments(
                             .alias("segment"))
 
 
+def loyalty_settings(
+    settings: LoyaltySettings | None = None, keywords: dict[str, Any] | None = None,
+) -> LoyaltySettings:
+    """The settings of one analysis: ``settings``, or built from the old keyword arguments.
+
+    Raises
+    ------
+    TypeError
+        A keyword that is not a setting, or both ``settings`` and keywords given.
+    workbench.errors.ConfigError
+        A setting outside its allowed values (:class:`LoyaltySettings`).
+
+    Examples
+    --------
+    >>> loyalty_settings(keywords={"spend_drop": 0.5}).spend_drop
+    0.5
+    >>> loyalty_settings().n_boot
+    1000
+    """
+    keywords = keywords or {}
+    names = {f.name for f in fields(LoyaltySettings)}
+    unknown = [k for k in keywords if k not in names]
+    if unknown:
+        raise TypeError(f"analyse_loyalty() got an unexpected keyword argument {unknown[0]!r}")
+    if settings is not None and keywords:
+        raise TypeError("analyse_loyalty(): give either settings= or the keyword arguments "
+                        f"({', '.join(keywords)}), not both")
+    if settings is None:
+        return LoyaltySettings(**keywords)
+    if not isinstance(settings, LoyaltySettings):
+        raise TypeError(f"analyse_loyalty(): settings must be a LoyaltySettings, got "
+                        f"{type(settings).__name__}")
+    return settings
+
+
 def analyse_loyalty(
     orders: pl.DataFrame,
     as_of: DateLike,
@@ -185,21 +224,8 @@ def analyse_loyalty(
     segments: pl.DataFrame | None = None,
     p_alive: pl.DataFrame | None = None,
     value_at_stake: pl.DataFrame | None = None,
-    period_days: int = 365,
-    regular_threshold: float = 2.0,
-    min_tenure_days: int = 365,
-    behaviour_rule: Literal["seed", "bvdp"] = "seed",
-    attitude_signals: tuple[str, ...] = ("nps", "intent"),
-    attitude_combine: Literal["all", "any", "majority"] = "all",
-    min_answered: int = 6,
-    share_basis: Literal["max", "weights"] = "max",
-    reciprocal_top_share: float = 0.20,
-    a_n: float = 1.0,
-    a_p: float = 0.3,
-    point_cost: float = 1.0,
-    spend_drop: float = 0.30,
-    n_boot: int = 1000,
-    seed: int = 0,
+    settings: LoyaltySettings | None = None,
+    **keywords: Any,
 ) -> LoyaltyAnalysis:
     """Run the whole loyalty analysis for one as-of date.
 
@@ -216,28 +242,22 @@ def analyse_loyalty(
     p_alive, value_at_stake
         Optional ``customer_id, p_alive`` and ``customer_id, value`` frames (a fitted BG/NBD and
         e.g. predicted CLV) for the behaviour table and the early-warning ranking.
-    period_days
-        Length of the trend / index periods in days (365).
-    regular_threshold, min_tenure_days, behaviour_rule
-        Behavioural axis (:func:`behavioural_loyalty`, :func:`loyalty_types`).
-    attitude_signals, attitude_combine
-        Attitudinal axis (:func:`attitude_axis`).
-    min_answered, share_basis
-        Missing-criteria rule and share basis of the satisfaction index.
-    reciprocal_top_share
-        Value share for reciprocal loyalty (0.20).
-    a_n, a_p
-        Loyalty index coefficients (1, 0.3).
-    point_cost
-        ``V_p`` of the value index (currency per point).
-    spend_drop
-        Spend-reduction early-warning threshold (0.30).
-    n_boot, seed
-        Bootstrap of the key drivers (``n_boot=0`` skips the driver analysis).
+    settings
+        The thresholds (:class:`~workbench.loyalty.LoyaltySettings`, defaults of
+        docs/loyalty.md).  ``None``: the defaults, or the settings given as keywords.
+    **keywords
+        The settings as keyword arguments (``period_days=``, ``regular_threshold=``,
+        ``min_tenure_days=``, ``behaviour_rule=``, ``attitude_signals=``,
+        ``attitude_combine=``, ``min_answered=``, ``share_basis=``,
+        ``reciprocal_top_share=``, ``a_n=``, ``a_p=``, ``point_cost=``, ``spend_drop=``,
+        ``n_boot=``, ``seed=``), as before ``settings`` existed; not together with
+        ``settings``.  ``n_boot=0`` skips the driver analysis.
 
     Returns
     -------
     LoyaltyAnalysis
+        With ``settings`` (and ``params``, the same as a dict with ``as_of``) recording the
+        thresholds used.
 
     Raises
     ------
@@ -245,44 +265,60 @@ def analyse_loyalty(
         When no order is dated on or before ``as_of`` (header-only or all-returns data, an
         as-of date before the first purchase).  One customer, or nobody buying twice, is
         analysed (regularity and the loyalty index are then empty, with a note).
+    workbench.errors.ConfigError
+        A setting outside its allowed values.
+    TypeError
+        An unknown keyword, or both ``settings`` and keywords.
+
+    Examples
+    --------
+    >>> la = analyse_loyalty(orders, "2026-06-30",
+    ...                      settings=LoyaltySettings(spend_drop=0.4))  # doctest: +SKIP
+    >>> la.settings.spend_drop  # doctest: +SKIP
+    0.4
     """
+    s = loyalty_settings(settings, keywords)
     as_of = to_date(as_of)
     require_purchases(orders.filter(pl.col(schema.ORDER_DATE) <= as_of), as_of, source="orders")
-    params = {k: v for k, v in locals().items()
-              if k not in ("orders", "surveys", "customers", "segments", "p_alive",
-                           "value_at_stake")}
     behaviour = behavioural_loyalty(orders, as_of, p_alive=p_alive,
-                                    regular_threshold=regular_threshold,
-                                    min_tenure_days=min_tenure_days, trend_days=period_days)
+                                    regular_threshold=s.regular_threshold,
+                                    min_tenure_days=s.min_tenure_days, trend_days=s.period_days)
     buyer_ids = behaviour[_CID]
-    perceived = perceived_loyalty(surveys, as_of, buyer_ids, min_answered=min_answered,
-                                  share_basis=share_basis)
-    coverage = survey_coverage(surveys, as_of, buyer_ids)
-    types = loyalty_types(behaviour, perceived, customers=customers, behaviour_rule=behaviour_rule,
-                          regular_threshold=regular_threshold, attitude_signals=attitude_signals,
-                          attitude_combine=attitude_combine,
-                          reciprocal_top_share=reciprocal_top_share)
-    seg_att = segment_attitude(perceived, segments)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        values = value_index(orders, as_of, customers, period_days=period_days,
-                             point_cost=point_cost)
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
+    perceived = perceived_loyalty(surveys, as_of, buyer_ids, min_answered=s.min_answered,
+                                  share_basis=s.share_basis)
+    types = loyalty_types(behaviour, perceived, customers=customers,
+                          behaviour_rule=s.behaviour_rule, regular_threshold=s.regular_threshold,
+                          attitude_signals=s.attitude_signals,
+                          attitude_combine=s.attitude_combine,
+                          reciprocal_top_share=s.reciprocal_top_share)
+    values = _value_index(orders, as_of, customers, s)
     value_basis = values["value_basis"][0] if values.height else \
         ("profit" if "profit" in orders.columns else "revenue")
-    li = loyalty_index(orders, as_of, period_days=period_days, segments=segments, a_n=a_n,
-                       a_p=a_p, regular_threshold=regular_threshold)
-    seg_idx = segment_indices(values, perceived, li, segments)
-    warn = early_warnings(behaviour, value=value_at_stake, spend_drop=spend_drop)
-    drivers = key_drivers(perceived.filter(pl.col("surveyed")), n_boot=n_boot, seed=seed,
-                          targets=("nps", "repurchase_intent") if n_boot > 0 else ())
+    li = loyalty_index(orders, as_of, period_days=s.period_days, segments=segments, a_n=s.a_n,
+                       a_p=s.a_p, regular_threshold=s.regular_threshold)
+    drivers = key_drivers(perceived.filter(pl.col("surveyed")), n_boot=s.n_boot, seed=s.seed,
+                          targets=("nps", "repurchase_intent") if s.n_boot > 0 else ())
     return LoyaltyAnalysis(
-        as_of=as_of, behaviour=behaviour, perceived=perceived, coverage=coverage, types=types,
+        as_of=as_of, behaviour=behaviour, perceived=perceived,
+        coverage=survey_coverage(surveys, as_of, buyer_ids), types=types,
         matrix=loyalty_matrix(types), type_summary=type_summary(types),
-        segment_attitude=seg_att, loyalty_index=li, value_index=values,
-        segment_indices=seg_idx, warnings=warn, drivers=drivers, value_basis=value_basis,
-        params=params)
+        segment_attitude=segment_attitude(perceived, segments), loyalty_index=li,
+        value_index=values, segment_indices=segment_indices(values, perceived, li, segments),
+        warnings=early_warnings(behaviour, value=value_at_stake, spend_drop=s.spend_drop),
+        drivers=drivers, value_basis=value_basis, params={"as_of": as_of, **asdict(s)},
+        settings=s)
+
+
+def _value_index(orders: pl.DataFrame, as_of: dt.date, customers: pl.DataFrame | None,
+                 s: LoyaltySettings) -> pl.DataFrame:
+    """:func:`value_index`, its warnings re-raised at the caller of :func:`analyse_loyalty`."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = value_index(orders, as_of, customers, period_days=s.period_days,
+                             point_cost=s.point_cost)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=3)
+    return values
 
 
 def purchase_model_inputs(

@@ -130,34 +130,7 @@ def behavioural_loyalty(
         raise ValueError("min_tenure_days, days_per_year and trend_days must be positive")
     if not at_risk_ratio <= lapsed_ratio <= churned_ratio:
         raise ValueError("need at_risk_ratio <= lapsed_ratio <= churned_ratio")
-    purch = _purchases(orders, as_of)
-    has_profit = "profit" in purch.columns
-    last_start = as_of - dt.timedelta(days=trend_days)
-    prev_start = as_of - dt.timedelta(days=2 * trend_days)
-    date = pl.col(_DATE)
-    in_last = date > last_start
-    in_prev = (date > prev_start) & (date <= last_start)
-    gaps = purch.with_columns(date.diff().dt.total_days().cast(pl.Float64).over(_CID).alias("_gap"))
-    gap = pl.col("_gap").drop_nulls()
-    aggs = [
-        pl.len().cast(pl.Int64).alias("n_purchases"),
-        date.min().alias("first_purchase"),
-        date.max().alias("last_purchase"),
-        gap.mean().alias("mean_gap_days"),
-        gap.std(ddof=cv_ddof).alias("_gap_sd"),
-        gap.last().alias("last_gap_days"),
-        gap.head(gap.len() - 1).mean().alias("prior_mean_gap_days"),
-        pl.col("value").sum().alias("total_spend"),
-        pl.col("value").filter(in_last).sum().alias("spend_last"),
-        pl.col("value").filter(in_prev).sum().alias("spend_prev"),
-        in_last.sum().cast(pl.Int64).alias("n_last"),
-        in_prev.sum().cast(pl.Int64).alias("n_prev"),
-    ]
-    if has_profit:
-        aggs.append(pl.col("profit").filter(in_last).sum().alias("profit_last"))
-    out = gaps.group_by(_CID).agg(aggs)
-    if not has_profit:
-        out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("profit_last"))
+    out = _purchase_aggregates(_purchases(orders, as_of), as_of, trend_days, cv_ddof)
     n = pl.col("n_purchases")
     tenure = (pl.lit(as_of) - pl.col("first_purchase")).dt.total_days()
     ratio = pl.col("gap_ratio")
@@ -194,6 +167,40 @@ def behavioural_loyalty(
             "total_spend", "spend_last", "spend_prev", "spend_trend", "n_last", "n_prev",
             "profit_last", "p_alive", "bvdp_loyal"]
     return out.select(cols).sort(_CID)
+
+
+def _purchase_aggregates(purch: pl.DataFrame, as_of: dt.date, trend_days: int,
+                         cv_ddof: int) -> pl.DataFrame:
+    """Per customer: counts, first / last day, gap statistics and the spend (and profit) of
+    the last ``trend_days`` and of the ``trend_days`` before them (currency; gaps in days)."""
+    has_profit = "profit" in purch.columns
+    last_start = as_of - dt.timedelta(days=trend_days)
+    prev_start = as_of - dt.timedelta(days=2 * trend_days)
+    date = pl.col(_DATE)
+    in_last = date > last_start
+    in_prev = (date > prev_start) & (date <= last_start)
+    gaps = purch.with_columns(date.diff().dt.total_days().cast(pl.Float64).over(_CID).alias("_gap"))
+    gap = pl.col("_gap").drop_nulls()
+    aggs = [
+        pl.len().cast(pl.Int64).alias("n_purchases"),
+        date.min().alias("first_purchase"),
+        date.max().alias("last_purchase"),
+        gap.mean().alias("mean_gap_days"),
+        gap.std(ddof=cv_ddof).alias("_gap_sd"),
+        gap.last().alias("last_gap_days"),
+        gap.head(gap.len() - 1).mean().alias("prior_mean_gap_days"),
+        pl.col("value").sum().alias("total_spend"),
+        pl.col("value").filter(in_last).sum().alias("spend_last"),
+        pl.col("value").filter(in_prev).sum().alias("spend_prev"),
+        in_last.sum().cast(pl.Int64).alias("n_last"),
+        in_prev.sum().cast(pl.Int64).alias("n_prev"),
+    ]
+    if has_profit:
+        aggs.append(pl.col("profit").filter(in_last).sum().alias("profit_last"))
+    out = gaps.group_by(_CID).agg(aggs)
+    if not has_profit:
+        out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("profit_last"))
+    return out
 
 
 def buckinx_van_den_poel(frequency: pl.Expr, gap_cv: pl.Expr) -> pl.Expr:

@@ -215,13 +215,36 @@ def loyalty_types(
         raise ValueError(f"behaviour_rule must be 'seed' or 'bvdp', got {behaviour_rule!r}")
     if not 0 < reciprocal_top_share <= 1:
         raise ValueError("reciprocal_top_share must be in (0, 1]")
-    b = behaviour
+    value_col, basis = _value_column(behaviour, value_col)
+    t = _behaviour_axis(behaviour, value_col, basis, behaviour_rule, regular_threshold)
+    t = _with_attitude(t, perceived, attitude_signals, attitude_combine, promoter_min,
+                       intent_high)
+    t, cutoff = _with_types(t, promoter_min, reciprocal_top_share)
+    t = _with_attitude_segment(t, detractor_max, intent_low)
+    t = _with_ladder(t, promoter_min, detractor_max, intent_high)
+    t = _with_reasons(t, attitude_signals, attitude_combine, intent_high, reciprocal_top_share,
+                      cutoff)
+    t = t.select("customer_id", "behaviour", "purchases_per_year", "n_purchases", "attitude",
+                 "dick_basu", "loyalty_type", "reciprocal", "attitude_segment", "ladder_stage",
+                 "value", "value_basis", *_ATTITUDE_COLUMNS, "reasons")
+    return _with_prospects(t, customers).sort(_CID)
+
+
+_ATTITUDE_COLUMNS = ("nps", "nps_class", "repurchase_intent", "satisfaction_index",
+                     "satisfaction_share", "satisfaction_zone")
+
+
+def _value_column(b: pl.DataFrame, value_col: str | None) -> tuple[str, str]:
+    """The value column for reciprocal loyalty and its basis (``"profit"`` or ``"spend"``)."""
     if value_col is None:
         has_profit = "profit_last" in b.columns and b["profit_last"].is_not_null().any()
         value_col = "profit_last" if has_profit else "spend_last"
-    basis = "profit" if value_col.startswith("profit") else "spend"
+    return value_col, "profit" if value_col.startswith("profit") else "spend"
 
-    # behavioural axis and its reason
+
+def _behaviour_axis(b: pl.DataFrame, value_col: str, basis: str, behaviour_rule: str,
+                    regular_threshold: float) -> pl.DataFrame:
+    """Regular / one-time per buyer with its reason (``_b_reason``), and the value columns."""
     ppy = pl.col("purchases_per_year")
     if behaviour_rule == "seed":
         regular = ppy > regular_threshold
@@ -239,68 +262,83 @@ def loyalty_types(
             pl.when(regular).then(pl.lit("regular")).otherwise(pl.lit("one-time")))
     keep = [c for c in ("customer_id", "purchases_per_year", "n_purchases", "gap_cv", value_col)
             if c in b.columns]
-    t = b.select(keep).with_columns(
+    return b.select(keep).with_columns(
         pl.when(regular).then(pl.lit("regular")).otherwise(pl.lit("one-time")).alias("behaviour"),
         b_reason.alias("_b_reason"),
         pl.col(value_col).cast(pl.Float64).alias("value"),
         pl.lit(basis).alias("value_basis"),
     )
 
-    # attitude
-    att_cols = ["nps", "nps_class", "repurchase_intent", "satisfaction_index",
-                "satisfaction_share", "satisfaction_zone"]
+
+def _with_attitude(t: pl.DataFrame, perceived: pl.DataFrame | None, signals: Sequence[str],
+                   combine: Literal["all", "any", "majority"], promoter_min: float,
+                   intent_high: float) -> pl.DataFrame:
+    """Join the survey answers (missing ones as nulls) and add the ``attitude`` axis."""
     if perceived is None:
         perceived = pl.DataFrame(schema={_CID: pl.String, "surveyed": pl.Boolean})
     p = perceived
-    for c in att_cols:
+    for c in _ATTITUDE_COLUMNS:
         if c not in p.columns:
             dtype = pl.String if c in ("nps_class", "satisfaction_zone") else pl.Float64
             p = p.with_columns(pl.lit(None, dtype=dtype).alias(c))
-    p = p.select(_CID, *att_cols)
-    t = t.join(p, on=_CID, how="left")
-    t = t.with_columns(attitude_axis(t, signals=attitude_signals, combine=attitude_combine,
-                                     promoter_min=promoter_min, intent_high=intent_high)
-                       .alias("attitude"))
+    t = t.join(p.select(_CID, *_ATTITUDE_COLUMNS), on=_CID, how="left")
+    return t.with_columns(attitude_axis(t, signals=signals, combine=combine,
+                                        promoter_min=promoter_min, intent_high=intent_high)
+                          .alias("attitude"))
 
-    # types
+
+def _with_types(t: pl.DataFrame, promoter_min: float,
+                reciprocal_top_share: float) -> tuple[pl.DataFrame, float]:
+    """Add ``dick_basu``, ``reciprocal`` and ``loyalty_type``; also return the value cutoff."""
     key = pl.concat_str("behaviour", "attitude", separator="|")
     mapping = {f"{k[0]}|{k[1]}": v for k, v in DICK_BASU.items()}
     t = t.with_columns(key.replace_strict(mapping).alias("dick_basu"))
-    promoter = pl.col("nps") >= promoter_min
     if t.height:
         k = max(1, int(round(reciprocal_top_share * t.height)))
         cutoff = t["value"].fill_null(float("-inf")).sort(descending=True)[k - 1]
     else:
         cutoff = float("inf")
     top = pl.col("value").fill_null(float("-inf")) >= cutoff
+    promoter = pl.col("nps") >= promoter_min
     recip = ((pl.col("dick_basu") == "premium") & promoter & top).fill_null(False)
     t = t.with_columns(recip.alias("reciprocal")).with_columns(
         pl.when("reciprocal").then(pl.lit("reciprocal")).otherwise(pl.col("dick_basu"))
         .alias("loyalty_type"))
+    return t, cutoff
 
-    # Loyal / Neutral / Vulnerable
+
+def _with_attitude_segment(t: pl.DataFrame, detractor_max: float,
+                           intent_low: float) -> pl.DataFrame:
+    """Add ``attitude_segment``: Loyal / Neutral / Vulnerable / unknown (lecture 9)."""
     vulnerable = ((pl.col("nps") <= detractor_max).fill_null(False)
                   | (pl.col("repurchase_intent") <= intent_low).fill_null(False)
                   | (pl.col("satisfaction_zone") == "loss").fill_null(False))
-    t = t.with_columns(
+    return t.with_columns(
         pl.when(pl.col("attitude") == "unknown").then(pl.lit("unknown"))
         .when(pl.col("attitude") == "high").then(pl.lit("Loyal"))
         .when(vulnerable).then(pl.lit("Vulnerable"))
         .otherwise(pl.lit("Neutral")).alias("attitude_segment"))
 
-    # ladder
+
+def _with_ladder(t: pl.DataFrame, promoter_min: float, detractor_max: float,
+                 intent_high: float) -> pl.DataFrame:
+    """Add ``ladder_stage`` (Christopher, Payne & Ballantyne 1991; module docstring)."""
     n = pl.col("n_purchases")
+    promoter = pl.col("nps") >= promoter_min
     passive = (pl.col("nps") > detractor_max) & (pl.col("nps") < promoter_min)
     supporter = passive.fill_null(False) | (pl.col("repurchase_intent") >= intent_high).fill_null(
         False)
-    t = t.with_columns(
+    return t.with_columns(
         pl.when(pl.col("reciprocal")).then(pl.lit("partner"))
         .when(n < 2).then(pl.lit("customer"))
         .when(promoter.fill_null(False)).then(pl.lit("advocate"))
         .when(supporter).then(pl.lit("supporter"))
         .otherwise(pl.lit("client")).alias("ladder_stage"))
 
-    # reasons
+
+def _with_reasons(t: pl.DataFrame, signals: Sequence[str], combine: str, intent_high: float,
+                  reciprocal_top_share: float, cutoff: float) -> pl.DataFrame:
+    """Add ``reasons``: the figures and thresholds each customer's type rests on."""
     nps_r = pl.when(pl.col("nps").is_not_null()).then(
         pl.format("NPS {} ({})", pl.col("nps").cast(pl.Int64), pl.col("nps_class")))
     intent_r = pl.when(pl.col("repurchase_intent").is_not_null()).then(pl.format(
@@ -310,7 +348,7 @@ def loyalty_types(
     sat_r = pl.when(pl.col("satisfaction_share").is_not_null()).then(pl.format(
         "satisfaction {} % ({})", (pl.col("satisfaction_share") * 100).round(0).cast(pl.Int64),
         pl.col("satisfaction_zone")))
-    rule = f"{attitude_combine} of {', '.join(attitude_signals)}"
+    rule = f"{combine} of {', '.join(signals)}"
     att_r = (pl.when(pl.col("attitude") == "unknown")
              .then(pl.when(pl.col("nps_class").is_null() & pl.col("repurchase_intent").is_null()
                            & pl.col("satisfaction_zone").is_null())
@@ -321,25 +359,26 @@ def loyalty_types(
     rec_r = pl.when(pl.col("reciprocal")).then(pl.format(
         "value {} ({}) in the top {} % (>= {}): reciprocal", pl.col("value").round(1),
         pl.col("value_basis"), pl.lit(pct), pl.lit(_fmt(cutoff) if t.height else "n/a")))
-    t = t.with_columns(pl.concat_str([pl.col("_b_reason"), nps_r, intent_r, sat_r, att_r, rec_r],
-                                     separator="; ", ignore_nulls=True).alias("reasons"))
+    return t.with_columns(pl.concat_str([pl.col("_b_reason"), nps_r, intent_r, sat_r, att_r,
+                                         rec_r], separator="; ", ignore_nulls=True)
+                          .alias("reasons"))
 
-    cols = ["customer_id", "behaviour", "purchases_per_year", "n_purchases", "attitude",
-            "dick_basu", "loyalty_type", "reciprocal", "attitude_segment", "ladder_stage",
-            "value", "value_basis", *att_cols, "reasons"]
-    t = t.select(cols)
-    if customers is not None:
-        prospects = customers.select(pl.col(_CID).cast(pl.String)).join(t.select(_CID), on=_CID,
-                                                                          how="anti")
-        if prospects.height:
-            t = pl.concat([t, prospects.with_columns(
-                pl.lit("prospect").alias("loyalty_type"), pl.lit("prospect").alias("ladder_stage"),
-                pl.lit("unknown").alias("attitude"), pl.lit("unknown").alias("attitude_segment"),
-                pl.lit(False).alias("reciprocal"),
-                pl.lit(0, dtype=pl.Int64).alias("n_purchases"),
-                pl.lit("no purchase by the as-of date (prospect)").alias("reasons"))],
-                how="diagonal_relaxed")
-    return t.sort(_CID)
+
+def _with_prospects(t: pl.DataFrame, customers: pl.DataFrame | None) -> pl.DataFrame:
+    """Add the customers without a purchase as ``prospect`` rows (no behaviour, no value)."""
+    if customers is None:
+        return t
+    prospects = customers.select(pl.col(_CID).cast(pl.String)).join(t.select(_CID), on=_CID,
+                                                                      how="anti")
+    if not prospects.height:
+        return t
+    return pl.concat([t, prospects.with_columns(
+        pl.lit("prospect").alias("loyalty_type"), pl.lit("prospect").alias("ladder_stage"),
+        pl.lit("unknown").alias("attitude"), pl.lit("unknown").alias("attitude_segment"),
+        pl.lit(False).alias("reciprocal"),
+        pl.lit(0, dtype=pl.Int64).alias("n_purchases"),
+        pl.lit("no purchase by the as-of date (prospect)").alias("reasons"))],
+        how="diagonal_relaxed")
 
 
 def loyalty_matrix(types: pl.DataFrame) -> pl.DataFrame:

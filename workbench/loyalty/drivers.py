@@ -221,6 +221,8 @@ def driver_regression(
     >>> r.sort("beta", descending=True)["criterion"].to_list()
     ['a', 'b']
     """
+    # long: fit plus bootstrap of the same design matrix; splitting would pass the matrix and
+    # moments around
     cols = [f"score_{c}" for c in criteria if f"score_{c}" in responses.columns]
     names = [c.removeprefix("score_") for c in cols]
     data = responses.select([pl.col(c).cast(pl.Float64) for c in cols]

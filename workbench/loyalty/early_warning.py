@@ -141,7 +141,12 @@ def early_warnings(
         pl.concat_list(names).list.drop_nulls().alias("warnings"),
         pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("reasons"),
     ).with_columns(pl.col("warnings").list.len().cast(pl.Int64).alias("n_warnings"))
-    out = out.filter(pl.col("n_warnings") > 0)
+    return _rank(out.filter(pl.col("n_warnings") > 0), value, value_col, top)
+
+
+def _rank(out: pl.DataFrame, value: pl.DataFrame | None, value_col: str,
+          top: int | None) -> pl.DataFrame:
+    """The warned customers with their value at stake, most value first (``top`` rows)."""
     if value is not None:
         v = value.select(pl.col(_CID).cast(pl.String), pl.col(value_col).cast(pl.Float64)
                          .alias("value_at_stake"))
