@@ -51,16 +51,36 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The fast, exact tests written against survivors (tests/test_mutants_*.py) come first: with
 #: ``-x`` a killed mutant then costs seconds, not the whole suite.
 TARGETS: dict[str, list[str]] = {
-    "summary.py": ["tests/test_mutants_summary_prepare.py", "tests/test_summary.py",
-                   "tests/test_customer_scan.py", "tests/test_prepare.py",
-                   "tests/test_properties.py"],
-    "prepare.py": ["tests/test_mutants_summary_prepare.py", "tests/test_prepare.py",
-                   "tests/test_summary.py", "tests/test_properties.py"],
-    "money.py": ["tests/test_mutants_money.py", "tests/test_mutants_summary_prepare.py",
-                 "tests/test_prepare.py", "tests/test_summary.py"],
+    "summary.py": [
+        "tests/test_mutants_summary_prepare.py",
+        "tests/test_summary.py",
+        "tests/test_customer_scan.py",
+        "tests/test_prepare.py",
+        "tests/test_properties.py",
+    ],
+    "prepare.py": [
+        "tests/test_mutants_summary_prepare.py",
+        "tests/test_prepare.py",
+        "tests/test_summary.py",
+        "tests/test_properties.py",
+    ],
+    "money.py": [
+        "tests/test_mutants_money.py",
+        "tests/test_mutants_summary_prepare.py",
+        "tests/test_prepare.py",
+        "tests/test_summary.py",
+    ],
     "rfm.py": ["tests/test_mutants_rfm.py", "tests/test_rfm.py", "tests/test_segment_map.py"],
-    "clv/bgnbd.py": ["tests/test_clv_bgnbd.py", "tests/test_clv_holdout.py"],
-    "clv/gammagamma.py": ["tests/test_clv_gammagamma.py", "tests/test_clv_value.py"],
+    "clv/bgnbd.py": [
+        "tests/test_mutants_clv.py",
+        "tests/test_clv_bgnbd.py",
+        "tests/test_clv_holdout.py",
+    ],
+    "clv/gammagamma.py": [
+        "tests/test_mutants_clv.py",
+        "tests/test_clv_gammagamma.py",
+        "tests/test_clv_value.py",
+    ],
     "loyalty/indices.py": ["tests/test_mutants_indices.py", "tests/test_loyalty_indices.py"],
 }
 
@@ -81,10 +101,23 @@ def mutant_keys(text: str) -> dict[tuple[str, int, str], str]:
             keys[(m.group(1), int(m.group(2)), m.group(3))] = raw.partition("#")[2].strip()
     return keys
 
-_SWAP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
-             ast.FloorDiv: ast.Mod, ast.Mod: ast.FloorDiv}
-_SWAP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
-             ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+
+_SWAP_BIN = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Mod,
+    ast.Mod: ast.FloorDiv,
+}
+_SWAP_CMP = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+}
 
 
 @dataclass(frozen=True)
@@ -174,8 +207,16 @@ def mutate(source: str, index: int) -> str:
 
 def copy_repository(dest: Path) -> Path:
     """A copy of the package, tests and sample data (no virtual environment, no outputs)."""
-    ignore = shutil.ignore_patterns(".venv", ".git", "reports", "test-artifacts", "bench",
-                                    "__pycache__", ".pytest_cache", "*.egg-info")
+    ignore = shutil.ignore_patterns(
+        ".venv",
+        ".git",
+        "reports",
+        "test-artifacts",
+        "bench",
+        "__pycache__",
+        ".pytest_cache",
+        "*.egg-info",
+    )
     shutil.copytree(ROOT, dest, ignore=ignore, dirs_exist_ok=True)
     return dest
 
@@ -183,8 +224,18 @@ def copy_repository(dest: Path) -> Path:
 def run_tests(copy: Path, tests: list[str], timeout: float) -> str:
     """``killed`` (tests failed or hung) or ``survived``."""
     env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-           "-m", "not browser", *tests]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not browser",
+        *tests,
+    ]
     try:
         proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -194,17 +245,30 @@ def run_tests(copy: Path, tests: list[str], timeout: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--module", action="append", choices=sorted(TARGETS),
-                        help="module to mutate (repeatable; default all)")
+    parser.add_argument(
+        "--module",
+        action="append",
+        choices=sorted(TARGETS),
+        help="module to mutate (repeatable; default all)",
+    )
     parser.add_argument("--max", type=int, default=40, help="mutants per module (default 40)")
     parser.add_argument("--seed", type=int, default=1, help="sampling seed (default 1)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run")
     parser.add_argument("--list", action="store_true", help="list modules and tests, run nothing")
-    parser.add_argument("--survivors-only", metavar="FILE", type=Path,
-                        help="run only the mutants named in FILE (lines 'module:line  what', such "
-                             "as the output of an earlier run), whatever --max and --seed say")
-    parser.add_argument("--equivalent", metavar="FILE", type=Path, default=EQUIVALENT_FILE,
-                        help="mutants judged equivalent (default bench/equivalent_mutants.txt)")
+    parser.add_argument(
+        "--survivors-only",
+        metavar="FILE",
+        type=Path,
+        help="run only the mutants named in FILE (lines 'module:line  what', such "
+        "as the output of an earlier run), whatever --max and --seed say",
+    )
+    parser.add_argument(
+        "--equivalent",
+        metavar="FILE",
+        type=Path,
+        default=EQUIVALENT_FILE,
+        help="mutants judged equivalent (default bench/equivalent_mutants.txt)",
+    )
     args = parser.parse_args()
     equivalent = mutant_keys(args.equivalent.read_text()) if args.equivalent.exists() else {}
     only = mutant_keys(args.survivors_only.read_text()) if args.survivors_only else None
@@ -213,8 +277,10 @@ def main() -> None:
         modules = [m for m in modules if any(k[0] == m for k in only)]
     if args.list:
         for m in modules:
-            print(f"{m}: {len(mutation_points((ROOT / 'workbench' / m).read_text()))} mutation "
-                  f"points; tests {' '.join(TARGETS[m])}")
+            print(
+                f"{m}: {len(mutation_points((ROOT / 'workbench' / m).read_text()))} mutation "
+                f"points; tests {' '.join(TARGETS[m])}"
+            )
         return
     totals = {"killed": 0, "survived": 0, "equivalent": 0}
     with tempfile.TemporaryDirectory(prefix="wb-mutation-") as tmp:
@@ -243,17 +309,24 @@ def main() -> None:
                 key = (module, m.line, m.what)
                 if key in equivalent:
                     if outcome == "killed":
-                        print(f"  killed, but listed as equivalent: {module}:{m.line}  {m.what}",
-                              flush=True)
+                        print(
+                            f"  killed, but listed as equivalent: {module}:{m.line}  {m.what}",
+                            flush=True,
+                        )
                     else:
                         counts["equivalent"] += 1  # a survivor, judged equivalent
-                        print(f"  equivalent: {module}:{m.line}  {m.what}  # {equivalent[key]}",
-                              flush=True)
+                        print(
+                            f"  equivalent: {module}:{m.line}  {m.what}  # {equivalent[key]}",
+                            flush=True,
+                        )
                 elif outcome == "survived":
                     print(f"  survived: {module}:{m.line}  {m.what}", flush=True)
             path.write_text(original)
-            print(f"{module}: {_rates(counts)} of {len(points)} points, "
-                  f"{time.monotonic() - started:.0f} s", flush=True)
+            print(
+                f"{module}: {_rates(counts)} of {len(points)} points, "
+                f"{time.monotonic() - started:.0f} s",
+                flush=True,
+            )
             for k in totals:
                 totals[k] += counts[k]
     if totals["killed"] + totals["survived"]:
@@ -266,8 +339,10 @@ def _rates(counts: dict[str, int]) -> str:
     n = counts["killed"] + counts["survived"]
     non_eq = n - counts["equivalent"]
     killed = counts["killed"]
-    return (f"{killed}/{n} killed ({100 * killed / n:.0f} %); {counts['equivalent']} equivalent; "
-            f"non-equivalent: {killed}/{non_eq} killed ({100 * killed / max(non_eq, 1):.1f} %)")
+    return (
+        f"{killed}/{n} killed ({100 * killed / n:.0f} %); {counts['equivalent']} equivalent; "
+        f"non-equivalent: {killed}/{non_eq} killed ({100 * killed / max(non_eq, 1):.1f} %)"
+    )
 
 
 if __name__ == "__main__":
