@@ -29,6 +29,7 @@ from common import (  # noqa: E402
     parse_arguments,
     report_child,
     run_repeated,
+    shuffled_copy,
     total_seconds,
 )
 
@@ -79,17 +80,6 @@ def run_lifetimes(path: str) -> None:
             freq="D",
         )
     report_child({"rows": len(tx), "customers": len(summary), "steps": timer.steps})
-
-
-def shuffled_copy(path: Path, seed: int = 1) -> Path:
-    """The log with its rows in a random order (cached beside it)."""
-    import polars as pl
-
-    out = path.with_name(f"{path.stem}_shuffled{seed}.csv")
-    if not out.exists():
-        frame = pl.read_csv(path, infer_schema=False)
-        frame.sample(fraction=1.0, shuffle=True, seed=seed).write_csv(out)
-    return out
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ Every contestant runs in its own child process so that its peak resident memory
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -17,17 +19,64 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-def benchmark_log(rows: int, customers: int, seed: int = 7) -> Path:
-    """Path of the cached benchmark transaction log (CSV), generated on first use."""
-    DATA_DIR.mkdir(exist_ok=True)
-    path = DATA_DIR / f"transactions_{rows}_{customers}_{seed}.csv"
-    if not path.exists():
-        from workbench.sample_data import write_benchmark_transactions
+ROOT = Path(__file__).resolve().parents[1]
 
-        t0 = time.perf_counter()
-        write_benchmark_transactions(path, n_rows=rows, n_customers=customers, seed=seed)
-        print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s", flush=True)
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_hash(*patterns: str) -> str:
+    """Hash of the workbench's source files matching ``patterns`` (its code version)."""
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        for path in sorted((ROOT / "workbench").glob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def benchmark_log(rows: int, customers: int, seed: int = 7) -> Path:
+    """Path of the cached benchmark transaction log (CSV), keyed by its generator's code: made
+    on first use, and made again (to a temporary file moved into place) when
+    ``workbench/sample_data.py`` changed since; the code hash is kept in ``<log>.key``."""
+    DATA_DIR.mkdir(exist_ok=True)
+    key = code_hash("sample_data.py")
+    path = DATA_DIR / f"transactions_{rows}_{customers}_{seed}.csv"
+    sidecar = path.with_name(path.name + ".key")
+    if path.exists() and sidecar.exists() and sidecar.read_text().strip() == key:
+        return path
+    from workbench.sample_data import write_benchmark_transactions
+
+    if path.exists():
+        print(f"{path.name}: made by other or unrecorded generator code; generating it again")
+    t0 = time.perf_counter()
+    tmp = path.with_name(f"tmp{os.getpid()}_{path.name}")
+    write_benchmark_transactions(tmp, n_rows=rows, n_customers=customers, seed=seed)
+    tmp.replace(path)
+    sidecar.write_text(key + "\n")
+    print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     return path
+
+
+def shuffled_copy(path: Path, seed: int = 1) -> Path:
+    """The log with its rows in a random order, keyed by the log's content hash, the seed and
+    the Polars version (which defines the permutation); made once, beside the log."""
+    import polars as pl
+
+    content = sha256_file(path)
+    out = path.with_name(f"shuffled_{content[:16]}_seed{seed}_polars{pl.__version__}.csv")
+    if not out.exists():
+        frame = pl.read_csv(path, infer_schema=False)
+        tmp = out.with_suffix(".tmp")
+        frame.sample(fraction=1.0, shuffle=True, seed=seed).write_csv(tmp)
+        tmp.replace(out)
+    return out
 
 
 class Timer:
@@ -92,10 +141,15 @@ def parse_arguments(description: str):
 def run_repeated(script: str, contestant: str, data: Path, repeat: int) -> list[dict]:
     """``repeat`` runs of one contestant, each in a fresh process (failed runs left out)."""
     runs = []
-    for _ in range(repeat):
+    for i in range(repeat):
+        before = os.getloadavg()[0]
         result = run_child(script, "--contestant", contestant, "--data", str(data))
+        after = os.getloadavg()[0]
         if result is not None:
+            result["load_average"] = [before, after]
             runs.append(result)
+            print(f"  {contestant} run {i + 1}: {total_seconds(result):.2f} s "
+                  f"(load average {before:.1f} -> {after:.1f})", flush=True)
     return runs
 
 
