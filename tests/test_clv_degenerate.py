@@ -120,3 +120,34 @@ def test_small_data_fit_explains_its_degeneracy() -> None:
     assert bg.diagnosis, bg.params_
     assert any("only 12 customers with repeat purchases" in d for d in bg.diagnosis)
     assert all(isinstance(d, str) and d.endswith(".") for d in bg.diagnosis)
+
+
+def test_every_purchase_model_explains_few_repeaters_and_no_dropout() -> None:
+    """MBG/NBD and the NBD say what BG/NBD says: too few repeat customers (all four models),
+    and a vanished drop-out process (the two BG models) on regular buyers who all stay."""
+    from workbench.clv import ModifiedBetaGeoModel, NBDModel
+
+    rng = np.random.default_rng(0)
+    n = 12
+    T = np.full(n, 52.0)
+    x = rng.integers(3, 8, n).astype(float)
+    s = pl.DataFrame({"frequency": x, "recency": T - rng.uniform(0, 2, n), "T": T})
+    for model in (ModifiedBetaGeoModel(), NBDModel(), BetaGeoModel()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(s)
+        assert any("only 12 customers with repeat purchases" in d for d in model.diagnosis), (
+            type(model).__name__, model.diagnosis)
+    # many regular buyers, every one still buying at the end: no drop-out in the data
+    n = 400
+    T = np.full(n, 52.0)
+    x = rng.poisson(10, n).astype(float) + 2
+    s = pl.DataFrame({"frequency": x, "recency": T - rng.uniform(0, 0.5, n), "T": T})
+    for model in (ModifiedBetaGeoModel(), BetaGeoModel()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(s)
+        a, b = model.params_["a"], model.params_["b"]
+        assert a / (a + b) < 1e-3, (type(model).__name__, model.params_)
+        assert any("do not show customers dropping out" in d for d in model.diagnosis), (
+            type(model).__name__, model.diagnosis)

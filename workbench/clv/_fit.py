@@ -526,6 +526,7 @@ class FittedParamsMixin:
         few = few_repeaters_sentence(getattr(self, "_model_name", "the model"), n_repeat)
         if few:
             self._diagnose(few, degenerate=False)
+
     def _store_fit(self, out: FitOutcome, n_customers: float, n_distinct: int) -> None:
         """Store a fit; start :attr:`diagnosis` with what is generic to every model.
 

@@ -14,7 +14,7 @@ Polars frame out, ready for the charts of :mod:`workbench.charts.clv_diagnostics
 * :func:`heterogeneity_distributions`: the fitted mixing distributions (gamma density of the
   purchase rate ``lambda``; beta density of the drop-out probability ``p`` for BG/NBD and
   MBG/NBD; gamma density of the drop-out rate ``mu`` for Pareto/NBD);
-* :func:`model_diagnosis` and :func:`fallback_diagnosis`: the plain sentences a fitted model
+* :func:`model_diagnosis`: the plain sentences a fitted model
   carries about a degenerate fit (``model.diagnosis``); when the model does not carry them
   (models fitted before that existed), a short check of the covariance and the boundaries.
 
@@ -99,19 +99,6 @@ def is_degenerate(model: Any) -> bool:
     if flag is not None:
         return bool(flag)
     return bool(model_diagnosis(model))
-
-
-def fallback_diagnosis(model: Any) -> list[str]:
-    """Set ``model.diagnosis`` and ``model.is_degenerate`` unless the fit already did.
-
-    Used by the models of this package that the shared fitting code does not diagnose yet
-    (MBG/NBD, NBD); returns the sentences.
-    """
-    if getattr(model, "diagnosis", None) is None:
-        model.diagnosis = _fallback_sentences(model)
-    if getattr(model, "is_degenerate", None) is None:
-        model.is_degenerate = bool(model.diagnosis)
-    return list(model.diagnosis)
 
 
 # --------------------------------------------------------------------------- repeat counts

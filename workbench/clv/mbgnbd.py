@@ -37,7 +37,6 @@ from workbench.clv._fit import (
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
 from workbench.clv._purchase import PurchaseModelBase
 from workbench.clv.bgnbd import BetaGeoModel
-from workbench.clv.diagnostics import fallback_diagnosis
 
 
 def mbgnbd_row_loglik(
@@ -131,7 +130,13 @@ class ModifiedBetaGeoModel(PurchaseModelBase):
                                   penalizer=self.penalizer, max_iter=self.max_iter, tol=self.tol,
                                   all_starts=True)
         self._store_fit(out, float(weights.sum()), int(x.size))
-        fallback_diagnosis(self)
+        r_, _, a_, b_ = np.exp(out.log_params)
+        if a_ / (a_ + b_) < 1e-3:
+            self._diagnose(
+                f"The data do not show customers dropping out (a = {a_:.3g}, b = {b_:.3g}: "
+                f"mean dropout probability per purchase {a_ / (a_ + b_):.2g}); predictions "
+                "equal those of an NBD model, and P(alive) is close to 1 for everyone.")
+        self._diagnose_rates_and_data(r_, float(weights[x > 0].sum()))
         return self
 
     def _p(self) -> tuple[float, float, float, float]:

@@ -29,7 +29,6 @@ from workbench.clv._fit import (
 )
 from workbench.clv._purchase import SUMMARY_COLUMNS as _COLS
 from workbench.clv._purchase import PurchaseModelBase
-from workbench.clv.diagnostics import fallback_diagnosis
 
 
 def nbd_row_loglik(
@@ -105,7 +104,8 @@ class NBDModel(PurchaseModelBase):
                                   weighted_total(row_ll, weights), float(weights.sum()), starts,
                                   penalizer=self.penalizer, max_iter=self.max_iter, tol=self.tol)
         self._store_fit(out, float(weights.sum()), int(x.size))
-        fallback_diagnosis(self)
+        self._diagnose_rates_and_data(float(np.exp(out.log_params[0])),
+                                      float(weights[x > 0].sum()))
         return self
 
     def _p(self) -> tuple[float, float]:
