@@ -5,6 +5,8 @@ Spark runs the same checks in tests/test_engines_spark.py (marked ``spark``).
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from engine_parity import check_parity, random_log
@@ -117,8 +119,9 @@ def test_order_statistics_are_exact_through_several_refinements(monkeypatch):
     ].tolist()
 
 
-def test_cli_summary_on_duckdb(tmp_path):
+def test_cli_summary_on_duckdb(tmp_path, capsys):
     from workbench.cli import main
+    from workbench.prepare import prepare_orders
 
     tx = random_log(6, rows=1_000, customers=100)
     tx.write_parquet(tmp_path / "a.parquet")
@@ -129,3 +132,40 @@ def test_cli_summary_on_duckdb(tmp_path):
                  "--out", str(out)]) == 0
     expected = customer_summary(pl.concat([tx, tx]), "2024-01-15")
     assert_frame_equal(expected, pl.read_parquet(out), check_exact=True, check_dtypes=False)
+    # the tie-out printed is the Polars report's, counted by DuckDB
+    err = capsys.readouterr().err
+    assert f"{2 * tx.height:,} lines read" in err
+    _, report = prepare_orders(pl.concat([tx, tx]), "2024-01-15")
+    for row in report.ledger.filter(pl.col("lines") > 0).iter_rows(named=True):
+        assert re.search(rf"{row['bucket']}\s+{row['lines']:,} lines", err), row
+
+
+def _engine_ledger(engine: Engine, tx: pl.DataFrame, as_of: str | None):
+    from engine_parity import on_engine
+
+    from workbench.engines import quality, rules
+    from workbench.prepare import to_date
+
+    frame = rules.standardise(engine.frame(on_engine(engine, tx)))
+    checked = rules.check_and_scale(frame)
+    return quality.ledger(frame, to_date(as_of), checked.scale), checked.scale
+
+
+@pytest.mark.parametrize("name", ENGINES)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_tie_out_on_every_engine_is_the_polars_report(name, seed, cdnow_transactions):
+    """Every bucket of the data-quality tie-out (kept lines, returns netted into their own or
+    the latest order, orphan returns, cancelled orders, duplicates, lines after the as-of date):
+    the same lines and the same minor units as ``prepare_orders``' report, and they add up to
+    the lines read."""
+    from workbench.prepare import prepare_orders
+
+    for tx, as_of in ((random_log(seed), "2024-01-15"), (random_log(seed), None),
+                      (cdnow_transactions, "1997-09-30")):
+        _, report = prepare_orders(tx, as_of)
+        got, scale = _engine_ledger(Engine(name), tx, as_of)
+        assert scale == report.scale
+        assert_frame_equal(got, report.ledger.select(got.columns), check_dtypes=False)
+        assert got["lines"].sum() == tx.height
+        assert got.filter(pl.col("bucket") == "cancelled_order")["lines"].item() > 0 or (
+            tx is cdnow_transactions)

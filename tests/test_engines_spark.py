@@ -27,3 +27,17 @@ def test_cdnow_sample_data_and_random_logs_on_spark(spark_session, cdnow_transac
     check_parity(engine, tx, "2026-03-31", units=("W",), scores=False)
     check_parity(engine, random_log(1), "2024-01-15", "2024-02-04", units=("W", "M"),
                  scores=False)
+
+
+def test_the_tie_out_on_spark_is_the_polars_report(spark_session):
+    from engine_parity import on_engine
+
+    from workbench.engines import quality, rules
+    from workbench.prepare import prepare_orders, to_date
+
+    engine = Engine("spark", spark=spark_session)
+    tx = random_log(2)
+    _, report = prepare_orders(tx, "2024-01-15")
+    frame = rules.standardise(engine.frame(on_engine(engine, tx)))
+    got = quality.ledger(frame, to_date("2024-01-15"), rules.check_and_scale(frame).scale)
+    assert_frame_equal(got, report.ledger.select(got.columns), check_dtypes=False)

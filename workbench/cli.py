@@ -533,6 +533,8 @@ UNITS = {"day": "D", "week": "W", "month": "M", "D": "D", "W": "W", "M": "M"}
 
 def _summary_on_engine(args: argparse.Namespace) -> int:
     """``workbench summary --engine duckdb|spark``: files, globs or a table on that engine."""
+    import polars as pl
+
     from workbench import engines
 
     if args.transactions is None or getattr(args, "config", None) is not None:
@@ -546,6 +548,13 @@ def _summary_on_engine(args: argparse.Namespace) -> int:
     frame, engine, _, _ = engines.summary_frame(
         source, _as_of(args.as_of), UNITS[args.unit], engine=args.engine, source=source
     )
+    # the tie-out, counted on the engine: every line read in exactly one bucket
+    tie_out = engines.data_quality(source, _as_of(args.as_of), engine=engine, source=source)
+    print(f"Data quality of {source} ({args.engine}): {int(tie_out['lines'].sum()):,} lines "
+          "read", file=sys.stderr)
+    for row in tie_out.filter(pl.col("lines") > 0).iter_rows(named=True):
+        print(f"  {row['bucket']:<24} {row['lines']:>11,} lines  {row['amount']:>16,.2f}",
+              file=sys.stderr)
     if out is None:
         table = frame.collect("polars").to_native().sort("customer_id")
         sys.stdout.write(table.write_csv())

@@ -44,6 +44,7 @@ __all__ = [
     "Engine",
     "calibration_holdout_summary",
     "customer_summary",
+    "data_quality",
     "engine_for",
     "local_spark",
     "open_source",
@@ -212,6 +213,43 @@ def customer_summary(
         transactions, as_of, unit, collapse=collapse, engine=engine, source=source
     )
     return _give_back(frame, kind, [schema.CUSTOMER_ID])
+
+
+def data_quality(
+    transactions: Source,
+    as_of: DateLike | None = None,
+    *,
+    engine: str | Engine | None = None,
+    source: str = "transactions",
+) -> pl.DataFrame:
+    """The data-quality tie-out of :func:`workbench.prepare.prepare_orders` on any engine.
+
+    Every line read falls in exactly one bucket (kept purchase lines, returns netted into
+    their own or the latest order, returns without a purchase, lines of cancelled orders,
+    exact duplicates, lines after ``as_of``), counted and summed on the engine
+    (:func:`workbench.engines.quality.ledger`): the same lines and minor units as the Polars
+    path's ``DataQualityReport.ledger``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``bucket``, ``lines``, ``units`` (minor units), ``amount`` (currency), one row per
+        bucket of :data:`workbench.quality.BUCKETS`.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> tx = pl.DataFrame({"customer_id": ["a", "a", "b"], "amount": [5.0, 5.0, 2.0],
+    ...                    "order_date": [dt.date(2026, 1, 2)] * 2 + [dt.date(2026, 2, 1)]})
+    >>> data_quality(tx, "2026-01-31").filter(pl.col("lines") > 0).select(
+    ...     "bucket", "lines", "amount").rows()
+    [('kept', 1, 5.0), ('exact_duplicate', 1, 5.0), ('after_as_of', 1, 2.0)]
+    """
+    from workbench.engines import quality
+
+    tx, _, _, checked, as_of_date, _ = _prepared(transactions, as_of, engine, source)
+    table = quality.ledger(tx, as_of_date, checked.scale)
+    return table.with_columns((pl.col("units") / 10.0**checked.scale).alias("amount"))
 
 
 def calibration_holdout_summary(

@@ -148,7 +148,12 @@ def standardise(tx: nw.LazyFrame) -> nw.LazyFrame:
 
 
 def orders(
-    tx: nw.LazyFrame, as_of: dt.date | None, scale: int, order_rules: bool = True
+    tx: nw.LazyFrame,
+    as_of: dt.date | None,
+    scale: int,
+    order_rules: bool = True,
+    *,
+    keep_cancelled: bool = False,
 ) -> nw.LazyFrame:
     """The order rules of :func:`workbench.prepare.prepare_orders` on any engine (lazy).
 
@@ -164,6 +169,11 @@ def orders(
         ``False`` when the data have no order ids and no returns (:func:`check_and_scale`):
         the lines are returned as they are (deduplicated, to the as-of date), since grouping
         them into customer-days is what the purchases do anyway.  Only for the summary.
+    keep_cancelled
+        Keep the cancelled orders, flagged ``_cancelled``, with the columns the tie-out of
+        :func:`ledger` needs: ``_line_units`` (the order's lines before netting),
+        ``_n_returns`` and ``_own_returns`` (returns netted into it, those with its own order
+        id), ``_own_units`` (their units).
 
     Returns
     -------
@@ -227,25 +237,38 @@ def orders(
         .join(days.rename({_DATE: "_tdate"}), on=[_CID, "_tdate"], how="inner")
         .select(_CID, nw.col("_target").alias(_KEY), _UNITS, _PROFIT)
     )
+    one = nw.lit(1, dtype=nw.Int64)
     netted = (
-        nw.concat([own, latest], how="vertical")
+        nw.concat([own.with_columns(one.alias("_own")),
+                   latest.with_columns((one * 0).alias("_own"))], how="vertical")
         .group_by(_CID, _KEY)
-        .agg(nw.col(_UNITS).sum().alias("_returned"), nw.col(_PROFIT).sum().alias("_rprofit"))
+        .agg(
+            nw.col(_UNITS).sum().alias("_returned"),
+            nw.col(_PROFIT).sum().alias("_rprofit"),
+            nw.len().cast(nw.Int64).alias("_n_returns"),
+            nw.col("_own").sum().alias("_own_returns"),
+            (nw.col(_UNITS) * nw.col("_own")).sum().alias("_own_units"),
+        )
     )
+    zero = ["_returned", "_rprofit", "_n_returns", "_own_returns", "_own_units"]
     out = (
         per_order.join(netted, on=[_CID, _KEY], how="left")
+        .with_columns(*(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero))
         .with_columns(
-            nw.col("_returned").fill_null(0).cast(nw.Int64),
-            nw.col("_rprofit").fill_null(0).cast(nw.Int64),
-        )
-        .with_columns(
+            nw.col(_UNITS).alias("_line_units"),
             (nw.col(_UNITS) + nw.col("_returned")).alias(_UNITS),
             (nw.col(_PROFIT) + nw.col("_rprofit")).alias(_PROFIT),
         )
-        .filter(~((nw.col(_UNITS) <= 0) & (nw.col("_returned") < 0)))  # cancelled orders
+        .with_columns(  # cancelled: returns took the whole order (and it had some)
+            ((nw.col(_UNITS) <= 0) & (nw.col("_returned") < 0)).alias("_cancelled")
+        )
     )
+    if not keep_cancelled:
+        out = out.filter(~nw.col("_cancelled"))
+    extra = ["_line_units", *zero[2:], "_cancelled"] if keep_cancelled else []
     return out.select(
-        _CID, nw.col(_KEY).alias(schema.ORDER_ID), _DATE, _UNITS, "_returned", "lines", _PROFIT
+        _CID, nw.col(_KEY).alias(schema.ORDER_ID), _DATE, _UNITS, "_returned", "lines", _PROFIT,
+        *extra,
     )
 
 
