@@ -1,5 +1,5 @@
 """The data-quality tie-out on any engine: every line read in exactly one bucket, with its exact
-amount (docs/data-rules.md, 'Identical lines and the tie-out').
+amount (docs/data-rules.md, 'Rows a rule sets aside or combines').
 
 The same buckets and the same numbers as the Polars path's ``DataQualityReport.ledger``
 (:func:`workbench.quality.ledger_frame`), computed as a handful of aggregates on the engine (no
