@@ -9,7 +9,13 @@ at the same moment and records per page:
 - time to complete: until the first tab is drawn (segment and RF charts rendered, Voilà's
   ``#loading`` gone);
 - errors: ``.wb-error`` boxes, tracebacks, Voilà error outputs, anywidget messages and
-  other console errors.
+  other console errors;
+- where the time goes: when the page's HTML was complete (the server's part: a kernel from
+  the pool, the rendered notebook), when the page's JavaScript opened the kernel websocket
+  (the browser's part), and the websocket bytes (the widget models' state).
+
+CPU seconds of the server, its kernels and the Chromium processes are summed per round (the
+browsers run on the same cores as the server here; a real viewer's browser does not).
 
 Memory (RSS) of the server and its kernels is sampled before, during (peak) and after the
 pages close; after closing, the benchmark waits until memory is back within 10 % of the idle
@@ -56,7 +62,48 @@ class PageResult:
 
     kpi: float | None = None
     complete: float | None = None
+    html: float | None = None
+    websocket: float | None = None
+    ws_bytes: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+class CpuMeter:
+    """CPU seconds used by process trees during a round, by kind (server, kernels, chromium).
+
+    Processes are sampled while they live; one that ends keeps its last sample.
+    """
+
+    def __init__(self, server: psutil.Process) -> None:
+        self.server = server
+        self.start: dict[int, tuple[str, float]] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.sample(self.start)
+
+    def sample(self, into: dict[int, tuple[str, float]] | None = None) -> None:
+        into = self.last if into is None else into
+        me = psutil.Process()
+        procs = [
+            (self.server, None),
+            *((p, None) for p in self.server.children(True)),
+            *((p, "chromium") for p in me.children(True)),
+        ]
+        for proc, kind in procs:
+            try:
+                times = proc.cpu_times()
+                if kind is None:
+                    kind = "kernels" if "ipykernel" in " ".join(proc.cmdline()) else "server"
+                elif "chrom" not in proc.name():
+                    continue
+            except psutil.Error:
+                continue
+            into[proc.pid] = (kind, times.user + times.system)
+
+    def totals(self) -> dict[str, float]:
+        out = {"server": 0.0, "kernels": 0.0, "chromium": 0.0}
+        for pid, (kind, used) in self.last.items():
+            out[kind] += used - self.start.get(pid, (kind, 0.0))[1]
+        return out
 
 
 def kernel_processes(server: psutil.Process) -> list[psutil.Process]:
@@ -86,9 +133,12 @@ def memory(server: psutil.Process) -> dict[str, float]:
         except psutil.Error:
             pass
     mib = 2**20
-    return {"total": total / mib, "kernels": len(kernels),
-            "kernel_max": max(kernels, default=0) / mib,
-            "kernel_median": statistics.median(kernels) / mib if kernels else 0.0}
+    return {
+        "total": total / mib,
+        "kernels": len(kernels),
+        "kernel_max": max(kernels, default=0) / mib,
+        "kernel_median": statistics.median(kernels) / mib if kernels else 0.0,
+    }
 
 
 def tree_cpu(server: psutil.Process, interval: float = 1.0) -> float:
@@ -131,15 +181,28 @@ async def one_viewer(browser, url: str, start: float, timeout: float) -> PageRes
         elif message.type == "error" and not IGNORED_CONSOLE.search(text):
             result.errors.append(f"console: {text[:160]}")
 
+    def on_websocket(ws) -> None:
+        if "/api/kernels/" not in ws.url:
+            return
+        result.websocket = time.perf_counter() - start
+
+        def received(payload) -> None:
+            result.ws_bytes += len(payload) if payload else 0
+
+        ws.on("framereceived", received)
+
     page.on("console", on_console)
+    page.on("websocket", on_websocket)
     page.on("pageerror", lambda exc: result.errors.append(f"exception: {str(exc)[:160]}"))
     try:
-        await page.goto(url, timeout=timeout * 1000, wait_until="domcontentloaded")
+        response = await page.goto(url, timeout=timeout * 1000, wait_until="domcontentloaded")
+        if response is not None:
+            await response.finished()
+        result.html = time.perf_counter() - start
         await page.locator(KPI_SELECTOR).first.wait_for(state="visible", timeout=timeout * 1000)
         result.kpi = time.perf_counter() - start
         for selector in COMPLETE_SELECTORS:
-            await page.locator(selector).first.wait_for(state="attached",
-                                                        timeout=timeout * 1000)
+            await page.locator(selector).first.wait_for(state="attached", timeout=timeout * 1000)
         await page.locator("#loading").wait_for(state="detached", timeout=timeout * 1000)
         result.complete = time.perf_counter() - start
         await asyncio.sleep(1.0)  # late errors (anywidget gives up after 2 s)
@@ -156,8 +219,9 @@ async def one_viewer(browser, url: str, start: float, timeout: float) -> PageRes
     return result
 
 
-async def run_round(url: str, n: int, timeout: float, server: psutil.Process
-                    ) -> tuple[list[PageResult], dict[str, float], object]:
+async def run_round(
+    url: str, n: int, timeout: float, server: psutil.Process
+) -> tuple[list[PageResult], dict[str, float], object]:
     """Open ``n`` pages at once; return results, peak memory, and the browser (still open)."""
     from playwright.async_api import async_playwright
 
@@ -165,21 +229,24 @@ async def run_round(url: str, n: int, timeout: float, server: psutil.Process
     browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     peak: dict[str, float] = {"total": 0.0, "kernel_max": 0.0, "kernels": 0}
     stop = threading.Event()
+    cpu = CpuMeter(server)
 
     def sample() -> None:
         while not stop.is_set():
             m = memory(server)
             for k in peak:
                 peak[k] = max(peak[k], m[k])
+            cpu.sample()
             stop.wait(0.5)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    results = await asyncio.gather(*(one_viewer(browser, url, start, timeout)
-                                     for _ in range(n)))
+    results = await asyncio.gather(*(one_viewer(browser, url, start, timeout) for _ in range(n)))
     stop.set()
     sampler.join()
+    cpu.sample()
+    peak.update({f"cpu_{k}": v for k, v in cpu.totals().items()})
     return list(results), peak, (pw, browser)
 
 
@@ -189,16 +256,25 @@ def stats(values: list[float]) -> str:
         return "-"
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, max(0, int(round(0.95 * len(ordered) + 0.5)) - 1))]
-    return (f"{ordered[0]:.1f} / {statistics.median(ordered):.1f} / {p95:.1f} / "
-            f"{ordered[-1]:.1f}")
+    return f"{ordered[0]:.1f} / {statistics.median(ordered):.1f} / {p95:.1f} / {ordered[-1]:.1f}"
 
 
 def start_server(data_dir: Path, port: int, extra: list[str]) -> tuple[subprocess.Popen, str]:
     """``workbench serve`` on ``port``; returns the process and the dashboard URL."""
-    cmd = [sys.executable, "-m", "workbench", "serve", "--port", str(port), "--data-dir",
-           str(data_dir), *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=ROOT)
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+    )
     url = None
     deadline = time.monotonic() + 600
     assert proc.stdout is not None
@@ -226,27 +302,43 @@ def start_server(data_dir: Path, port: int, extra: list[str]) -> tuple[subproces
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--viewers", default="1,5,10,30",
-                        help="comma-separated viewer counts (default 1,5,10,30)")
+    parser.add_argument(
+        "--viewers", default="1,5,10,30", help="comma-separated viewer counts (default 1,5,10,30)"
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT / "sample_data")
-    parser.add_argument("--pool", type=int, default=None,
-                        help="--viewers of workbench serve (default: its automatic choice)")
+    parser.add_argument("--dashboards-dir", type=Path, default=ROOT / "dashboards")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help="--viewers of workbench serve (default: its automatic choice)",
+    )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds per page")
-    parser.add_argument("--settle", type=float, default=90.0,
-                        help="seconds to wait for memory to return to idle after closing")
-    parser.add_argument("--serve-arg", action="append", default=[],
-                        help="extra argument for workbench serve (repeatable)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=90.0,
+        help="seconds to wait for memory to return to idle after closing",
+    )
+    parser.add_argument(
+        "--serve-arg",
+        action="append",
+        default=[],
+        help="extra argument for workbench serve (repeatable)",
+    )
     args = parser.parse_args(argv)
     counts = [int(v) for v in args.viewers.split(",") if v.strip()]
 
     from workbench.serve import default_viewers, free_port
 
     pool = args.pool or default_viewers()
-    extra = [*args.serve_arg, "--viewers", str(pool)]
-    print(f"machine: {psutil.cpu_count()} cores, load {os.getloadavg()[0]:.2f} "
-          f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}, "
-          f"{psutil.virtual_memory().available / 2**30:.1f} GiB available; pool {pool}",
-          flush=True)
+    extra = [*args.serve_arg, "--viewers", str(pool), "--dashboards-dir", str(args.dashboards_dir)]
+    print(
+        f"machine: {psutil.cpu_count()} cores, load {os.getloadavg()[0]:.2f} "
+        f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}, "
+        f"{psutil.virtual_memory().available / 2**30:.1f} GiB available; pool {pool}",
+        flush=True,
+    )
     LOG.parent.mkdir(exist_ok=True)
     started = time.perf_counter()
     proc, url = start_server(args.data_dir, free_port(), extra)
@@ -258,39 +350,77 @@ def main(argv: list[str] | None = None) -> int:
             waited = wait_steady(server, pool)
             idle = memory(server)
             load = os.getloadavg()[0]
-            print(f"\n== {n} viewers (pool steady after {waited:.0f} s; idle {idle['total']:.0f}"
-                  f" MiB, {idle['kernels']} kernels of {idle['kernel_median']:.0f} MiB; "
-                  f"load {load:.2f})", flush=True)
+            print(
+                f"\n== {n} viewers (pool steady after {waited:.0f} s; idle {idle['total']:.0f}"
+                f" MiB, {idle['kernels']} kernels of {idle['kernel_median']:.0f} MiB; "
+                f"load {load:.2f})",
+                flush=True,
+            )
             results, peak, handles = asyncio.run(_round_and_close(url, n, args.timeout, server))
             closed = time.monotonic()
             back = None
             after = memory(server)
             while time.monotonic() - closed < args.settle:
                 after = memory(server)
-                if after["total"] <= idle["total"] * 1.10 + 50 and \
-                        after["kernels"] <= idle["kernels"]:
+                if (
+                    after["total"] <= idle["total"] * 1.10 + 50
+                    and after["kernels"] <= idle["kernels"]
+                ):
                     back = time.monotonic() - closed
                     break
                 time.sleep(2)
+            load_after = os.getloadavg()[0]
             kpi = [r.kpi for r in results if r.kpi is not None]
+            html = [r.html for r in results if r.html is not None]
+            sock = [r.websocket for r in results if r.websocket is not None]
+            wsb = [r.ws_bytes for r in results if r.complete is not None]
             done = [r.complete for r in results if r.complete is not None]
             errors = [e for r in results for e in r.errors]
-            row = {"n": n, "kpi": stats(kpi), "complete": stats(done),
-                   "incomplete": n - len(done), "errors": len(errors),
-                   "idle": idle["total"], "peak": peak["total"], "kernels_peak": peak["kernels"],
-                   "kernel_max": peak["kernel_max"], "after": after["total"],
-                   "back": back, "load": load}
+            row = {
+                "n": n,
+                "kpi": stats(kpi),
+                "complete": stats(done),
+                "incomplete": n - len(done),
+                "errors": len(errors),
+                "idle": idle["total"],
+                "peak": peak["total"],
+                "kernels_peak": peak["kernels"],
+                "kernel_max": peak["kernel_max"],
+                "after": after["total"],
+                "back": back,
+                "load": load,
+                "load_after": load_after,
+                "html": stats(html),
+                "websocket": stats(sock),
+                "ws_kb": statistics.median(wsb) / 1000 if wsb else 0.0,
+                "cpu": {k[4:]: peak[k] for k in peak if k.startswith("cpu_")},
+            }
             rows.append(row)
             print(f"   time to KPI  (min/median/p95/max): {row['kpi']} s")
             print(f"   time to complete                 : {row['complete']} s")
+            print(f"   HTML complete (server)           : {row['html']} s")
+            print(f"   kernel websocket opened (browser): {row['websocket']} s")
+            print(f"   websocket bytes per page (median): {row['ws_kb']:.0f} kB")
+            print(
+                "   CPU seconds in the round: "
+                + ", ".join(f"{k} {v:.1f}" for k, v in row["cpu"].items())
+                + f"; load {load:.1f} before, "
+                f"{load_after:.1f} after"
+            )
             print(f"   incomplete pages: {row['incomplete']}; errors: {len(errors)}")
             for e in list(dict.fromkeys(errors))[:8]:
                 print(f"     - {e}")
-            print(f"   memory: idle {idle['total']:.0f} MiB, peak {peak['total']:.0f} MiB "
-                  f"({peak['kernels']:.0f} kernels, largest {peak['kernel_max']:.0f} MiB), "
-                  f"after closing {after['total']:.0f} MiB, {after['kernels']:.0f} kernels "
-                  + (f"(back to idle after {back:.0f} s)" if back is not None
-                     else f"(not back to idle within {args.settle:.0f} s)"), flush=True)
+            print(
+                f"   memory: idle {idle['total']:.0f} MiB, peak {peak['total']:.0f} MiB "
+                f"({peak['kernels']:.0f} kernels, largest {peak['kernel_max']:.0f} MiB), "
+                f"after closing {after['total']:.0f} MiB, {after['kernels']:.0f} kernels "
+                + (
+                    f"(back to idle after {back:.0f} s)"
+                    if back is not None
+                    else f"(not back to idle within {args.settle:.0f} s)"
+                ),
+                flush=True,
+            )
             del handles
     finally:
         proc.terminate()
@@ -298,14 +428,20 @@ def main(argv: list[str] | None = None) -> int:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    print("\n| viewers | time to KPI s (min/med/p95/max) | time to complete s | incomplete | "
-          "errors | memory idle / peak / after MiB | largest kernel MiB | back to idle | load |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| viewers | time to KPI s (min/med/p95/max) | time to complete s | incomplete | "
+        "errors | memory idle / peak / after MiB | largest kernel MiB | back to idle | "
+        "CPU s server / kernels / chromium | load before / after |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         back = f"{r['back']:.0f} s" if r["back"] is not None else "no"
-        print(f"| {r['n']} | {r['kpi']} | {r['complete']} | {r['incomplete']} | {r['errors']} | "
-              f"{r['idle']:.0f} / {r['peak']:.0f} / {r['after']:.0f} | {r['kernel_max']:.0f} | "
-              f"{back} | {r['load']:.1f} |")
+        cpu = " / ".join(f"{r['cpu'].get(k, 0.0):.0f}" for k in ("server", "kernels", "chromium"))
+        print(
+            f"| {r['n']} | {r['kpi']} | {r['complete']} | {r['incomplete']} | {r['errors']} | "
+            f"{r['idle']:.0f} / {r['peak']:.0f} / {r['after']:.0f} | {r['kernel_max']:.0f} | "
+            f"{back} | {cpu} | {r['load']:.1f} / {r['load_after']:.1f} |"
+        )
     return 0
 
 

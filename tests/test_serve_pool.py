@@ -27,8 +27,13 @@ def test_default_viewers_follow_cores_and_memory() -> None:
 
 
 def test_plan_sizes_the_pool_and_culls_closed_pages(tmp_path: Path) -> None:
-    plan = plan_serve(ROOT / "dashboards", 8899, data_dir=ROOT / "sample_data", viewers=7,
-                      cache_dir=tmp_path / "cache")
+    plan = plan_serve(
+        ROOT / "dashboards",
+        8899,
+        data_dir=ROOT / "sample_data",
+        viewers=7,
+        cache_dir=tmp_path / "cache",
+    )
     cmd = plan.command
     assert "--pool_size=7" in cmd and plan.viewers == 7
     assert "--MappingKernelManager.cull_connected=False" in cmd
@@ -40,8 +45,7 @@ def test_plan_sizes_the_pool_and_culls_closed_pages(tmp_path: Path) -> None:
     assert env["JUPYTER_PATH"].split(":")[0] == str((tmp_path / "cache" / "jupyter").resolve())
     assert env[CHART_ESM_ENV] == chart_bundle_name() and env["WORKBENCH_CODE_VERSION"]
     # the older option still wins; without either the machine decides
-    assert "--pool_size=3" in plan_serve(ROOT / "dashboards", 8899, pool_size=3,
-                                         viewers=7).command
+    assert "--pool_size=3" in plan_serve(ROOT / "dashboards", 8899, pool_size=3, viewers=7).command
     auto = plan_serve(ROOT / "dashboards", 8899)
     assert f"--pool_size={default_viewers()}" in auto.command
 
@@ -92,3 +96,85 @@ def test_served_notebook_opens_through_the_cache() -> None:
     nb = json.loads((ROOT / "dashboards" / "executive.ipynb").read_text())
     code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "prepare_kernel()" in code and "ExecutiveDashboard.open(" in code
+
+
+def test_voila_waits_for_outputs_as_long_as_a_cell_may_run() -> None:
+    # nbclient's 4-second default dropped the dashboard's output on a loaded machine
+    cmd = plan_serve(ROOT / "dashboards", 8899, viewers=2, cell_timeout=90).command
+    assert "--VoilaExecutor.iopub_timeout=90" in cmd and "--VoilaExecutor.timeout=90" in cmd
+
+
+def test_pooled_kernels_leave_the_pool_only_after_their_notebook_ran() -> None:
+    import asyncio
+
+    from workbench.serve_kernels import TeamKernelManager
+
+    events: list[tuple[str, int]] = []
+
+    class Pool(TeamKernelManager):  # Voilà derives its pooling manager the same way
+        async def _initialize(self, notebook_path, kernel_id=None, **kwargs):
+            index = int(notebook_path)
+            events.append(("start", index))
+
+            async def render() -> None:  # the notebook's run in the new kernel
+                await asyncio.sleep(0.05)
+                events.append(("ran", index))
+
+            return {"task": asyncio.ensure_future(render()), "kernel_id": str(index)}
+
+    async def fill() -> list[dict]:
+        manager = Pool(max_starting=2)
+        return await asyncio.gather(*(manager._initialize(str(i)) for i in range(5)))
+
+    contents = asyncio.run(fill())
+    # what the pool hands to a page is a kernel whose notebook ran
+    assert all(c["task"].done() for c in contents)
+    assert sorted(c["kernel_id"] for c in contents) == ["0", "1", "2", "3", "4"]
+    running, most = 0, 0
+    for what, _ in events:
+        running += 1 if what == "start" else -1
+        most = max(most, running)
+    assert most == 2  # never more than max_starting kernels start at once
+    assert len(events) == 10 and running == 0
+
+
+def test_a_kernel_handed_to_a_page_is_not_culled_before_the_page_connects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import time
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    from workbench.serve_kernels import TeamKernelManager
+
+    culled: list[str] = []
+
+    async def cull(self, kernel_id: str) -> None:  # the usual idle check
+        culled.append(kernel_id)
+
+    async def start(self, *args, **kwargs) -> str:
+        return "started-for-a-page"
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "cull_kernel_if_idle", cull)
+    monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", start)
+
+    async def looks() -> None:
+        manager = TeamKernelManager(connect_grace=600)
+        now = time.monotonic()
+        manager.awaiting_page().update({"slow-page": now, "connected": now})
+        manager._kernel_connections["connected"] = 1
+        await manager.cull_kernel_if_idle("slow-page")  # its browser is still starting
+        await manager.cull_kernel_if_idle("connected")
+        await manager.cull_kernel_if_idle("pool-or-closed")
+        assert "slow-page" in manager.awaiting_page()
+        # a kernel Voilà starts for a page when the pool is empty waits for its page too
+        assert await manager.start_kernel() == "started-for-a-page"
+        await manager.cull_kernel_if_idle("started-for-a-page")
+        assert "connected" not in manager.awaiting_page()
+        manager.connect_grace = 0  # the page never came: the idle timeout applies again
+        await manager.cull_kernel_if_idle("slow-page")
+        assert "slow-page" not in manager.awaiting_page()
+
+    asyncio.run(looks())
+    assert culled == ["connected", "pool-or-closed", "slow-page"]

@@ -53,6 +53,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from workbench.errors import WorkbenchError
+
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
@@ -74,7 +76,7 @@ _SUFFIX = {"frame": ".parquet", "json": ".json", "object": ".pickle"}
 _MISSING = object()
 
 
-class CacheError(RuntimeError):
+class CacheError(WorkbenchError, RuntimeError):
     """A result could not be stored (it is still returned; only the disk copy is missing)."""
 
 

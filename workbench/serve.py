@@ -1,9 +1,10 @@
-"""Serve the Voilà dashboards of ``dashboards/``.
+"""Serve the Voilà dashboards (``dashboards/`` of the repository, package data of a wheel:
+:func:`workbench.templates.template_dir`).
 
 The Voilà command line is built in one place, :func:`voila_command`, so that ``workbench serve``
 and the browser-test fixture (``tests/conftest.py``) run the very same server. The flags follow
-``shared/STACK-NOTES.md``: loopback only, no browser, tracebacks hidden from viewers, kernels
-culled when idle, cell execution bounded, kernels preheated.
+the README ('Serving the dashboard to a team'): loopback only, no browser, tracebacks hidden
+from viewers, kernels culled when idle, cell execution bounded, kernels preheated.
 
 The data directory reaches the dashboard kernels through the environment variable
 ``WORKBENCH_DATA_DIR`` (:data:`DATA_DIR_ENV`): Voilà starts kernels with a copy of its own
@@ -30,7 +31,12 @@ Serving a whole team (:func:`serve`):
   machine's cores and free memory); more viewers get kernels started on demand.  Kernels of
   closed pages are shut down by the page's ``beforeunload`` beacon, and kernels without a
   page are culled after ``cull_idle_timeout`` seconds (``cull_connected=False``: open pages
-  are never culled); the pool is refilled ``fill_delay`` seconds after a burst.
+  are never culled).  A kernel taken from the pool is replaced ``fill_delay`` seconds later;
+  pooled kernels are handed to pages only after their notebook ran, and at most one kernel
+  per core starts at once (:mod:`workbench.serve_kernels`).
+- **Outputs are waited for.** ``VoilaExecutor.iopub_timeout`` is the cell timeout: a cell's
+  outputs (the dashboard's widget view) are never dropped because the kernel's output
+  thread lags behind its reply on a loaded machine.
 - **Chart JavaScript.** The offline Vega bundle (900 kB) is written once as a static file
   of the server (:func:`write_chart_bundle`) and every chart widget imports it by URL
   (:func:`chart_loader_esm`) instead of carrying its own copy: the browser loads and compiles
@@ -57,6 +63,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from workbench.errors import ConfigError
+from workbench.templates import project_root, template_dir
+
 #: Environment variable through which dashboards learn where the data files are.
 DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
 #: Environment variable naming the project file (``workbench.toml``) of the dashboards.
@@ -74,12 +83,16 @@ KERNEL_MEMORY_BUDGET = 200 * 2**20
 #: Culling of kernels whose page is gone: seconds idle, seconds between checks.
 CULL_IDLE_TIMEOUT = 60
 CULL_INTERVAL = 15
-#: Seconds after a burst of page loads before the preheated pool is refilled.
-FILL_DELAY = 20
+#: Seconds after a page took a preheated kernel before its replacement starts (a short pause
+#: so that a burst's pages are served first; at most one kernel per core starts at once, see
+#: :mod:`workbench.serve_kernels`).  A page beyond the pool waits this long plus one notebook
+#: run, so it is kept short.
+FILL_DELAY = 3
 
 
-class ServeError(ValueError):
-    """``serve`` cannot start as asked (bad host, port or option)."""
+class ServeError(ConfigError):
+    """``serve`` cannot start as asked (bad host, port or option): a
+    :class:`~workbench.errors.ConfigError`."""
 
 
 def is_loopback(host: str) -> bool:
@@ -207,31 +220,9 @@ def access_urls(host: str, port: int, hostname: str | None = None) -> list[str]:
     return [*urls, local]
 
 
-def project_root() -> Path:
-    """The repository the package runs from, or the current directory.
-
-    With the usual editable install (``pip install -e .``) the package lives in the repository,
-    whose root holds ``pyproject.toml``, ``dashboards/``, ``notebooks/`` and ``sample_data/``.
-    For an installed copy elsewhere, the current directory is taken as the project.
-
-    Returns
-    -------
-    pathlib.Path
-        Absolute path of the project root.
-
-    Examples
-    --------
-    >>> (project_root() / "pyproject.toml").exists()  # doctest: +SKIP
-    True
-    """
-    candidate = Path(__file__).resolve().parent.parent
-    if (candidate / "pyproject.toml").is_file():
-        return candidate
-    return Path.cwd().resolve()
-
-
 def default_data_dir() -> Path:
-    """The sample data of the repository (``<root>/sample_data``).
+    """The sample data: ``sample_data/`` of the repository in a checkout, of the current
+    directory for an installed package (:func:`workbench.templates.project_root`).
 
     Examples
     --------
@@ -242,14 +233,15 @@ def default_data_dir() -> Path:
 
 
 def default_dashboards_dir() -> Path:
-    """The dashboards folder of the repository (``<root>/dashboards``).
+    """The dashboards: package data, or ``dashboards/`` of an editable checkout
+    (:func:`workbench.templates.template_dir`).
 
     Examples
     --------
     >>> default_dashboards_dir().name
     'dashboards'
     """
-    return project_root() / "dashboards"
+    return template_dir("dashboards")
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -529,8 +521,8 @@ def voila_command(
         Whether kernels with an open page may be culled too (``False``: only kernels whose
         page is gone; ``None``: Voilà's default).
     fill_delay
-        Seconds after handing out a preheated kernel before the pool is refilled (``None``:
-        Voilà's default, 1 s).
+        Seconds after handing out a preheated kernel before its replacement starts
+        (``None``: Voilà's default, 1 s).
     show_tracebacks
         Send Python tracebacks to the page. Keep false for viewers.
     token
@@ -566,6 +558,11 @@ def voila_command(
         f"--Voila.ip={host}",
         f"--show_tracebacks={show_tracebacks}",
         f"--VoilaExecutor.timeout={int(cell_timeout)}",
+        # nbclient waits only 4 s (its default) for a cell's outputs after the kernel's reply;
+        # a kernel sends its outputs (the dashboard's widget view among them) from a separate
+        # IOPub thread, which on a loaded machine lags more than that behind the reply: the
+        # output was dropped ("Timeout waiting for IOPub output") and the page stayed blank.
+        f"--VoilaExecutor.iopub_timeout={int(cell_timeout)}",
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
     ]
@@ -865,25 +862,35 @@ def plan_serve(
 
     chosen_cache: Path | None = None
     if cache_enabled():
-        chosen_cache = Path(cache_dir or env.get(CACHE_DIR_ENV) or
-                            default_cache_dir(env[DATA_DIR_ENV])).resolve()
+        chosen_cache = Path(
+            cache_dir or env.get(CACHE_DIR_ENV) or default_cache_dir(env[DATA_DIR_ENV])
+        ).resolve()
         env[CACHE_DIR_ENV] = str(chosen_cache)
         env["JUPYTER_PATH"] = os.pathsep.join(
-            [str(static_root(chosen_cache)), *filter(None, [env.get("JUPYTER_PATH")])])
+            [str(static_root(chosen_cache)), *filter(None, [env.get("JUPYTER_PATH")])]
+        )
         env[CHART_ESM_ENV] = chart_bundle_name()
         env[CODE_VERSION_ENV] = code_version()
-    options: dict[str, object] = {"cull_interval": CULL_INTERVAL,
-                                  "cull_idle_timeout": CULL_IDLE_TIMEOUT,
-                                  "cull_connected": False, "fill_delay": FILL_DELAY}
+    options: dict[str, object] = {
+        "cull_interval": CULL_INTERVAL,
+        "cull_idle_timeout": CULL_IDLE_TIMEOUT,
+        "cull_connected": False,
+        "fill_delay": FILL_DELAY,
+    }
     options.update(voila_options)
     options["extra_args"] = [
-        "--VoilaConfiguration.multi_kernel_manager_class="
-        "workbench.serve_kernels.TeamKernelManager",
+        "--VoilaConfiguration.multi_kernel_manager_class=workbench.serve_kernels.TeamKernelManager",
         *options.get("extra_args", ()),  # type: ignore[misc]
     ]
     cmd = voila_command(
-        folder, port, host, preheat=preheat, pool_size=int(pool_size),
-        cell_timeout=cell_timeout, token=chosen, **options,  # type: ignore[arg-type]
+        folder,
+        port,
+        host,
+        preheat=preheat,
+        pool_size=int(pool_size),
+        cell_timeout=cell_timeout,
+        token=chosen,
+        **options,  # type: ignore[arg-type]
     )
     notebooks = dashboard_paths(folder)
     urls = [
@@ -973,25 +980,41 @@ def serve(
       http://127.0.0.1:40123/voila/render/executive.ipynb
     """
     plan = plan_serve(
-        dashboards_dir, port, host, data_dir, token=token, no_token=no_token, preheat=preheat,
-        pool_size=pool_size, config=config, viewers=viewers, cache_dir=cache_dir,
+        dashboards_dir,
+        port,
+        host,
+        data_dir,
+        token=token,
+        no_token=no_token,
+        preheat=preheat,
+        pool_size=pool_size,
+        config=config,
+        viewers=viewers,
+        cache_dir=cache_dir,
         **voila_options,  # type: ignore[arg-type]
     )
     for line in plan.warnings:
         print(line, file=sys.stderr, flush=True)
     source = plan.environment[DATA_DIR_ENV]
     if plan.cache_dir is not None:
-        ready = warm and _run_warm(source, plan.cache_dir, everything=False, show=True,
-                                   env=plan.environment)
+        ready = warm and _run_warm(
+            source, plan.cache_dir, everything=False, show=True, env=plan.environment
+        )
         bundle = static_root(plan.cache_dir) / "voila" / "templates" / "lab" / "static"
         if not (bundle / plan.environment[CHART_ESM_ENV]).is_file():
             plan.environment.pop(CHART_ESM_ENV, None)  # kernels bundle the charts themselves
         if warm and not ready:
-            print("warning: the results cache could not be warmed; kernels compute on "
-                  "demand", file=sys.stderr, flush=True)
+            print(
+                "warning: the results cache could not be warmed; kernels compute on demand",
+                file=sys.stderr,
+                flush=True,
+            )
     where = plan.health_url if not is_wildcard(host) else f"{host or '0.0.0.0'} (every interface)"
-    print(f"Starting Voilà on {where} (data: {source}; {plan.viewers} preheated kernels; "
-          f"cache: {plan.cache_dir or 'off'}) ...", flush=True)
+    print(
+        f"Starting Voilà on {where} (data: {source}; {plan.viewers} preheated kernels; "
+        f"cache: {plan.cache_dir or 'off'}) ...",
+        flush=True,
+    )
     if plan.token_generated:
         print(f"Token (generated; viewers log in with it): {plan.token}", flush=True)
     process = subprocess.Popen(plan.command, env=plan.environment)
@@ -1005,11 +1028,16 @@ def serve(
             print("\nDashboards (Ctrl-C to stop):", *(f"  {u}" for u in plan.urls), sep="\n")
             print(flush=True)
             if warm and plan.cache_dir is not None:
-                background = _start_warm(source, plan.cache_dir, everything=True,
-                                         env=plan.environment)
+                background = _start_warm(
+                    source, plan.cache_dir, everything=True, env=plan.environment
+                )
         elif process.poll() is None:
-            print(f"warning: Voilà did not answer on {plan.health_url} within "
-                  f"{startup_timeout:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"warning: Voilà did not answer on {plan.health_url} within "
+                f"{startup_timeout:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         return process.wait()
     except KeyboardInterrupt:
         return 0
@@ -1026,23 +1054,41 @@ def serve(
                     child.wait()
 
 
-def _warm_command(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str],
-                  everything: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "workbench.serve", "warm", str(source), "--cache-dir",
-           str(cache_dir)]
+def _warm_command(
+    source: str | os.PathLike[str], cache_dir: str | os.PathLike[str], everything: bool
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench.serve",
+        "warm",
+        str(source),
+        "--cache-dir",
+        str(cache_dir),
+    ]
     return [*cmd, "--all"] if everything else cmd
 
 
-def _run_warm(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
-              everything: bool, show: bool = False, timeout: float = 900.0,
-              env: Mapping[str, str] | None = None) -> bool:
+def _run_warm(
+    source: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str],
+    *,
+    everything: bool,
+    show: bool = False,
+    timeout: float = 900.0,
+    env: Mapping[str, str] | None = None,
+) -> bool:
     """Warm the cache in a child process (its memory is returned when it ends)."""
     if show:
         print("Warming the results cache for the default view ...", flush=True)
     try:
-        done = subprocess.run(_warm_command(source, cache_dir, everything), timeout=timeout,
-                              env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            _warm_command(source, cache_dir, everything),
+            timeout=timeout,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     except (subprocess.TimeoutExpired, OSError):
         return False
     if show and done.stdout.strip():
@@ -1053,18 +1099,27 @@ def _run_warm(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str],
     return done.returncode == 0
 
 
-def _start_warm(source: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
-                everything: bool, env: Mapping[str, str] | None = None
-                ) -> subprocess.Popen | None:
+def _start_warm(
+    source: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str],
+    *,
+    everything: bool,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen | None:
     """Warm the rest of the cache in a background child at low CPU priority."""
+
     def lower_priority() -> None:
         with contextlib.suppress(OSError):
             os.nice(15)
 
     try:
-        return subprocess.Popen(_warm_command(source, cache_dir, everything),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                preexec_fn=lower_priority)  # noqa: PLW1509 - nice only
+        return subprocess.Popen(
+            _warm_command(source, cache_dir, everything),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=lower_priority,
+        )  # noqa: PLW1509 - nice only
     except OSError:
         return None
 
@@ -1090,8 +1145,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
     steps = {"chart JavaScript": time.perf_counter() - started}
     steps.update(warm_cache(args.source, cache.root, everything=args.all))
     hits, misses = int(steps.pop("hits", 0)), int(steps.pop("misses", 0))
-    print("  cache " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())
-          + f" ({misses} computed, {hits} from the cache)", flush=True)
+    print(
+        "  cache "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())
+        + f" ({misses} computed, {hits} from the cache)",
+        flush=True,
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""KPI tiles: the first thing an executive reads (``DOMAIN.md`` §7).
+"""KPI tiles: the first thing an executive reads (docs/kpi.md).
 
 One ``ipywidgets.HTML`` tile per KPI of :func:`workbench.kpi.executive_kpis` (active customers,
 revenue, repeat rate, revenue share of the top 20 %, NPS when surveys exist), each with the value
