@@ -92,9 +92,12 @@ def served(project, tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.parametrize("width", [1440, 390])
 def test_the_dashboard_of_the_project_shows_the_library_numbers(project, served, page: Page,
                                                                 width: int) -> None:
-    config, _ = project
+    config, written = project
     page.set_viewport_size({"width": width, "height": 1200})
     dash = open_dashboard(page, served)
+    # the lines set aside are said on the dashboard, not silently left out
+    expect(page.locator(".wb-status")).to_contain_text(
+        f"{len(written['blank_rows']):,} lines without a customer id set aside")
     expected = expected_kpis(config)
     # no surveys in this project: no NPS tile, and the library has no NPS either
     assert expected.get("nps") is None

@@ -416,6 +416,10 @@ class ExecutiveDashboard:
                  else ["No transactions in the data"])
         plural = "customer" if self._n_customers == 1 else "customers"
         parts.append(f"{self._n_customers:,} {plural} in total")
+        aside = getattr(self.data, "lines_without_customer_id", 0)
+        if aside:  # set aside as the project file asks: said, never silently left out
+            lines = "line" if aside == 1 else "lines"
+            parts.append(f"{aside:,} {lines} without a customer id set aside")
         parts.append(f"as of {s.as_of:%d %b %Y}")
         parts.append(f"amounts in {s.formats.code}")
         if s.has_filter:

@@ -48,6 +48,9 @@ class Dataset:
     #: in memory only), and the content hash of the data and project settings it is keyed by.
     cache: ResultsCache | None = field(default=None, repr=False, compare=False)
     fingerprint: str | None = field(default=None, repr=False, compare=False)
+    #: Lines of the transactions file without a customer id, set aside as the project file
+    #: asks (``missing_customer_id = "set_aside"``); counted, never analysed.
+    lines_without_customer_id: int = 0
 
     @classmethod
     def from_config(cls, config: str | Path) -> Dataset:
@@ -70,13 +73,15 @@ class Dataset:
         from workbench.project import load_project
 
         project = load_project(config)
+        transactions, without_id = project.read_lines()
         return cls(
-            project.read_transactions(),
+            transactions,
             project.read_customers(),
             project.read_surveys(),
             as_of=project.as_of,
             currency=project.currency,
             locale=project.locale,
+            lines_without_customer_id=without_id.height,
         )
 
     @classmethod
@@ -166,7 +171,8 @@ class Dataset:
         as-of date, currency and locale (JSON-ready; cached by :class:`CachedDataset`)."""
         return {"first_date": self.first_date, "last_date": self.last_date,
                 "n_customers": self.n_customers, "filter_options": self.filter_options(),
-                "as_of": self.as_of, "currency": self.currency, "locale": self.locale}
+                "as_of": self.as_of, "currency": self.currency, "locale": self.locale,
+                "lines_without_customer_id": self.lines_without_customer_id}
 
 
 def _find_table(folder: Path, name: str) -> Path | None:
@@ -234,6 +240,7 @@ class CachedDataset(Dataset):
         self.as_of = meta.get("as_of")
         self.currency = meta.get("currency")
         self.locale = meta.get("locale")
+        self.lines_without_customer_id = int(meta.get("lines_without_customer_id") or 0)
 
     def __repr__(self) -> str:
         return f"CachedDataset({str(self.source)!r}, {self.cache!r})"
