@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DATA_DIR, Timer, benchmark_log, run_child  # noqa: E402
+from common import DATA_DIR, Timer, benchmark_log, code_hash, run_child  # noqa: E402
 
 AS_OF = "2026-06-30"
 CONTESTANTS = ("kernel", "no-kernel", "polars", "duckdb", "spark", "lifetimes")
@@ -73,8 +73,9 @@ class TreeMemory:
 
 
 def parquet_log(rows: int, customers: int, parts: int = 10, seed: int = 7) -> Path:
-    """A folder of ``parts`` Parquet files with ``rows`` rows in all (generated once)."""
-    folder = DATA_DIR / f"parquet_{rows}_{customers}_{seed}"
+    """A folder of ``parts`` Parquet files with ``rows`` rows in all, generated once per
+    version of the generator's code (its hash is part of the folder's name)."""
+    folder = DATA_DIR / f"parquet_{rows}_{customers}_{seed}_{code_hash('sample_data.py')}"
     if (folder / "_done").exists():
         return folder
     from workbench.sample_data import generate_benchmark_transactions
