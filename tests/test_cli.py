@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import sys
 from pathlib import Path
 
@@ -247,11 +246,6 @@ def test_dashboard_urls_and_environment(tmp_path: Path) -> None:
     )
     env = server_environment(tmp_path, base={"PATH": "/bin"})
     assert env == {"PATH": "/bin", DATA_DIR_ENV: str(tmp_path.resolve())}
-
-
-def test_docstring_examples() -> None:
-    for module in (workbench.serve, workbench.cli):
-        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 @pytest.mark.browser

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import nbformat
 import pytest
 from cli_helpers import run_cli
 
-import workbench.report
 from workbench.report import (
     ReportParameterError,
     coerce_parameters,
@@ -189,10 +187,6 @@ def test_find_notebooks_by_name(report_dir: Path) -> None:
     assert find_notebooks(report_dir, ["add_numbers.ipynb"]) == [report_dir / "add_numbers.ipynb"]
     with pytest.raises(ReportParameterError, match="available: add_numbers, failing"):
         find_notebooks(report_dir, ["nope"])
-
-
-def test_docstring_examples() -> None:
-    assert doctest.testmod(workbench.report).failed == 0
 
 
 @pytest.mark.slow

@@ -9,9 +9,11 @@ concentration, migration, executive KPIs, the CLV models and loyalty typing.  Ch
 Examples
 --------
 >>> import workbench as wb
->>> tx = wb.read_transactions("sample_data/transactions.csv")  # doctest: +SKIP
->>> summary = wb.customer_summary(tx, as_of="2026-06-30", unit="W")  # doctest: +SKIP
->>> segments = wb.rfm_segments(summary)  # doctest: +SKIP
+>>> tx = wb.read_transactions("sample_data/transactions.csv")
+>>> summary = wb.customer_summary(tx, as_of="2026-06-30", unit="W")
+>>> segments = wb.rfm_segments(summary)
+>>> segments.height == summary.height == 20000
+True
 
 Names are imported on first use (PEP 562): ``import workbench`` alone loads no analysis
 module, so that a dashboard kernel pays only for what its panels use.

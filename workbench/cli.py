@@ -884,9 +884,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["report", "--param", "bad"])  # doctest: +SKIP
-    workbench: error: --param expects key=value, got 'bad'
-    2
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     code = main(["report", "--param", "bad"])
+    >>> code, err.getvalue()
+    (2, "workbench report: error: --param expects key=value, got 'bad'\\n")
     """
     args = build_parser().parse_args(argv)
     try:

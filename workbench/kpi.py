@@ -275,7 +275,13 @@ def executive_kpis(
 
     Examples
     --------
-    >>> executive_kpis(tx, "2026-06-30", surveys=surveys)  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> surveys = read_surveys("sample_data/surveys.csv")
+    >>> kpis = executive_kpis(tx, "2026-06-30", surveys=surveys)
+    >>> kpis.select("kpi", pl.col("value").round(3)).rows()
+    [('active_customers', 3409.0), ('revenue', 627175.14), ('repeat_rate', 0.501),
+     ('top20_share', 0.697), ('nps', 31.22)]
     """
     if period_days <= 0:
         raise ValueError(f"period_days must be positive, got {period_days}")

@@ -17,8 +17,9 @@ output-free (a packaging test checks it). Charts are interactive in the working 
 Examples
 --------
 >>> from workbench.lab import prepare_workspace
->>> result = prepare_workspace("analysis", config="workbench.toml")  # doctest: +SKIP
->>> [p.name for p in result.copied]  # doctest: +SKIP
+>>> import tempfile
+>>> result = prepare_workspace(tempfile.mkdtemp(), data_dir="sample_data")
+>>> [p.name for p in result.copied]
 ['clv.ipynb', 'loyalty.ipynb', 'rfm_segmentation.ipynb']
 """
 
@@ -214,8 +215,9 @@ def prepare_workspace(
 
     Examples
     --------
-    >>> ws = prepare_workspace("/tmp/lab", data_dir="sample_data")  # doctest: +SKIP
-    >>> ws.copied[0].parent == ws.folder  # doctest: +SKIP
+    >>> import tempfile
+    >>> ws = prepare_workspace(tempfile.mkdtemp(), data_dir="sample_data")
+    >>> ws.copied[0].parent == ws.folder
     True
     """
     import nbformat

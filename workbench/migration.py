@@ -81,7 +81,12 @@ def migration_matrix(migration: pl.DataFrame) -> pl.DataFrame:
 
     Examples
     --------
-    >>> migration_matrix(segment_migration(prev, cur))  # doctest: +SKIP
+    >>> prev = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["Loyal", "Loyal"]})
+    >>> cur = pl.DataFrame({"customer_id": ["a", "b", "c"],
+    ...                     "segment": ["Loyal", "At risk", "New"]})
+    >>> migration_matrix(segment_migration(prev, cur)).sort("segment_from", "segment_to").rows()
+    [('Loyal', 'At risk', 1, 0.5), ('Loyal', 'Loyal', 1, 0.5),
+     ('No purchase yet', 'New', 1, 1.0)]
     """
     return (
         migration.group_by("segment_from", "segment_to")
@@ -103,7 +108,12 @@ def migration_summary(migration: pl.DataFrame) -> pl.DataFrame:
 
     Examples
     --------
-    >>> migration_summary(segment_migration(prev, cur))  # doctest: +SKIP
+    >>> prev = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["Loyal", "Loyal"]})
+    >>> cur = pl.DataFrame({"customer_id": ["a", "b", "c"],
+    ...                     "segment": ["Loyal", "At risk", "New"]})
+    >>> summary = migration_summary(segment_migration(prev, cur))
+    >>> summary.select("segment", "start", "end", "added", "dropped").sort("segment").rows()
+    [('At risk', 0, 1, 1, 0), ('Loyal', 2, 1, 0, 1), ('New', 0, 1, 1, 0)]
     """
     start = (
         migration.filter(pl.col("segment_from") != NO_PURCHASE_YET)
@@ -165,7 +175,11 @@ def segment_history(
 
     Examples
     --------
-    >>> hist = segment_history(tx, ["2025-12-31", "2026-03-31", "2026-06-30"])  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> hist = segment_history(tx, ["1997-01-01", "1997-06-30", "1998-06-30"])
+    >>> hist.group_by("as_of").len().sort("as_of")["len"].to_list()  # customers by then
+    [18, 2357, 2357]
     """
     from workbench.rfm import load_segment_rules, rfm_segments
     from workbench.summary import customer_summary
@@ -189,7 +203,12 @@ def segment_changes(history: pl.DataFrame) -> pl.DataFrame:
 
     Examples
     --------
-    >>> segment_changes(segment_history(tx, dates))  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> history = pl.DataFrame({"as_of": [dt.date(2026, 3, 31), dt.date(2026, 6, 30)] * 2,
+    ...                         "customer_id": ["a", "a", "b", "b"],
+    ...                         "segment": ["Loyal", "At risk", "Loyal", "Loyal"]})
+    >>> segment_changes(history).rows()
+    [('a', 'At risk', 'Loyal', datetime.date(2026, 6, 30)), ('b', 'Loyal', None, None)]
     """
     first_date = history["as_of"].min()
     runs = history.sort(_CID, "as_of").with_columns(

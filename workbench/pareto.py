@@ -124,7 +124,10 @@ def pareto_table(
 
     Examples
     --------
-    >>> pareto_table(summary)  # doctest: +SKIP
+    >>> summary = pl.DataFrame({"customer_id": list("abcdefghij"),
+    ...                         "total_spend": [910.0] + [10.0] * 9})
+    >>> pareto_table(summary, shares=(0.1, 0.5)).rows()  # the top 10 %: 910 of 1000
+    [(0.1, 1, 0.91), (0.5, 5, 0.95)]
     """
     n = require_purchases(summary, source="customer summary").height
     return pl.DataFrame(

@@ -101,9 +101,13 @@ from the readers, as without a project file.
 
 Examples
 --------
->>> project = load_project("workbench.toml")  # doctest: +SKIP
->>> tx = project.read_transactions()  # doctest: +SKIP
->>> as_of, how = project.resolve_as_of(tx)  # doctest: +SKIP
+>>> import pathlib, tempfile
+>>> folder, csv = pathlib.Path(tempfile.mkdtemp()), pathlib.Path("sample_data/transactions.csv")
+>>> _ = (folder / "workbench.toml").write_text(f'[transactions]\\npath = "{csv.resolve()}"\\n')
+>>> project = load_project(folder / "workbench.toml")
+>>> tx = project.read_transactions()
+>>> project.resolve_as_of(tx)
+(datetime.date(2026, 6, 30), 'the last transaction date')
 """
 
 from __future__ import annotations
@@ -705,9 +709,12 @@ def load_project(path: str | Path) -> Project:
 
     Examples
     --------
-    >>> project = load_project("workbench.toml")  # doctest: +SKIP
-    >>> project.transactions.path  # doctest: +SKIP
-    PosixPath('/home/ann/shop/online_retail.csv')
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "workbench.toml").write_text('[transactions]\\npath = "shop.csv"\\n')
+    >>> project = load_project(folder)  # the folder, or the file itself
+    >>> project.transactions.path == folder / "shop.csv"  # relative to the project file
+    True
     """
     p = Path(path).expanduser()
     if p.is_dir():

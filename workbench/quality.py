@@ -146,9 +146,14 @@ class DataQualityReport:
 
     Examples
     --------
-    >>> from workbench.prepare import prepare_orders  # doctest: +SKIP
-    >>> orders, report = prepare_orders(tx, as_of="2026-03-31")  # doctest: +SKIP
-    >>> report.to_frame()  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = pl.DataFrame({"customer_id": ["a", "a", "a"], "order_id": ["1", "1", "2"],
+    ...                    "order_date": [dt.date(2026, 3, 1)] * 2 + [dt.date(2026, 4, 2)],
+    ...                    "amount": [20.0, 20.0, 5.0]})
+    >>> orders, report = prepare_orders(tx, as_of="2026-03-31")
+    >>> report.to_frame().select("reason", "action", "rows", "amount").rows()
+    [('exact_duplicate', 'set aside', 1, 20.0), ('after_as_of', 'set aside', 1, 5.0)]
     """
 
     source: str

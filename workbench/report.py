@@ -34,7 +34,10 @@ the last transaction date.
 Examples
 --------
 >>> from workbench.report import run_reports, find_notebooks
->>> notebooks = find_notebooks()  # doctest: +SKIP
+>>> notebooks = find_notebooks()
+>>> [nb.name for nb in notebooks]
+['clv.ipynb', 'loyalty.ipynb', 'rfm_segmentation.ipynb']
+>>> # runs every notebook in a Jupyter kernel (minutes): not run here
 >>> results = run_reports(notebooks, "reports/test", {"as_of": "2026-03-31"})  # doctest: +SKIP
 >>> print(format_summary(results))  # doctest: +SKIP
 """
@@ -317,8 +320,8 @@ def find_notebooks(
 
     Examples
     --------
-    >>> find_notebooks("tests/fixtures", ["add_numbers"])  # doctest: +SKIP
-    [PosixPath('tests/fixtures/add_numbers.ipynb')]
+    >>> [nb.name for nb in find_notebooks("tests/fixtures", ["add_numbers"])]
+    ['add_numbers.ipynb']
     """
     folder = absolute(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     if notebooks_dir is not None and not folder.is_dir():
@@ -352,7 +355,6 @@ def inspect_parameters(notebook: str | os.PathLike[str]) -> dict[str, dict[str, 
     Examples
     --------
     >>> inspect_parameters("tests/fixtures/add_numbers.ipynb")["a"]["inferred_type_name"]
-    ... # doctest: +SKIP
     'int'
     """
     import papermill
@@ -427,8 +429,8 @@ def data_dir_parameters(data_dir: str | os.PathLike[str]) -> dict[str, str]:
 
     Examples
     --------
-    >>> data_dir_parameters("sample_data")["transactions_path"]  # doctest: +SKIP
-    '/work/main/sample_data/transactions.csv'
+    >>> data_dir_parameters("sample_data")["transactions_path"]  # doctest: +ELLIPSIS
+    '/.../sample_data/transactions.csv'
     """
     root = absolute(data_dir)
     if not root.is_dir():
@@ -472,9 +474,13 @@ def project_parameters(
 
     Examples
     --------
+    >>> import pathlib, tempfile
     >>> from workbench.project import load_project
-    >>> project_parameters(load_project("workbench.toml"), "reports/x/data")  # doctest: +SKIP
-    {'transactions_path': '/.../reports/x/data/transactions.parquet', ...}
+    >>> folder, csv = pathlib.Path(tempfile.mkdtemp()), pathlib.Path("sample_data/transactions.csv")
+    >>> _ = (folder / "workbench.toml").write_text(f'[transactions]\\npath = "{csv.resolve()}"\\n')
+    >>> params = project_parameters(load_project(folder), folder / "data")
+    >>> params["transactions_path"] == str(folder / "data" / "transactions.parquet")
+    True
     """
     out = absolute(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -713,8 +719,8 @@ def plan_parameters(
 
     Examples
     --------
-    >>> plan_parameters(["notebooks/rfm.ipynb"], {"as_of": "2026-03-31"})  # doctest: +SKIP
-    {PosixPath('notebooks/rfm.ipynb'): {'as_of': '2026-03-31'}}
+    >>> plan_parameters(["notebooks/rfm_segmentation.ipynb"], {"as_of": "2026-03-31"})
+    {PosixPath('notebooks/rfm_segmentation.ipynb'): {'as_of': '2026-03-31'}}
     """
     parameters = dict(parameters or {})
     declared = {Path(nb): inspect_parameters(nb) for nb in notebooks}
@@ -752,8 +758,10 @@ def export_html(executed: str | os.PathLike[str], html_path: str | os.PathLike[s
 
     Examples
     --------
-    >>> export_html("reports/x/rfm.ipynb", "reports/x/rfm.html")  # doctest: +SKIP
-    PosixPath('reports/x/rfm.html')
+    >>> import pathlib, tempfile
+    >>> html = pathlib.Path(tempfile.mkdtemp()) / "add_numbers.html"
+    >>> export_html("tests/fixtures/add_numbers.ipynb", html) == html, html.stat().st_size > 0
+    (True, True)
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -777,7 +785,7 @@ def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
-    >>> prepare_out_dir("/proc/no-such-folder")  # doctest: +SKIP
+    >>> prepare_out_dir("/proc/no-such-folder")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     workbench.report.ReportParameterError: cannot create output folder /proc/no-such-folder: ...
@@ -900,6 +908,7 @@ def run_report(
 
     Examples
     --------
+    >>> # starts a Jupyter kernel (several seconds): not run here
     >>> result = run_report("tests/fixtures/add_numbers.ipynb", "/tmp/out", {"a": "40"})
     ... # doctest: +SKIP
     >>> result.ok, result.html.name  # doctest: +SKIP
@@ -1022,6 +1031,7 @@ def run_reports(
 
     Examples
     --------
+    >>> # runs every notebook in a Jupyter kernel (minutes): not run here
     >>> results = run_reports(find_notebooks(), "reports/now", {"as_of": "2026-03-31"})
     ... # doctest: +SKIP
     >>> [r.ok for r in results]  # doctest: +SKIP

@@ -322,8 +322,13 @@ def rfm_scores(
 
     Examples
     --------
-    >>> scores = rfm_scores(summary)  # doctest: +SKIP
-    >>> scores.group_by("F").len()  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> summary = customer_summary(tx, "1998-06-30")
+    >>> scores = rfm_scores(summary)
+    >>> scores.group_by("F").len().sort("F")["len"].to_list()
+    [1218, 612, 527]
     """
     if method not in ("quantile", "fixed"):
         raise ValueError(f"method must be 'quantile' or 'fixed', got {method!r}")
@@ -373,7 +378,13 @@ def score_bins(scores: pl.DataFrame) -> pl.DataFrame:
 
     Examples
     --------
-    >>> score_bins(rfm_scores(summary))  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> summary = customer_summary(tx, "1998-06-30")
+    >>> score_bins(rfm_scores(summary)).filter(pl.col("score_of") == "F").rows()
+    [('F', 'purchases', 2, 1.0, 1.0, 1218), ('F', 'purchases', 4, 2.0, 3.0, 612),
+     ('F', 'purchases', 5, 4.0, 44.0, 527)]
     """
     frames = []
     for letter in SCORES:
@@ -402,7 +413,13 @@ def cell_counts(scores: pl.DataFrame, by: Sequence[str] = ("R", "F")) -> pl.Data
 
     Examples
     --------
-    >>> cell_counts(rfm_scores(summary))  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> summary = customer_summary(tx, "1998-06-30")
+    >>> counts = cell_counts(rfm_scores(summary))
+    >>> counts.height, counts["customers"].sum()
+    (25, 2357)
     """
     grid = pl.DataFrame({by[0]: list(range(1, 6))}, schema={by[0]: pl.Int8})
     for b in by[1:]:
@@ -563,7 +580,13 @@ def assign_segments(
 
     Examples
     --------
-    >>> seg = assign_segments(rfm_scores(summary))  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> summary = customer_summary(tx, "1998-06-30")
+    >>> seg = assign_segments(rfm_scores(summary))
+    >>> seg.filter(pl.col("rfm_code") == "555")["segment"].unique().to_list()
+    ['Champions']
     """
     table = rules if _is_loaded(rules) else load_segment_rules(rules)
     lookup = dict(
@@ -589,7 +612,13 @@ def rfm_segments(
 
     Examples
     --------
-    >>> seg = rfm_segments(summary, rules="rf_grid", method="quantile")  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> summary = customer_summary(tx, "1998-06-30")
+    >>> seg = rfm_segments(summary, rules="rf_grid", method="quantile")
+    >>> seg["segment"].n_unique()
+    7
     """
     return assign_segments(rfm_scores(summary, **score_options), rules)
 
@@ -606,7 +635,14 @@ def segment_table(segments: pl.DataFrame, summary: pl.DataFrame | None = None) -
 
     Examples
     --------
-    >>> segment_table(rfm_segments(summary), summary)  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> summary = customer_summary(tx, "1998-06-30")
+    >>> table = segment_table(rfm_segments(summary), summary)
+    >>> table.columns
+    ['segment', 'customers', 'revenue', 'mean_recency_days', 'mean_purchases',
+     'customer_share', 'revenue_share']
     """
     seg = segments
     if summary is not None and "total_spend" not in seg.columns:

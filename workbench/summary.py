@@ -419,9 +419,9 @@ def customer_summary(
     Examples
     --------
     >>> from workbench.io import read_cdnow
-    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")  # doctest: +SKIP
-    >>> s = customer_summary(tx, as_of="1997-09-30", unit="W")  # doctest: +SKIP
-    >>> s.height, s["frequency"].sum()  # doctest: +SKIP
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> s = customer_summary(tx, as_of="1997-09-30", unit="W")
+    >>> s.height, s["frequency"].sum()
     (2357, 2457)
     """
     _check_options(unit, collapse)
@@ -466,8 +466,14 @@ def summary_from_orders(
 
     Examples
     --------
-    >>> orders, quality = prepare_orders(tx, "2026-06-30")  # doctest: +SKIP
-    >>> summary = summary_from_orders(orders, "2026-06-30", "W")  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> tx = pl.DataFrame({"customer_id": ["a", "a", "b"], "order_id": ["1", "2", "3"],
+    ...                    "order_date": [dt.date(2026, 1, 5), dt.date(2026, 3, 2),
+    ...                                   dt.date(2026, 6, 1)], "amount": [20.0, 30.0, 15.0]})
+    >>> orders, quality = prepare_orders(tx, "2026-06-30")
+    >>> s = summary_from_orders(orders, "2026-06-30", "W")
+    >>> s.select("customer_id", "frequency", "total_spend").rows()
+    [('a', 1, 50.0), ('b', 0, 15.0)]
     """
     _check_options(unit, collapse)
     orders = orders.drop("source_row", strict=False).with_row_index("source_row", offset=1)
@@ -498,8 +504,10 @@ def calibration_holdout_summary(
 
     Examples
     --------
-    >>> s = calibration_holdout_summary(tx, "1997-09-30", "1998-06-30")  # doctest: +SKIP
-    >>> s["frequency_holdout"].sum()  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> s = calibration_holdout_summary(tx, "1997-09-30", "1998-06-30")
+    >>> s["frequency_holdout"].sum()
     1882
     """
     cal_end, obs_end = (

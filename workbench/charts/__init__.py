@@ -8,9 +8,13 @@ once per notebook: :func:`use_auto_renderer` (report notebooks: interactive offl
 
 Examples
 --------
->>> from workbench.charts import segment_chart, use_report_renderer  # doctest: +SKIP
->>> use_report_renderer("svg")  # doctest: +SKIP
->>> segment_chart(segment_table(segments, summary))  # doctest: +SKIP
+>>> from workbench.charts import segment_chart, use_report_renderer
+>>> from workbench.io import read_cdnow
+>>> from workbench.rfm import rfm_segments, segment_table
+>>> from workbench.summary import customer_summary
+>>> summary = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1998-06-30")
+>>> use_report_renderer("svg")
+>>> chart = segment_chart(segment_table(rfm_segments(summary), summary))
 """
 
 from workbench.charts.clv import (

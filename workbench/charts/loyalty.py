@@ -44,8 +44,14 @@ def loyalty_matrix_chart(matrix: pl.DataFrame, *, value_label: str = "value",
 
     Examples
     --------
-    >>> from workbench.loyalty import loyalty_matrix
-    >>> loyalty_matrix_chart(loyalty_matrix(types))  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> from workbench.loyalty import analyse_loyalty
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=read_surveys("sample_data/surveys.csv"))
+    >>> type(loyalty_matrix_chart(la.matrix)).__name__
+    'LayerChart'
     """
     df = matrix.with_columns(
         pl.col("dick_basu").str.replace(", attitude unknown", "").alias("label_type"),
@@ -103,7 +109,14 @@ def satisfaction_zones_chart(perceived: pl.DataFrame, *, bin_width: float = 0.05
 
     Examples
     --------
-    >>> satisfaction_zones_chart(perceived)  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> from workbench.loyalty import analyse_loyalty
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=read_surveys("sample_data/surveys.csv"))
+    >>> type(satisfaction_zones_chart(la.perceived)).__name__
+    'LayerChart'
     """
     zone_rank = pl.col("satisfaction_zone").replace_strict(
         {z: i for i, z in enumerate(_ZONE_ORDER)}, default=len(_ZONE_ORDER), return_dtype=pl.Int32)
@@ -145,7 +158,14 @@ def zone_counts_chart(segment_attitude: pl.DataFrame, *, width: int = 420,
 
     Examples
     --------
-    >>> zone_counts_chart(segment_attitude(perceived, segments))  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> from workbench.loyalty import analyse_loyalty
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=read_surveys("sample_data/surveys.csv"))
+    >>> type(zone_counts_chart(la.segment_attitude)).__name__
+    'Chart'
     """
     df = (segment_attitude.select("segment", "zone_loss", "zone_weak", "zone_satisfied",
                                   "unknown")
@@ -176,7 +196,14 @@ def drivers_chart(drivers: pl.DataFrame, *, width: int = 260, height: int = 220)
 
     Examples
     --------
-    >>> drivers_chart(key_drivers(perceived))  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> from workbench.loyalty import analyse_loyalty
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=read_surveys("sample_data/surveys.csv"))
+    >>> type(drivers_chart(la.drivers)).__name__
+    'FacetChart'
     """
     df = drivers.select("target", "criterion", "n", "rho", "ci_low", "ci_high", "mean_weight",
                         "note").with_columns(
@@ -216,7 +243,14 @@ def early_warning_chart(warnings: pl.DataFrame, *, top: int = 15, width: int = 4
 
     Examples
     --------
-    >>> early_warning_chart(early_warnings(behaviour))  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> from workbench.loyalty import analyse_loyalty
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=read_surveys("sample_data/surveys.csv"))
+    >>> type(early_warning_chart(la.warnings)).__name__
+    'Chart'
     """
     df = (warnings.head(top)
           .with_columns(pl.col("warnings").list.join(", ").alias("triggers"))
@@ -243,7 +277,14 @@ def type_share_chart(type_summary: pl.DataFrame, *, width: int = 420,
 
     Examples
     --------
-    >>> type_share_chart(type_summary(types))  # doctest: +SKIP
+    >>> from workbench.io import read_surveys, read_transactions
+    >>> from workbench.loyalty import analyse_loyalty
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=read_surveys("sample_data/surveys.csv"))
+    >>> type(type_share_chart(la.type_summary)).__name__
+    'Chart'
     """
     order = type_summary["loyalty_type"].to_list()
     df = (type_summary.select("loyalty_type", "customer_share", "value_share")

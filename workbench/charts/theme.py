@@ -146,6 +146,7 @@ def use_dashboard_renderer() -> None:
 
     Examples
     --------
+    >>> # bundles Vega's JavaScript (about 1 s) and switches this kernel's renderer for good
     >>> use_dashboard_renderer()  # doctest: +SKIP
     >>> chart = alt.JupyterChart(segment_chart(table), embed_options={"renderer": "svg"})
     ... # doctest: +SKIP

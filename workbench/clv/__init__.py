@@ -8,12 +8,14 @@ Examples
 --------
 >>> from workbench.clv import (BetaGeoModel, GammaGammaModel, clv_table,
 ...                            customer_lifetime_value)
->>> bg = BetaGeoModel().fit(summary)  # doctest: +SKIP
->>> gg = GammaGammaModel().fit(summary)  # doctest: +SKIP
->>> clv = customer_lifetime_value(summary, bg, gg, 12, margin=0.3)  # doctest: +SKIP
->>> table = clv_table(transactions, "2026-06-30", horizon_periods=12)  # doctest: +SKIP
->>> comparison = compare_models(summary, cal_holdout, unit="W")  # doctest: +SKIP
->>> intervals = clv_intervals(fit_clv(summary), summary)  # doctest: +SKIP
+>>> from workbench.io import read_cdnow
+>>> from workbench.summary import customer_summary
+>>> summary = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+>>> bg = BetaGeoModel().fit(summary)
+>>> gg = GammaGammaModel().fit(summary)
+>>> clv = customer_lifetime_value(summary, bg, gg, 12, margin=0.3)
+>>> clv.height
+2357
 
 Importing this package also registers MBG/NBD (``"mbgnbd"``) and NBD (``"nbd"``) as purchase
 models by name, so that :func:`fit_clv` and :func:`make_purchase_model` accept them.

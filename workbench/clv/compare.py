@@ -258,8 +258,13 @@ def compare_models(
 
     Examples
     --------
-    >>> comparison = compare_models(summary, cal_holdout, unit="W")  # doctest: +SKIP
-    >>> comparison.recommended, comparison.reason  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import calibration_holdout_summary
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> cal = calibration_holdout_summary(tx, "1997-09-30", "1998-06-30")
+    >>> comparison = compare_models(cal, cal, unit="W")
+    >>> comparison.recommended
+    'paretonbd'
     """
     keys = list(dict.fromkeys(model_key(m) for m in models))
     if not keys:

@@ -218,8 +218,12 @@ class GammaGammaModel(FittedParamsMixin):
 
     Examples
     --------
-    >>> gg = GammaGammaModel().fit(summary)  # doctest: +SKIP
-    >>> gg.expected_spend(summary)  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> s = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+    >>> gg = GammaGammaModel().fit(s)  # CDNOW, 946 repeat buyers: FHL 2005b report p, q, gamma
+    >>> {k: round(v, 2) for k, v in gg.params_.items()}, gg.n_customers_
+    ({'p': 6.25, 'q': 3.74, 'gamma': 15.44}, 946)
     """
 
     _param_names = ("p", "q", "gamma")

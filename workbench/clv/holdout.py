@@ -71,7 +71,15 @@ def holdout_by_frequency(cal_holdout_summary: pl.DataFrame, model: HoldoutModel,
 
     Examples
     --------
-    >>> holdout_by_frequency(cal_hold, bgnbd, max_frequency=7)  # doctest: +SKIP
+    >>> from workbench.clv import BetaGeoModel
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import calibration_holdout_summary
+    >>> cal = calibration_holdout_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"),
+    ...                                   "1997-09-30", "1998-06-30")
+    >>> h = holdout_by_frequency(cal, BetaGeoModel().fit(cal), max_frequency=7)
+    >>> h.head(2).select("frequency_bucket", "customers", pl.col("actual_mean").round(3),
+    ...                  pl.col("predicted_mean").round(3)).rows()
+    [('0', 1411, 0.237, 0.225), ('1', 439, 0.697, 0.523)]
     """
     max_frequency = validate_int("max_frequency", max_frequency, 0)
     x, actual, pred = _predicted_holdout(cal_holdout_summary, model)

@@ -100,10 +100,12 @@ class ModifiedBetaGeoModel(PurchaseModelBase):
 
     Examples
     --------
-    >>> import polars as pl
-    >>> s = pl.DataFrame({"frequency": [0, 2, 5, 1, 0, 3], "recency": [0., 20, 30, 3, 0, 9],
-    ...                   "T": [30.0, 35, 38, 39, 12, 20]})
-    >>> m = ModifiedBetaGeoModel().fit(s)  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> s = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+    >>> m = ModifiedBetaGeoModel().fit(s)
+    >>> {k: round(v, 3) for k, v in m.params_.items()}
+    {'r': 0.525, 'alpha': 6.183, 'a': 0.891, 'b': 1.614}
     """
 
     _param_names = ("r", "alpha", "a", "b")

@@ -217,8 +217,14 @@ class ParetoNBDModel(PurchaseModelBase):
 
     Examples
     --------
-    >>> m = ParetoNBDModel().fit(summary)  # doctest: +SKIP
-    >>> m.predict(summary, horizon=39)  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> s = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+    >>> # CDNOW, 39 weeks: Fader, Hardie & Lee (2005, "Counting your customers" the easy way)
+    >>> # report r = 0.55, alpha = 10.58, s = 0.61, beta = 11.67
+    >>> m = ParetoNBDModel().fit(s)
+    >>> {k: round(v, 2) for k, v in m.params_.items()}
+    {'r': 0.55, 'alpha': 10.58, 's': 0.61, 'beta': 11.67}
     """
 
     _param_names = ("r", "alpha", "s", "beta")

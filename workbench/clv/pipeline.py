@@ -283,9 +283,12 @@ def fit_clv(
 
     Examples
     --------
+    >>> from workbench.io import read_cdnow
     >>> from workbench.summary import customer_summary
-    >>> fit = fit_clv(customer_summary(tx, "2026-06-30"), 12, "M")  # doctest: +SKIP
-    >>> fit.table.select("customer_id", "historical_value", "clv").head()  # doctest: +SKIP
+    >>> s = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+    >>> fit = fit_clv(s, 12, "M")
+    >>> fit.table.select("customer_id", "historical_value", pl.col("clv").round(2)).head(2).rows()
+    [('00004', 74.02, 11.02), ('00018', 14.96, 2.56)]
     """
     check_clv_data(summary, model, source="customer summary")
     if margin is None:
@@ -355,9 +358,11 @@ def clv_table(
 
     Examples
     --------
-    >>> import workbench as wb
-    >>> tx = wb.read_transactions("sample_data/transactions.csv")  # doctest: +SKIP
-    >>> clv_table(tx, "2026-06-30", horizon_periods=12, period="M")  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> table = clv_table(tx, "1997-09-30", horizon_periods=12, period="M", margin=0.3)
+    >>> table.height, table["clv"].null_count()
+    (2357, 0)
     """
     from workbench.summary import customer_summary
 

@@ -423,9 +423,12 @@ def clv_table_intervals(fit: Any, summary: pl.DataFrame, level: float = 0.9,
 
     Examples
     --------
-    >>> table_iv, total = clv_table_intervals(fit, summary)  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> s = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+    >>> from workbench.clv import fit_clv
+    >>> table_iv, total = clv_table_intervals(fit_clv(s, 12, "M"), s)
     >>> total["predicted_clv_lower"] <= total["predicted_clv"] <= total["predicted_clv_upper"]
-    ... # doctest: +SKIP
     True
     """
     from scipy.stats import norm

@@ -144,7 +144,14 @@ def customer_lifetime_value(
 
     Examples
     --------
-    >>> clv = customer_lifetime_value(summary, bgnbd, gg, 12, margin=0.3)  # doctest: +SKIP
+    >>> from workbench.io import read_cdnow
+    >>> from workbench.summary import customer_summary
+    >>> s = customer_summary(read_cdnow("sample_data/cdnow/CDNOW_sample.txt"), "1997-09-30")
+    >>> from workbench.clv import BetaGeoModel, GammaGammaModel
+    >>> clv = customer_lifetime_value(s, BetaGeoModel().fit(s), GammaGammaModel().fit(s), 12,
+    ...                               margin=0.3)
+    >>> clv.height, round(clv["clv"].sum())
+    (2357, 21721)
     """
     horizon = validate_int("horizon", horizon, 1)
     p_len = period_length(period, unit)

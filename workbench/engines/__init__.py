@@ -18,8 +18,14 @@ What runs where:
 
 Examples
 --------
+>>> import duckdb
 >>> from workbench import engines
->>> s = engines.customer_summary("tx/*.parquet", "2026-06-30", engine="duckdb")  # doctest: +SKIP
+>>> from workbench.io import read_cdnow
+>>> rel = duckdb.from_arrow(read_cdnow("sample_data/cdnow/CDNOW_sample.txt").to_arrow())
+>>> s = engines.customer_summary(rel, "1997-09-30", unit="W")  # computed in DuckDB
+>>> s.aggregate("count(*), sum(frequency)").fetchall()  # as on Polars
+[(2357, 2457)]
+>>> # needs a Spark session (Java 17) and a table: not run here
 >>> s = engines.customer_summary(spark.table("sales.order_lines"), "2026-06-30")  # doctest: +SKIP
 """
 
@@ -207,7 +213,13 @@ def customer_summary(
 
     Examples
     --------
-    >>> s = customer_summary(duckdb.read_parquet("tx.parquet"), "2026-06-30")  # doctest: +SKIP
+    >>> import datetime as dt, duckdb
+    >>> tx = pl.DataFrame({"customer_id": ["a", "a", "b"], "order_id": ["1", "2", "3"],
+    ...                    "order_date": [dt.date(2026, 1, 5), dt.date(2026, 3, 2),
+    ...                                   dt.date(2026, 6, 1)], "amount": [20.0, 30.0, 15.0]})
+    >>> s = customer_summary(duckdb.from_arrow(tx.to_arrow()), "2026-06-30")  # a DuckDB relation
+    >>> s.order("customer_id").select("customer_id", "frequency", "total_spend").fetchall()
+    [('a', 1, 50.0), ('b', 0, 15.0)]
     """
     frame, _, kind, _ = summary_frame(
         transactions, as_of, unit, collapse=collapse, engine=engine, source=source

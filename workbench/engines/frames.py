@@ -238,6 +238,7 @@ def local_spark(master: str = "local[2]", shuffle_partitions: int = 8) -> Any:
 
     Examples
     --------
+    >>> # starts a JVM (Java 17, several seconds): not run here
     >>> spark = local_spark()  # doctest: +SKIP
     """
     from pyspark.sql import SparkSession

@@ -38,8 +38,8 @@ def read_cdnow(path: str | Path) -> pl.DataFrame:
 
     Examples
     --------
-    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")  # doctest: +SKIP
-    >>> tx["customer_id"].n_unique()  # doctest: +SKIP
+    >>> tx = read_cdnow("sample_data/cdnow/CDNOW_sample.txt")
+    >>> tx["customer_id"].n_unique()
     2357
     """
     p = Path(path)

@@ -73,7 +73,15 @@ class LoyaltyAnalysis:
 
         Examples
         --------
-        >>> la.coverage_frame()  # doctest: +SKIP
+        >>> from workbench.io import read_surveys, read_transactions
+        >>> from workbench.loyalty import analyse_loyalty
+        >>> from workbench.prepare import prepare_orders
+        >>> tx = read_transactions("sample_data/transactions.csv")
+        >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+        >>> surveys = read_surveys("sample_data/surveys.csv")
+        >>> la = analyse_loyalty(orders, "2026-06-30", surveys=surveys)
+        >>> la.coverage_frame()["count"].to_list()[:3]
+        [2000, 358, 1642]
         """
         labels = {
             "customers": "buyers at the as-of date",
@@ -91,8 +99,15 @@ class LoyaltyAnalysis:
 
         Examples
         --------
-        >>> la.key_figures()["types"]["premium"]  # doctest: +SKIP
-        412
+        >>> from workbench.io import read_surveys, read_transactions
+        >>> from workbench.loyalty import analyse_loyalty
+        >>> from workbench.prepare import prepare_orders
+        >>> tx = read_transactions("sample_data/transactions.csv")
+        >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+        >>> surveys = read_surveys("sample_data/surveys.csv")
+        >>> la = analyse_loyalty(orders, "2026-06-30", surveys=surveys)
+        >>> la.key_figures()["types"]["premium"]
+        11
         """
         buyers = self.types.filter(pl.col("behaviour").is_not_null())
         counts = dict(zip(self.type_summary["loyalty_type"].to_list(),
@@ -272,10 +287,13 @@ def analyse_loyalty(
 
     Examples
     --------
-    >>> la = analyse_loyalty(orders, "2026-06-30",
-    ...                      settings=LoyaltySettings(spend_drop=0.4))  # doctest: +SKIP
-    >>> la.settings.spend_drop  # doctest: +SKIP
-    0.4
+    >>> from workbench.io import read_transactions
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> orders, _ = prepare_orders(tx.filter(pl.col("customer_id") <= "C002000"), "2026-06-30")
+    >>> la = analyse_loyalty(orders, "2026-06-30", settings=LoyaltySettings(spend_drop=0.4))
+    >>> la.settings.spend_drop, la.types.height
+    (0.4, 2000)
     """
     s = loyalty_settings(settings, keywords)
     as_of = to_date(as_of)
@@ -346,8 +364,14 @@ def purchase_model_inputs(
 
     Examples
     --------
-    >>> inputs = purchase_model_inputs(tx, "2026-06-30")  # doctest: +SKIP
-    >>> la = analyse_loyalty(orders, "2026-06-30", surveys=surveys, **inputs)  # doctest: +SKIP
+    >>> from workbench.io import read_transactions
+    >>> from workbench.prepare import prepare_orders
+    >>> tx = read_transactions("sample_data/transactions.csv")
+    >>> tx = tx.filter(pl.col("customer_id") <= "C002000")
+    >>> inputs = purchase_model_inputs(tx, "2026-06-30")
+    >>> la = analyse_loyalty(prepare_orders(tx, "2026-06-30")[0], "2026-06-30", **inputs)
+    >>> sorted(inputs), inputs["p_alive"].height
+    (['p_alive', 'value_at_stake'], 2000)
     """
     from workbench.clv import clv_table
 
