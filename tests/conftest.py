@@ -183,9 +183,18 @@ def voila_server(
     return start_voila(dashboards, sample_data_dir)
 
 
+# Browsers: pytest-playwright's fixtures (``browser``, ``context``, ``page``; screenshots of
+# failed tests under test-artifacts/playwright/, see addopts in pyproject.toml), launching
+# Debian's Chromium, never a downloaded browser.
+
+
 @pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium driven by Playwright (sync API)."""
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launch Debian's Chromium headless with the flags of :data:`browser.CHROMIUM_ARGS`.
+
+    Without it the browser tests skip, except under ``CI``: there they fail (CI must run them;
+    ``bash scripts/test.sh`` installs it with ``apt-get install -y chromium``).
+    """
     if not CHROMIUM.exists():
         message = (
             f"{CHROMIUM} not found: install Debian's chromium "
@@ -195,41 +204,22 @@ def browser():
             pytest.fail(message + " -- CI must run the browser tests", pytrace=False)
         pytest.skip(message)
     from browser import CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+            "args": CHROMIUM_ARGS, "headless": True}
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Record each phase's report on the test item (``item.rep_call``) for the fixtures."""
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """Every page starts at a desktop size (tests set a phone width where they need one)."""
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest):
-    """A new page in a fresh context (1280x900); screenshot under test-artifacts/ on failure."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def context(context):
+    """pytest-playwright's context, with a 30 s default timeout for every action."""
     context.set_default_timeout(30_000)
-    pg = context.new_page()
-    yield pg
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        from browser import save_screenshot
-
-        try:
-            path = save_screenshot(pg, f"FAILED-{request.node.name}")
-            print(f"screenshot of the failed test: {path}")
-        except Exception as exc:  # the page may be gone; the test's own error matters more
-            print(f"no screenshot: {exc}")
-    context.close()
+    return context
 
 
 @pytest.fixture(scope="session")
