@@ -57,7 +57,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DATA_DIR, Timer, benchmark_log, report_child  # noqa: E402
+from common import (  # noqa: E402
+    DATA_DIR,
+    Timer,
+    benchmark_log,
+    code_hash,
+    report_child,
+    sha256_file,
+    shuffled_copy,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-06-30"
@@ -202,60 +210,6 @@ def run_pymc(summary_path: str) -> None:
 
 
 # ----------------------------------------------------------------------------- cached inputs
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def code_hash(*patterns: str) -> str:
-    """Hash of the workbench's source files matching ``patterns`` (its code version)."""
-    digest = hashlib.sha256()
-    for pattern in patterns:
-        for path in sorted((ROOT / "workbench").glob(pattern)):
-            digest.update(path.relative_to(ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def generated_log(rows: int, customers: int, seed: int = 7) -> Path:
-    """The generated log (``common.benchmark_log``), made again when its generator's code has
-    changed since it was written: the code hash is kept in ``<log>.key``; a log without one is
-    regenerated to a temporary file and moved into place (readers of the old file keep it)."""
-    key = code_hash("sample_data.py")
-    path = DATA_DIR / f"transactions_{rows}_{customers}_{seed}.csv"
-    sidecar = path.with_name(path.name + ".key")
-    if path.exists() and sidecar.exists() and sidecar.read_text().strip() == key:
-        return path
-    if path.exists():
-        from workbench.sample_data import write_benchmark_transactions
-
-        print(f"{path.name}: made by other or unrecorded generator code; generating it again")
-        tmp = path.with_name(f"tmp{os.getpid()}_{path.name}")
-        write_benchmark_transactions(tmp, n_rows=rows, n_customers=customers, seed=seed)
-        tmp.replace(path)
-    else:
-        path = benchmark_log(rows, customers, seed)
-    sidecar.write_text(key + "\n")
-    return path
-
-
-def shuffled_copy(path: Path, content: str, seed: int = SHUFFLE_SEED) -> Path:
-    """The log with its rows in a random order, keyed by the log's content hash, the seed and
-    the Polars version (which defines the permutation)."""
-    import polars as pl
-
-    out = path.with_name(f"shuffled_{content[:16]}_seed{seed}_polars{pl.__version__}.csv")
-    if not out.exists():
-        frame = pl.read_csv(path, infer_schema=False)
-        tmp = out.with_suffix(".tmp")
-        frame.sample(fraction=1.0, shuffle=True, seed=seed).write_csv(tmp)
-        tmp.replace(out)
-    return out
 
 
 def peer_summary(path: Path, content: str) -> Path:
@@ -482,14 +436,14 @@ def main() -> None:
             )
     conditions(args, interpreters.get("pymc"))
 
-    path = generated_log(args.rows, args.customers)
-    content = _sha256_file(path)
+    path = benchmark_log(args.rows, args.customers)
+    content = sha256_file(path)
     inputs = []
     if args.order in ("sorted", "both"):
         inputs.append(("sorted by date (as generated)", path, content))
     if args.order in ("shuffled", "both"):
-        shuffled = shuffled_copy(path, content)
-        inputs.append((f"shuffled (seed {SHUFFLE_SEED})", shuffled, _sha256_file(shuffled)))
+        shuffled = shuffled_copy(path, SHUFFLE_SEED)
+        inputs.append((f"shuffled (seed {SHUFFLE_SEED})", shuffled, sha256_file(shuffled)))
     for label, data, digest in inputs:
         print(
             f"\n== input {label}: {data.name} ({data.stat().st_size / 2**20:.0f} MiB CSV, "

@@ -527,6 +527,16 @@ class FittedParamsMixin:
         if few:
             self._diagnose(few, degenerate=False)
 
+    def _diagnose_no_dropout(self, a: float, b: float) -> None:
+        """The BG/NBD and MBG/NBD sentence for a vanished drop-out process: a mean drop-out
+        probability per purchase ``a / (a + b)`` below 0.001 (docs/clv.md, 'Degenerate
+        fits')."""
+        if a / (a + b) < 1e-3:
+            self._diagnose(
+                f"The data do not show customers dropping out (a = {a:.3g}, b = {b:.3g}: "
+                f"mean dropout probability per purchase {a / (a + b):.2g}); predictions "
+                "equal those of an NBD model, and P(alive) is close to 1 for everyone.")
+
     def _store_fit(self, out: FitOutcome, n_customers: float, n_distinct: int) -> None:
         """Store a fit; start :attr:`diagnosis` with what is generic to every model.
 

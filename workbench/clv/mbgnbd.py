@@ -133,11 +133,7 @@ class ModifiedBetaGeoModel(PurchaseModelBase):
                                   all_starts=True)
         self._store_fit(out, float(weights.sum()), int(x.size))
         r_, _, a_, b_ = np.exp(out.log_params)
-        if a_ / (a_ + b_) < 1e-3:
-            self._diagnose(
-                f"The data do not show customers dropping out (a = {a_:.3g}, b = {b_:.3g}: "
-                f"mean dropout probability per purchase {a_ / (a_ + b_):.2g}); predictions "
-                "equal those of an NBD model, and P(alive) is close to 1 for everyone.")
+        self._diagnose_no_dropout(a_, b_)
         self._diagnose_rates_and_data(r_, float(weights[x > 0].sum()))
         return self
 
