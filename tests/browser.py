@@ -19,6 +19,9 @@ Give widgets stable hooks with ``widget.add_class("kpi-revenue")`` and find them
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,3 +199,40 @@ def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
     path = ARTIFACTS_DIR / f"{safe}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def start_serve(*args: str, cwd: Path) -> tuple[subprocess.Popen, str, list[str]]:
+    """Start ``python -m workbench serve --port <free> ARGS`` and wait for its dashboard URL.
+
+    Returns the process, the URL it printed and the list of its output lines (kept up to date
+    by a thread); fails the test with the last lines when it prints no URL.
+    """
+    import pytest
+
+    from workbench.serve import free_port
+
+    cmd = [sys.executable, "-m", "workbench", "serve", "--port", str(free_port()), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=cwd)
+    lines: list[str] = []
+    url = None
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if "/voila/render/executive.ipynb" in line:
+            url = line.strip()
+            break
+    if url is None:
+        stop(proc)
+        pytest.fail("workbench serve did not print a URL:\n" + "".join(lines[-40:]))
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    return proc, url, lines
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a server started by :func:`start_serve` (kill it after 20 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from browser import assert_no_errors, open_dashboard
+from browser import assert_no_errors, open_dashboard, start_serve, stop
 from cli_helpers import run_main
 from playwright.sync_api import Page, expect
 from test_dashboard_browser import expected_kpis
@@ -63,30 +61,13 @@ def test_every_report_runs_and_the_revenue_ties_out(project, tmp_path: Path, cap
 
 @pytest.fixture(scope="module")
 def served(project, tmp_path_factory: pytest.TempPathFactory):
-    from workbench.serve import free_port
-
     config, _ = project
-    cmd = [sys.executable, "-m", "workbench", "serve", "--config", str(config), "--port",
-           str(free_port()), "--viewers", "2",
-           "--cache-dir", str(tmp_path_factory.mktemp("own-data-cache"))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=ROOT)
-    lines, url = [], None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if "/voila/render/executive.ipynb" in line:
-            url = line.strip()
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("workbench serve --config printed no URL:\n" + "".join(lines[-40:]))
+    proc, url, _ = start_serve(
+        "--config", str(config), "--viewers", "2",
+        "--cache-dir", str(tmp_path_factory.mktemp("own-data-cache")), cwd=ROOT,
+    )
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
 
 
 @pytest.mark.parametrize("width", [1440, 390])

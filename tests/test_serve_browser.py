@@ -24,8 +24,6 @@ import asyncio
 import json
 import re
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +32,7 @@ import pytest
 
 pytest.importorskip("playwright")
 
+import browser  # noqa: E402
 from browser import CHROMIUM_ARGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,48 +92,13 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_serve(
     dashboards: Path, cache: Path, viewers: int
 ) -> tuple[subprocess.Popen, str, list[str]]:
-    from workbench.serve import free_port
-
-    cmd = [
-        sys.executable,
-        "-m",
-        "workbench",
-        "serve",
-        "--port",
-        str(free_port()),
-        "--viewers",
-        str(viewers),
-        "--cache-dir",
-        str(cache),
-        "--dashboards-dir",
-        str(dashboards),
-        "--data-dir",
-        str(ROOT / "sample_data"),
-    ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+    return browser.start_serve(
+        "--viewers", str(viewers), "--cache-dir", str(cache), "--dashboards-dir",
+        str(dashboards), "--data-dir", str(ROOT / "sample_data"), cwd=ROOT,
     )
-    lines: list[str] = []
-    url = None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if "/voila/render/executive.ipynb" in line:
-            url = line.strip()
-            break
-    if url is None:
-        stop(proc)
-        pytest.fail("workbench serve did not print a URL:\n" + "".join(lines[-40:]))
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    return proc, url, lines
 
 
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+stop = browser.stop
 
 
 @pytest.fixture(scope="module")
