@@ -37,7 +37,12 @@ TEXT_SUFFIXES = {
     ".css",
 }
 #: References to documents outside the repository.
-FORBIDDEN = re.compile(r"DOMAIN\.md|STACK-NOTES|\.\./shared")
+#: The shared folder's files, and its source documents by file name or number ("seed 001"):
+#: literature is cited by paper (docs/index.md lists them).
+FORBIDDEN = re.compile(
+    r"DOMAIN\.md|STACK-NOTES|\.\./shared|\b\d{3}_[0-9a-f]{16}\.txt\b|\bseed[- ]0\d\d\b",
+    re.IGNORECASE,
+)
 #: ``docs/<page>.md`` anywhere, optionally followed by ``, 'Section'`` (the section may wrap).
 CODE_CITATION = re.compile(r"docs/([A-Za-z0-9_.-]+?\.md)(?:,\s+'([^'\n]+(?:\n[^'\n]+)?)')?")
 #: A Markdown link (not an image), with the optional ``, 'Section'`` after it.
@@ -188,7 +193,8 @@ def fake_repo(tmp_path: Path) -> Path:
     (tmp_path / "docs" / "rfm.md").write_text("# RFM\n\n## Scores\n", encoding="utf-8")
     (tmp_path / "workbench" / "mod.py").write_text(
         "\"\"\"See docs/rfm.md, 'Scores' and docs/rfm.md,\n    'Missing section'.\n\n"
-        'Also docs/kpi.md and ``DOMAIN.md`` section 3 and ../shared/data."""\n',
+        'Also docs/kpi.md and ``DOMAIN.md`` section 3 and ../shared/data.\n'
+        'As seed 001 says (001_7752035283ba344f.txt)."""\n',
         encoding="utf-8",
     )
     (tmp_path / "README.md").write_text("STACK-NOTES says so\n", encoding="utf-8")
@@ -197,8 +203,10 @@ def fake_repo(tmp_path: Path) -> Path:
 
 def test_the_scan_finds_outside_references(fake_repo: Path) -> None:
     found = forbidden_mentions(fake_repo)
-    assert [f.split(":")[0] for f in found] == ["workbench/mod.py", "README.md"]
+    assert list(dict.fromkeys(f.split(":")[0] for f in found)) == ["workbench/mod.py",
+                                                                   "README.md"]
     assert "DOMAIN.md" in found[0] and "../shared" in found[0]
+    assert any("seed 001" in f for f in found)
 
 
 def test_the_scan_finds_missing_pages_and_sections(fake_repo: Path) -> None:

@@ -148,7 +148,7 @@ def satisfaction_zones_chart(perceived: pl.DataFrame, *, bin_width: float = 0.05
     labels = rules.mark_text(align="left", dx=3, dy=-4, baseline="top").encode(
         x="x:Q", y=alt.value(0), text="label:N")
     return (bars + lines + labels).properties(
-        width=width, height=height, title="Satisfaction zones (seed 001: < 30 % loss, "
+        width=width, height=height, title="Satisfaction zones (Okhunov: < 30 % loss, "
         "30-80 % weak, > 80 % satisfied)")
 
 

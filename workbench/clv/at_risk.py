@@ -7,7 +7,7 @@ probability that the customer has not yet dropped out, given her history: BG/NBD
 Hardie & Lee (2005), eq. (13); Pareto/NBD, Schmittlein, Morrison & Colombo (1987), as in
 Fader & Hardie (2005 note), eq. (11).  It falls as time passes without a purchase, the
 faster the more regular the customer used to be: exactly the signal "changed the pattern of
-consumption" (seed ``000_18be814618fb1ff4.txt``).
+consumption" (Kiseleva et al. (2016)).
 
 Both P(alive) values of :func:`at_risk_customers` (at the earlier and at the current as-of
 date) come from the *same* fitted model, so a change reflects what the customer did (or did
@@ -116,7 +116,8 @@ def at_risk_customers(
         P(alive) below which a customer counts as at risk now; ``None`` turns the rule off.
     value_quantile
         Quantile of the value (``[0, 1]``) from which a customer counts as valuable (0.8 = the
-        top 20 %, the group the Pareto analysis of seed ``004_1db8fb040c21ceee.txt`` watches).
+        top 20 %, the group the Pareto analysis of the *Customer relationships* lecture notes,
+        topic 6, watches).
     min_value
         Absolute value threshold instead of the quantile.
     min_frequency

@@ -3,7 +3,7 @@
 Behavioural loyalty from orders (:mod:`~workbench.loyalty.behaviour`), perceived loyalty from
 surveys (:mod:`~workbench.loyalty.attitude`), the Dick & Basu types with reciprocal loyalty,
 Loyal / Neutral / Vulnerable and the loyalty ladder (:mod:`~workbench.loyalty.classify`), the
-loyalty, value and satisfaction indices of seed ``001_7752035283ba344f.txt``
+loyalty, value and satisfaction indices of Okhunov
 (:mod:`~workbench.loyalty.indices`), early warnings (:mod:`~workbench.loyalty.early_warning`) and
 key drivers (:mod:`~workbench.loyalty.drivers`).  :func:`analyse_loyalty` runs them all for one
 as-of date, as the report notebook and the dashboard panel do.

@@ -1,6 +1,6 @@
 """The whole loyalty analysis for one as-of date: :func:`analyse_loyalty`.
 
-It runs behavioural and perceived loyalty, the typing, the seed 001_7752035283ba344f.txt indices,
+It runs behavioural and perceived loyalty, the typing, the Okhunov indices,
 early warnings and key drivers, as the report notebook and the dashboard panel do.
 """
 

@@ -1,6 +1,6 @@
 """Perceived (attitudinal) loyalty from surveys: NPS, satisfaction index, repurchase intent.
 
-Seed ``000_18be814618fb1ff4.txt``: perceived loyalty is "the level of customer satisfaction
+Kiseleva et al. (2016): perceived loyalty is "the level of customer satisfaction
 with the company's offerings" and the emotional bond; it is measured by asking.  Rules:
 
 * **Which survey**: per customer, the latest survey dated at or before the as-of date (ties on
@@ -8,11 +8,11 @@ with the company's offerings" and the emotional bond; it is measured by asking. 
   known then) and counted by :func:`survey_coverage`; earlier surveys are superseded.
 * **NPS class** (Reichheld 2003, "The one number you need to grow", Harvard Business Review
   81(12)): 0-10 likelihood to recommend; promoter 9-10, passive 7-8, detractor 0-6.
-* **Satisfaction index** (seed ``001_7752035283ba344f.txt``): ``I_s = sum_i O_i * B_i`` over the
+* **Satisfaction index** (Okhunov): ``I_s = sum_i O_i * B_i`` over the
   eight criteria of :data:`workbench.schema.CRITERIA`, weight ``O_i`` 1-5 chosen by the customer,
   score ``B_i`` 1-5; at most 8 * 5 * 5 = 200 points.  The zone comes from the share of the
   maximum: ``share < 0.30`` loss zone, ``0.30 <= share <= 0.80`` weak satisfaction,
-  ``share > 0.80`` satisfied.  The seed says "below 30 %", "30-80 %" and "more than 80 %", so
+  ``share > 0.80`` satisfied.  Okhunov says "below 30 %", "30-80 %" and "more than 80 %", so
   **exactly 30 % and exactly 80 % are both "weak"** (shares are rounded to 10 decimals before the
   comparison so that a rescaled 160.0 is not 0.7999999).
 * **Missing criteria** (a criterion counts as answered only when both its score and its weight
@@ -21,7 +21,7 @@ with the company's offerings" and the emotional bond; it is measured by asking. 
   criteria and rescaled to eight, ``I_s = sum_answered(O_i * B_i) * 8 / n_answered`` (points, max
   200); with fewer it is null and ``satisfaction_note`` says why.  Rescaling assumes the
   unanswered criteria would have scored like the answered ones on average.
-* ``share_basis="max"`` (default, the seed's rule) divides by 200.  Note that it mixes
+* ``share_basis="max"`` (default, Okhunov's rule) divides by 200.  Note that it mixes
   importance with satisfaction: a customer who rates every criterion 5 but gives every weight 3
   reaches only 60 %.  ``share_basis="weights"`` divides by ``5 * sum(O_i)`` over the answered
   criteria instead (the importance-weighted mean score as a share of 5), which measures
@@ -46,7 +46,7 @@ _SDATE = schema.SURVEY_DATE
 
 PROMOTER_MIN = 9  # Reichheld (2003)
 DETRACTOR_MAX = 6
-LOSS_BELOW = 0.30  # seed 001_7752035283ba344f.txt
+LOSS_BELOW = 0.30  # Okhunov
 SATISFIED_ABOVE = 0.80
 MIN_ANSWERED = 6
 SCALE_MAX = 5  # scores and weights 1-5
@@ -76,7 +76,7 @@ def satisfaction_zone(share: pl.Expr, loss_below: float = LOSS_BELOW,
                       satisfied_above: float = SATISFIED_ABOVE) -> pl.Expr:
     """Zone of a share of the maximum: < 0.30 loss, 0.30-0.80 weak, > 0.80 satisfied.
 
-    Boundaries belong to "weak" (seed 001: "below 30 %" is loss, "more than 80 %" satisfied).
+    Boundaries belong to "weak" (Okhunov: "below 30 %" is loss, "more than 80 %" satisfied).
 
     Examples
     --------
@@ -100,14 +100,14 @@ def satisfaction_index(
     loss_below: float = LOSS_BELOW,
     satisfied_above: float = SATISFIED_ABOVE,
 ) -> pl.DataFrame:
-    """Add the seed-001 satisfaction index and its zone to every survey row.
+    """Add Okhunov's satisfaction index and its zone to every survey row.
 
     Parameters
     ----------
     surveys
         Validated surveys (:func:`workbench.io.read_surveys`) with ``score_<c>`` / ``weight_<c>``.
     criteria
-        Criterion names (default the eight of seed 001).
+        Criterion names (default the eight of Okhunov).
     min_answered
         Fewest answered criteria for an index (default 6 of 8); below it the index is null.
     share_basis

@@ -1,6 +1,6 @@
 """Behavioural loyalty: what each customer's purchases say at an as-of date.
 
-Seed ``000_18be814618fb1ff4.txt``: behavioural loyalty is monitored "by observing the actual
+Kiseleva et al. (2016): behavioural loyalty is monitored "by observing the actual
 behaviour of the client", a retrospective transactional analysis.  Per customer (docs/loyalty.md,
 'Behavioural loyalty') this module measures, from orders net of returns
 (:func:`workbench.prepare.prepare_orders`) collapsed into one purchase per customer and day
@@ -12,7 +12,7 @@ behaviour of the client", a retrospective transactional analysis.  Per customer 
   two purchases in a fortnight being annualised to 52 a year: a customer younger than a year is
   judged on the purchases of a full year;
 * ``behaviour``: ``"regular"`` when ``purchases_per_year > regular_threshold`` (2), else
-  ``"one-time"``.  Seed ``001_7752035283ba344f.txt``: regular = "more than two purchases per
+  ``"one-time"``.  Okhunov: regular = "more than two purchases per
   year", one-time = "two or less", so exactly 2.0 a year is **one-time**;
 * ``mean_gap_days``, ``gap_cv``: mean and coefficient of variation (sample standard deviation /
   mean, dimensionless) of the gaps between consecutive purchases, in days.  ``gap_cv`` is null
@@ -49,7 +49,7 @@ _CID = schema.CUSTOMER_ID
 _DATE = schema.ORDER_DATE
 
 #: Defaults, with their sources (see the module docstring).
-REGULAR_THRESHOLD = 2.0  # purchases a year; seed 001_7752035283ba344f.txt
+REGULAR_THRESHOLD = 2.0  # purchases a year; Okhunov
 MIN_TENURE_DAYS = 365
 DAYS_PER_YEAR = 365.0
 TREND_DAYS = 365
@@ -92,7 +92,7 @@ def behavioural_loyalty(
     p_alive
         Optional frame ``customer_id, p_alive`` (probability 0-1 from a fitted BG/NBD).
     regular_threshold
-        Purchases a year above which a customer is regular (seed 001: 2; exactly 2 is one-time).
+        Purchases a year above which a customer is regular (Okhunov: 2; exactly 2 is one-time).
     min_tenure_days
         Floor of the tenure used to annualise, in days (default 365).
     days_per_year

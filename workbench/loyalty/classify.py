@@ -1,13 +1,13 @@
 """Loyalty typing: the Dick & Basu matrix, reciprocal loyalty, attitudinal segments, the ladder.
 
 Sources: Dick & Basu (1994, "Customer loyalty: toward an integrated conceptual framework",
-Journal of the Academy of Marketing Science 22(2), 99-113), as taught in lecture 9 of seed
-the CRM lecture course; docs/loyalty.md, 'Loyalty types'.
+Journal of the Academy of Marketing Science 22(2), 99-113), as taught in lecture 9 of the
+*Customer relationship management* lecture course; docs/loyalty.md, 'Loyalty types'.
 
 **Behavioural axis** (repeat patronage), ``behaviour_rule``:
 
-* ``"seed"`` (default): regular (> 2 purchases a year) vs one-time (<= 2), seed
-  ``001_7752035283ba344f.txt`` (see :mod:`workbench.loyalty.behaviour`);
+* ``"seed"`` (default): regular (> 2 purchases a year) vs one-time (<= 2), Okhunov's rule
+  (see :mod:`workbench.loyalty.behaviour`);
 * ``"bvdp"``: Buckinx & Van den Poel (2005): frequency above average and inter-purchase CV below
   average is "regular", everyone else "one-time".
 
@@ -18,12 +18,13 @@ The signals, each high / low / missing for a customer's latest survey:
   customers "advocate on the brand's behalf");
 * ``"intent"``: high for repurchase intent >= ``intent_high`` (4 of 5, top-two box): the customer
   means to continue buying (lecture 9's "likelihood to continue purchasing");
-* ``"satisfaction"``: high in the satisfied zone (> 80 % of the seed-001 maximum).
+* ``"satisfaction"``: high in the satisfied zone (> 80 % of Okhunov's maximum).
 
 Default: ``("nps", "intent")`` combined with ``"all"`` (high only when every available signal is
-high).  Satisfaction is shown in the reasons but is not in the default rule because the seeds
-insist that satisfaction is not loyalty (seed 000: "loyal customer is always a satisfied buyer,
-but the satisfied buyer is not always loyal") and because, with the seed's 200-point maximum,
+high).  Satisfaction is shown in the reasons but is not in the default rule because the sources
+insist that satisfaction is not loyalty (Kiseleva et al. 2016: "loyal customer is always a
+satisfied buyer, but the satisfied buyer is not always loyal") and because, with Okhunov's
+200-point maximum,
 the satisfied zone is rarely reached.  Signals that a survey did not answer are skipped; with no
 answered signal, or without a survey, attitude is ``"unknown"``.
 

@@ -1,6 +1,7 @@
 """Key drivers: which satisfaction criteria go with loyalty (NPS, repurchase intent).
 
-Lecture 11 of seed ``003_f5fbb795a9ce82bb.txt``: a satisfaction programme should "prioritize
+Lecture 11 of the *Customer relationship management* lecture course: a satisfaction programme
+should "prioritize
 improvement based on an understanding of what the 'key drivers' of satisfaction are", and "the
 modeling of a relationship is no more complex than drawing a line of best fit ... understanding
 how reliable the equation is requires some statistical knowledge".  Two honest measures:

@@ -1,6 +1,6 @@
 """Early warnings: customers whose pattern of consumption changed, ranked by the value at stake.
 
-Seed ``000_18be814618fb1ff4.txt``, principle d: "the most painful blow to the company's income
+Kiseleva et al. (2016), principle d: "the most painful blow to the company's income
 is applied by customers who have changed the pattern of consumption - reduction and irregular
 visits"; preventing even small reductions in spending is said to be far more effective than
 measures aimed only at retention.  The triggers, each with a parameter and a reason string:

@@ -21,9 +21,9 @@
   :class:`UserWarning` is raised.  Unknown payment terms get ``k_unknown_terms`` (1.0) and are
   flagged in ``payment_terms``.
 * **Satisfaction index** per surveyed customer: :func:`workbench.loyalty.satisfaction_index`.
-* **Weighted means per segment** (the seed's algorithm, step 3: "calculate the indicators of
+* **Weighted means per segment** (Okhunov's algorithm, step 3: "calculate the indicators of
   value, loyalty and satisfaction for each customer and the weighted average for the segment"):
-  the seed does not name the weights, so :func:`segment_indices` gives, per segment, the plain
+  Okhunov does not name the weights, so :func:`segment_indices` gives, per segment, the plain
   mean of each index (every customer weight 1) **and** the value-weighted mean of the
   satisfaction index (weights = the customers' value index, negative values counted as 0), so
   that the satisfaction of the customers who bring the value stands out.  The loyalty index is a
@@ -43,10 +43,10 @@ from workbench.prepare import DateLike, to_date
 
 _CID = schema.CUSTOMER_ID
 
-A_N = 1.0  # seed 001: constant clientele coefficient
-A_P = 0.3  # seed 001: random clientele coefficient
-K_QUARTER, K_HALF_YEAR, K_YEAR = 1.0, 0.9, 0.8  # seed 001: regularity of purchases
-K_PREPAYMENT, K_CREDIT = 1.1, 1.0  # seed 001: payment terms
+A_N = 1.0  # Okhunov: constant clientele coefficient
+A_P = 0.3  # Okhunov: random clientele coefficient
+K_QUARTER, K_HALF_YEAR, K_YEAR = 1.0, 0.9, 0.8  # Okhunov: regularity of purchases
+K_PREPAYMENT, K_CREDIT = 1.1, 1.0  # Okhunov: payment terms
 
 
 def _segment_frame(ids: pl.DataFrame, segments: pl.DataFrame | None,
@@ -71,7 +71,7 @@ def loyalty_index(
     regular_threshold: float = REGULAR_THRESHOLD,
     days_per_year: float = DAYS_PER_YEAR,
 ) -> pl.DataFrame:
-    """Seed-001 loyalty index per segment: period 1 = the ``period_days`` up to ``as_of``.
+    """Okhunov's loyalty index per segment: period 1 = the ``period_days`` up to ``as_of``.
 
     Parameters
     ----------
@@ -86,7 +86,7 @@ def loyalty_index(
         Frame ``customer_id, <segment_col>`` (e.g. RFM segments or ``customer_type``); customers
         not in it go to ``"(no segment)"``; ``None`` gives only the ``"All"`` row.
     a_n, a_p
-        Coefficients of the regular and one-time terms (seed 001: 1 and 0.3).
+        Coefficients of the regular and one-time terms (Okhunov: 1 and 0.3).
     regular_threshold
         Purchases a year above which a customer is regular in a period (2; exactly 2 is
         one-time).
@@ -168,7 +168,7 @@ def loyalty_index_from_counts(counts: pl.DataFrame, *, a_n: float = A_N,
 
 def regularity_coefficient(purchases_per_year: pl.Expr, *, k_quarter: float = K_QUARTER,
                            k_half_year: float = K_HALF_YEAR, k_year: float = K_YEAR) -> pl.Expr:
-    """``K_rp`` of seed 001 from purchases a year: >= 4 -> 1.0, >= 2 -> 0.9, else 0.8.
+    """``K_rp`` of Okhunov from purchases a year: >= 4 -> 1.0, >= 2 -> 0.9, else 0.8.
 
     Examples
     --------
@@ -197,7 +197,7 @@ def value_index(
     k_unknown_terms: float = 1.0,
     days_per_year: float = DAYS_PER_YEAR,
 ) -> pl.DataFrame:
-    """Seed-001 value index per customer for the ``period_days`` up to ``as_of``.
+    """Okhunov's value index per customer for the ``period_days`` up to ``as_of``.
 
     Parameters
     ----------
