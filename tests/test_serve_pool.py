@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from workbench.serve import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_in_own_loop(coroutine):
+    """``asyncio.run`` in a thread of its own: a browser test's sync Playwright loop may be
+    running in this one (pytest-playwright keeps it for the session), and asyncio.run refuses
+    to start inside a running loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_default_viewers_follow_cores_and_memory() -> None:
@@ -126,7 +137,7 @@ def test_pooled_kernels_leave_the_pool_only_after_their_notebook_ran() -> None:
         manager = Pool(max_starting=2)
         return await asyncio.gather(*(manager._initialize(str(i)) for i in range(5)))
 
-    contents = asyncio.run(fill())
+    contents = run_in_own_loop(fill())
     # what the pool hands to a page is a kernel whose notebook ran
     assert all(c["task"].done() for c in contents)
     assert sorted(c["kernel_id"] for c in contents) == ["0", "1", "2", "3", "4"]
@@ -141,7 +152,6 @@ def test_pooled_kernels_leave_the_pool_only_after_their_notebook_ran() -> None:
 def test_a_kernel_handed_to_a_page_is_not_culled_before_the_page_connects(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import asyncio
     import time
 
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -176,5 +186,5 @@ def test_a_kernel_handed_to_a_page_is_not_culled_before_the_page_connects(
         await manager.cull_kernel_if_idle("slow-page")
         assert "slow-page" not in manager.awaiting_page()
 
-    asyncio.run(looks())
+    run_in_own_loop(looks())
     assert culled == ["connected", "pool-or-closed", "slow-page"]

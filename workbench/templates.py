@@ -54,9 +54,14 @@ def editable_source(distribution: str = DISTRIBUTION) -> Path | None:
     """
     # Every metadata folder of that name on sys.path, in order: run from a checkout, the
     # build's own ``workbench.egg-info`` (no direct_url.json) comes before the installed one.
+    # Only a source tree whose package is the one imported counts: a wheel installed in a venv
+    # that also sees an editable install's metadata (a .pth to another site-packages) is not
+    # that checkout.
+    package = Path(__file__).resolve().parent
     for dist in importlib.metadata.distributions(name=distribution):
         source = _editable_url(dist.read_text("direct_url.json"))
-        if source is not None:
+        if source is not None and (distribution != DISTRIBUTION
+                                   or (source / package.name).resolve() == package):
             return source
     return None
 
