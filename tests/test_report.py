@@ -334,3 +334,29 @@ def test_parallel_runs_give_the_same_results_in_the_same_order(tmp_path: Path) -
     assert [r.ok for r in three] == [r.ok for r in one] == [True, False, True]
     assert outputs(tmp_path / "three") == outputs(tmp_path / "one")
     assert any(outputs(tmp_path / "one")["add_numbers"])
+
+
+def test_parallel_notebooks_each_run_in_their_own_folder(tmp_path: Path) -> None:
+    """Kernels start in their notebook's folder (relative data paths resolve there), also when
+    several notebooks in different folders run at once (papermill changes the process's
+    working directory to start a kernel, so they must not share one process)."""
+    import nbformat
+
+    from workbench.report import run_reports
+
+    notebooks = []
+    for name in ("north", "south", "east"):
+        folder = tmp_path / name
+        folder.mkdir()
+        nb = nbformat.v4.new_notebook()
+        source = "import os, time\ntime.sleep(1.5)\nprint(os.getcwd())"
+        nb.cells = [nbformat.v4.new_code_cell(source)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        notebooks.append(folder / f"{name}.ipynb")
+    results = run_reports(notebooks, tmp_path / "out", jobs=3, html=False)
+    for nb, r in zip(notebooks, results, strict=True):
+        assert r.ok, r.error
+        ran = nbformat.read(r.executed, as_version=4)
+        assert ran.cells[0].outputs[0]["text"].strip() == str(nb.parent)

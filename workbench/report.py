@@ -1018,8 +1018,8 @@ def run_reports(
     log
         Callable taking one line of progress text (``print`` in the CLI), or ``None``.
     jobs
-        Notebooks run at once, each in its own kernel (default :func:`default_jobs`: one per
-        usable core, at most the number of notebooks).  The results, the files and their
+        Notebooks run at once, each in a process and kernel of its own (default
+        :func:`default_jobs`: one per usable core, at most the number of notebooks).  The results, the files and their
         contents are the same for any value; only the order of the ``log`` lines changes.
         With more than one job the live progress line is left out (lines would interleave).
     **run_options
@@ -1043,44 +1043,59 @@ def run_reports(
     jobs = default_jobs(len(plan)) if jobs is None else max(1, int(jobs))
     total = len(plan)
 
-    def run_one(i: int, nb: Path, params: dict[str, Any]) -> ReportResult:
+    def started(i: int, nb: Path, params: dict[str, Any]) -> None:
         if log:
             shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
             log(f"[{i}/{total}] {nb.name} ({shown})")
-        live = LiveLine(stream, f"[{i}/{total}] {nb.name}") if (
-            jobs == 1 and progress_bar is True
-            and is_terminal(stream if stream is not None else _stderr())) else None
-        bar = progress_bar if isinstance(progress_bar, dict) and jobs == 1 else False
-        try:
-            result = run_report(nb, out_dir, params, progress_bar=bar, progress=live,
-                                **run_options)
-        finally:
-            if live is not None:
-                live.clear()
+
+    def finished(result: ReportResult) -> None:
         if log:
-            name = "" if jobs == 1 else f"{nb.name} "
+            name = "" if jobs == 1 else f"{result.notebook.name} "
             if result.ok:
                 log(f"      {name}done in {result.seconds:.1f} s -> {result.html}")
             else:
                 log(f"      {name}FAILED: {result.error}")
                 log(f"      failed notebook kept: {result.executed}")
-        return result
 
     # Set for the whole run, before any kernel starts: run_report sets the same values for
     # its own notebook and puts them back when it ends, which then leaves them as they are.
     env = {REPORT_ENV: "1", REPORT_DIR_ENV: str(out_dir)}
     if data_dir is not None:
         env[DATA_DIR_ENV] = str(absolute(data_dir))
+    items = [(i, nb, params) for i, (nb, params) in enumerate(plan.items(), start=1)]
+    results: list[ReportResult] = []
     with _environment(env):
-        items = [(i, nb, params) for i, (nb, params) in enumerate(plan.items(), start=1)]
         if jobs == 1 or total <= 1:
-            results = [run_one(*item) for item in items]
+            for i, nb, params in items:
+                started(i, nb, params)
+                live = LiveLine(stream, f"[{i}/{total}] {nb.name}") if (
+                    progress_bar is True
+                    and is_terminal(stream if stream is not None else _stderr())) else None
+                bar = progress_bar if isinstance(progress_bar, dict) else False
+                try:
+                    result = run_report(nb, out_dir, params, progress_bar=bar, progress=live,
+                                        **run_options)
+                finally:
+                    if live is not None:
+                        live.clear()
+                finished(result)
+                results.append(result)
         else:
-            from concurrent.futures import ThreadPoolExecutor
+            # One process per notebook at a time: papermill starts each kernel in the folder it
+            # chdir()s to, which threads of one process would share.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ThreadPoolExecutor(max_workers=min(jobs, total)) as pool:
-                futures = [pool.submit(run_one, *item) for item in items]
-                results = [f.result() for f in futures]  # in the notebooks' order
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context) as pool:
+                futures = {}
+                for i, nb, params in items:
+                    started(i, nb, params)
+                    futures[pool.submit(run_report, nb, out_dir, params, **run_options)] = i
+                for future in as_completed(futures):
+                    finished(future.result())
+                by_index = {futures[f]: f.result() for f in futures}
+                results = [by_index[i] for i, _, _ in items]  # in the notebooks' order
     return results
 
 
