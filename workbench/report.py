@@ -1019,8 +1019,9 @@ def run_reports(
         Callable taking one line of progress text (``print`` in the CLI), or ``None``.
     jobs
         Notebooks run at once, each in a process and kernel of its own (default
-        :func:`default_jobs`: one per usable core, at most the number of notebooks).  The results, the files and their
-        contents are the same for any value; only the order of the ``log`` lines changes.
+        :func:`default_jobs`: one per usable core, at most the number of notebooks).  The
+        results, the files and their contents are the same for any value; only the order of
+        the ``log`` lines changes.
         With more than one job the live progress line is left out (lines would interleave).
     **run_options
         Passed on to :func:`run_report`.
