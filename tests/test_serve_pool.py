@@ -188,3 +188,34 @@ def test_a_kernel_handed_to_a_page_is_not_culled_before_the_page_connects(
 
     run_in_own_loop(looks())
     assert culled == ["connected", "pool-or-closed", "slow-page"]
+
+
+def test_a_kernel_still_starting_is_left_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """jupyter_server sets ``last_activity`` once a kernel started; the culler must not look
+    at it before (the base check reads the unset trait and logs a traceback)."""
+    from jupyter_server._tz import utcnow
+    from jupyter_server.services.kernels.kernelmanager import (
+        AsyncMappingKernelManager,
+        ServerKernelManager,
+    )
+
+    from workbench.serve_kernels import TeamKernelManager
+
+    culled: list[str] = []
+
+    async def cull(self, kernel_id: str) -> None:
+        culled.append(kernel_id)
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "cull_kernel_if_idle", cull)
+
+    async def looks() -> None:
+        manager = TeamKernelManager()
+        manager._kernels["starting"] = ServerKernelManager()  # no last_activity yet
+        started = ServerKernelManager()
+        started.last_activity = utcnow()
+        manager._kernels["started"] = started
+        await manager.cull_kernel_if_idle("starting")
+        await manager.cull_kernel_if_idle("started")
+
+    run_in_own_loop(looks())
+    assert culled == ["started"]

@@ -1082,22 +1082,35 @@ def run_reports(
                 finished(result)
                 results.append(result)
         else:
-            # One process per notebook at a time: papermill starts each kernel in the folder it
-            # chdir()s to, which threads of one process would share.
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context) as pool:
-                futures = {}
-                for i, nb, params in items:
-                    started(i, nb, params)
-                    futures[pool.submit(run_report, nb, out_dir, params, **run_options)] = i
-                for future in as_completed(futures):
-                    finished(future.result())
-                by_index = {futures[f]: f.result() for f in futures}
-                results = [by_index[i] for i, _, _ in items]  # in the notebooks' order
+            results = _run_in_processes(items, out_dir, min(jobs, total), started, finished,
+                                        run_options)
     return results
+
+
+def _run_in_processes(
+    items: list[tuple[int, Path, dict[str, Any]]],
+    out_dir: Path,
+    jobs: int,
+    started: Any,
+    finished: Any,
+    run_options: dict[str, Any],
+) -> list[ReportResult]:
+    """:func:`run_report` of each ``(i, notebook, parameters)``, ``jobs`` at once, each in a
+    process of its own: papermill starts each kernel in the folder it ``chdir()``s to, which
+    threads of one process would share.  Results in the order of ``items``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {}
+        for i, nb, params in items:
+            started(i, nb, params)
+            futures[pool.submit(run_report, nb, out_dir, params, **run_options)] = i
+        for future in as_completed(futures):
+            finished(future.result())
+        by_index = {futures[f]: f.result() for f in futures}
+    return [by_index[i] for i, _, _ in items]
 
 
 def is_terminal(stream: Any) -> bool:

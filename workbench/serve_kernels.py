@@ -161,7 +161,12 @@ class TeamKernelManager(AsyncMappingKernelManager):
 
     async def cull_kernel_if_idle(self, kernel_id: str) -> None:
         """Cull ``kernel_id`` if idle, unless it waits for its page's first connection
-        (at most :attr:`connect_grace` seconds)."""
+        (at most :attr:`connect_grace` seconds), or while it is still starting."""
+        kernel = self._kernels.get(kernel_id)
+        if kernel is not None and "last_activity" not in getattr(kernel, "_trait_values", {}):
+            # still starting (jupyter_server sets last_activity once it started): asking the
+            # base culler now makes it read an unset trait and log a traceback
+            return
         awaiting = self.awaiting_page()
         if kernel_id in awaiting:
             if self._kernel_connections.get(kernel_id, 0):
