@@ -97,9 +97,9 @@ def _versions(*names: str) -> dict[str, str]:
 
 
 def run_workbench(path: str) -> None:
-    from workbench.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
-    from workbench.io import read_transactions
-    from workbench.summary import customer_summary
+    from workbench.core.io import read_transactions
+    from workbench.core.summary import customer_summary
+    from workbench.models.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
 
     timer = Timer()
     with timer.step("load"):
@@ -218,8 +218,8 @@ def peer_summary(path: Path, content: str) -> Path:
     key = hashlib.sha256((content + code_hash("**/*.py", "*.c")).encode()).hexdigest()[:16]
     out = DATA_DIR / f"summary_{key}.parquet"
     if not out.exists():
-        from workbench.io import read_transactions
-        from workbench.summary import customer_summary
+        from workbench.core.io import read_transactions
+        from workbench.core.summary import customer_summary
 
         tmp = out.with_suffix(".tmp")
         customer_summary(read_transactions(path), AS_OF, "W", sort=False).select(

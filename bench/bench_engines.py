@@ -75,10 +75,10 @@ class TreeMemory:
 def parquet_log(rows: int, customers: int, parts: int = 10, seed: int = 7) -> Path:
     """A folder of ``parts`` Parquet files with ``rows`` rows in all, generated once per
     version of the generator's code (its hash is part of the folder's name)."""
-    folder = DATA_DIR / f"parquet_{rows}_{customers}_{seed}_{code_hash('sample_data.py')}"
+    folder = DATA_DIR / f"parquet_{rows}_{customers}_{seed}_{code_hash('app/sample_data.py')}"
     if (folder / "_done").exists():
         return folder
-    from workbench.sample_data import generate_benchmark_transactions
+    from workbench.app.sample_data import generate_benchmark_transactions
 
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -155,15 +155,15 @@ def run_contestant(name: str, source: str, clv: bool) -> None:
     result: dict = {}
     if name in ("kernel", "no-kernel"):
         if name == "no-kernel":
-            from workbench import customer_scan, kernels, sorting
+            from workbench.native import customer_scan, kernels, sorting
 
             kernels.LIBRARY = customer_scan.LIBRARY = sorting.LIBRARY = None
-            import workbench.io.readers as readers
+            import workbench.core.io.readers as readers
 
             readers.text_needs_cleaning = lambda s: True
-        from workbench.io import read_transactions
-        from workbench.rfm import rfm_scores
-        from workbench.summary import customer_summary
+        from workbench.analyses.rfm import rfm_scores
+        from workbench.core.io import read_transactions
+        from workbench.core.summary import customer_summary
 
         with timer.step("load"):
             tx = read_transactions(source)

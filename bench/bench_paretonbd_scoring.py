@@ -27,7 +27,7 @@ import time
 import numpy as np
 import polars as pl
 
-from workbench.clv import BetaGeoModel, ParetoNBDModel
+from workbench.models.clv import BetaGeoModel, ParetoNBDModel
 
 PNBD_PARAMS = {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}
 BGNBD_PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -40,7 +40,7 @@ def simulate(n: int, seed: int, days: bool = True) -> pl.DataFrame:
     ``x`` purchases of a customer active for ``L = min(lifetime, T)`` are uniform on ``(0, L)``
     given ``x ~ Poisson(lambda L)``, so ``t_x`` is ``L`` times the maximum of ``x`` uniforms
     (``L U^(1/x)``).  With ``days`` (the default) ``T`` and ``t_x`` are whole days expressed in
-    weeks, as :func:`workbench.summary.customer_summary` produces them from dated transactions
+    weeks, as :func:`workbench.core.summary.customer_summary` produces them from dated transactions
     (``T`` then takes 540 values, so a quarter of the 2.5M rows are distinct triples but the
     ``(x, t_x)`` and ``(x, T)`` pairs repeat); otherwise they are continuous and every row is
     distinct.

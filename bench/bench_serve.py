@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     counts = [int(v) for v in args.viewers.split(",") if v.strip()]
 
-    from workbench.serve import default_viewers, free_port
+    from workbench.app.serve import default_viewers, free_port
 
     pool = args.pool or default_viewers()
     extra = [*args.serve_arg, "--viewers", str(pool), "--dashboards-dir", str(args.dashboards_dir)]

@@ -37,9 +37,9 @@ AS_OF = "2026-06-30"
 
 
 def run_workbench(path: str) -> None:
-    from workbench.io import read_transactions
-    from workbench.rfm import rfm_segments
-    from workbench.summary import customer_summary
+    from workbench.analyses.rfm import rfm_segments
+    from workbench.core.io import read_transactions
+    from workbench.core.summary import customer_summary
 
     timer = Timer()
     with timer.step("load"):

@@ -32,11 +32,12 @@ def sha256_file(path: Path) -> str:
 
 
 def code_hash(*patterns: str) -> str:
-    """Hash of the workbench's source files matching ``patterns`` (its code version)."""
+    """Hash of the workbench's source files matching ``patterns`` (its code version): their
+    names and contents, not their folders, so that moving a module keeps its data caches."""
     digest = hashlib.sha256()
     for pattern in patterns:
         for path in sorted((ROOT / "workbench").glob(pattern)):
-            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -44,14 +45,14 @@ def code_hash(*patterns: str) -> str:
 def benchmark_log(rows: int, customers: int, seed: int = 7) -> Path:
     """Path of the cached benchmark transaction log (CSV), keyed by its generator's code: made
     on first use, and made again (to a temporary file moved into place) when
-    ``workbench/sample_data.py`` changed since; the code hash is kept in ``<log>.key``."""
+    ``workbench/app/sample_data.py`` changed since; the code hash is kept in ``<log>.key``."""
     DATA_DIR.mkdir(exist_ok=True)
-    key = code_hash("sample_data.py")
+    key = code_hash("app/sample_data.py")
     path = DATA_DIR / f"transactions_{rows}_{customers}_{seed}.csv"
     sidecar = path.with_name(path.name + ".key")
     if path.exists() and sidecar.exists() and sidecar.read_text().strip() == key:
         return path
-    from workbench.sample_data import write_benchmark_transactions
+    from workbench.app.sample_data import write_benchmark_transactions
 
     if path.exists():
         print(f"{path.name}: made by other or unrecorded generator code; generating it again")

@@ -3,7 +3,7 @@
 Usage::
 
     python bench/mutation_test.py                    # every core module, 40 mutants each
-    python bench/mutation_test.py --module rfm --max 200 --seed 3
+    python bench/mutation_test.py --module analyses/rfm.py --max 200 --seed 3
     python bench/mutation_test.py --list             # the modules and the tests run for each
 
 How it works: the repository is copied to a temporary folder (the working tree is never touched, so
@@ -51,37 +51,38 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The fast, exact tests written against survivors (tests/test_mutants_*.py) come first: with
 #: ``-x`` a killed mutant then costs seconds, not the whole suite.
 TARGETS: dict[str, list[str]] = {
-    "summary.py": [
+    "core/summary.py": [
         "tests/test_mutants_summary_prepare.py",
         "tests/test_summary.py",
         "tests/test_customer_scan.py",
         "tests/test_prepare.py",
         "tests/test_properties.py",
     ],
-    "prepare.py": [
+    "core/prepare.py": [
         "tests/test_mutants_summary_prepare.py",
         "tests/test_prepare.py",
         "tests/test_summary.py",
         "tests/test_properties.py",
     ],
-    "money.py": [
+    "core/money.py": [
         "tests/test_mutants_money.py",
         "tests/test_mutants_summary_prepare.py",
         "tests/test_prepare.py",
         "tests/test_summary.py",
     ],
-    "rfm.py": ["tests/test_mutants_rfm.py", "tests/test_rfm.py", "tests/test_segment_map.py"],
-    "clv/bgnbd.py": [
+    "analyses/rfm.py": ["tests/test_mutants_rfm.py", "tests/test_rfm.py",
+    "tests/test_segment_map.py"], "models/clv/bgnbd.py": [
         "tests/test_mutants_clv.py",
         "tests/test_clv_bgnbd.py",
         "tests/test_clv_holdout.py",
     ],
-    "clv/gammagamma.py": [
+    "models/clv/gammagamma.py": [
         "tests/test_mutants_clv.py",
         "tests/test_clv_gammagamma.py",
         "tests/test_clv_value.py",
     ],
-    "loyalty/indices.py": ["tests/test_mutants_indices.py", "tests/test_loyalty_indices.py"],
+    "analyses/loyalty/indices.py": ["tests/test_mutants_indices.py",
+    "tests/test_loyalty_indices.py"],
 }
 
 #: Mutants judged equivalent (same behaviour), with the reason: ``module:line  what  # reason``.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build workbench/_kernels.c with AddressSanitizer (and UndefinedBehaviorSanitizer) and run the
+# Build workbench/native/_kernels.c with AddressSanitizer (and UndefinedBehaviorSanitizer) and run the
 # kernel tests against that build: an out-of-bounds read of an Arrow view or buffer, a
 # use-after-free or an overflow fails the run.  tests/test_kernel_boundary.py hands the kernels
 # malformed Arrow arrays (views past their buffer, buffer indices out of range, wrong formats,
@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 out="$tmp/wb_kernels_asan.so"
 "$cc" -shared -fPIC -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
     -fno-sanitize-recover=all -I"$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
-    workbench/_kernels.c -o "$out"
+    workbench/native/_kernels.c -o "$out"
 asan="$("$cc" -print-file-name=libasan.so)"
 ubsan="$("$cc" -print-file-name=libubsan.so)"
 echo "==> kernel tests under AddressSanitizer ($out)"

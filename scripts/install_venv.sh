@@ -20,7 +20,7 @@ install_venv() {
         "$python" -m venv .venv
     fi
     local stamp=.venv/.workbench-install-stamp want
-    want="$(cat pyproject.toml setup.py workbench/_kernels.c | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1) [test]"
+    want="$(cat pyproject.toml setup.py workbench/native/_kernels.c | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1) [test]"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import workbench' 2>/dev/null; then
         echo "==> .venv is up to date"
         return

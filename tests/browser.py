@@ -209,7 +209,7 @@ def start_serve(*args: str, cwd: Path) -> tuple[subprocess.Popen, str, list[str]
     """
     import pytest
 
-    from workbench.serve import free_port
+    from workbench.app.serve import free_port
 
     cmd = [sys.executable, "-m", "workbench", "serve", "--port", str(free_port()), *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from workbench.cli import main
+from workbench.app.cli import main
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -6,10 +6,10 @@ Fixtures
     The repository root (``pathlib.Path``).
 ``sample_data_dir``
     Folder with ``transactions.csv`` etc.: the repository's ``sample_data/``, or, when that
-    holds no data, a session-wide copy made with ``workbench.sample_data.write_sample_data``.
+    holds no data, a session-wide copy made with ``workbench.app.sample_data.write_sample_data``.
 ``voila_server``
     Voilà serving ``dashboards/`` on a free loopback port with ``WORKBENCH_DATA_DIR`` set to
-    ``sample_data_dir``; the command is :func:`workbench.serve.voila_command`, as for
+    ``sample_data_dir``; the command is :func:`workbench.app.serve.voila_command`, as for
     ``workbench serve``. A :class:`VoilaServer`: ``voila_server.url("executive.ipynb")``.
 ``start_voila``
     Factory for a server on another folder: ``start_voila(folder, data_dir=None)``.
@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.serve import (
+from workbench.app.serve import (
     dashboard_url,
     free_port,
     server_environment,
@@ -145,7 +145,7 @@ def sample_data_dir(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -
     folder = repo_root / "sample_data"
     if (folder / "transactions.csv").is_file():
         return folder
-    from workbench.sample_data import write_sample_data
+    from workbench.app.sample_data import write_sample_data
 
     generated = tmp_path_factory.mktemp("sample_data")
     write_sample_data(generated)
@@ -225,7 +225,7 @@ def context(context):
 @pytest.fixture(scope="session")
 def cdnow_transactions(repo_root: Path):
     """The CDNOW 1/10th sample shipped in ``sample_data/cdnow`` (Fader, Hardie & Lee 2005)."""
-    from workbench.io import read_cdnow
+    from workbench.core.io import read_cdnow
 
     return read_cdnow(repo_root / "sample_data" / "cdnow" / "CDNOW_sample.txt")
 
@@ -233,7 +233,7 @@ def cdnow_transactions(repo_root: Path):
 @pytest.fixture(scope="session")
 def cdnow_calibration(cdnow_transactions):
     """CDNOW in weeks: calibration to 1997-09-30, holdout to 1998-06-30 (the BTYD reference)."""
-    from workbench.summary import calibration_holdout_summary
+    from workbench.core.summary import calibration_holdout_summary
 
     return calibration_holdout_summary(cdnow_transactions, "1997-09-30", "1998-06-30", unit="W")
 

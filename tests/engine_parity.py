@@ -1,9 +1,9 @@
 """Parity checks shared by tests/test_engines.py and tests/test_engines_spark.py.
 
 :func:`check_parity` runs the engine-neutral definitions on one engine and compares each result
-with the Polars path of the library (``workbench.summary``, ``workbench.rfm``,
-``workbench.pareto``, ``workbench.clv``): identical ids, counts and dates, and bit-identical
-money and time columns.
+with the Polars path of the library (``workbench.core.summary``, ``workbench.analyses.rfm``,
+``workbench.analyses.pareto``, ``workbench.models.clv``): identical ids, counts and dates, and
+bit-identical money and time columns.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from workbench import engines
-from workbench.clv import fit_clv
+from workbench.analyses.pareto import pareto_table
+from workbench.analyses.rfm import rfm_scores
+from workbench.core.summary import calibration_holdout_summary, customer_summary
 from workbench.engines import clv_scoring, scoring
 from workbench.engines.frames import Engine
-from workbench.pareto import pareto_table
-from workbench.rfm import rfm_scores
-from workbench.summary import calibration_holdout_summary, customer_summary
+from workbench.models.clv import fit_clv
 
 
 def require_spark(*modules: str) -> None:

@@ -34,8 +34,8 @@ def main(cdnow_path: str) -> None:
     sys.path.insert(0, str(HERE))
     from engine_parity import check_parity, random_log
 
+    from workbench.core.io import read_cdnow
     from workbench.engines.frames import Engine, engine_for
-    from workbench.io import read_cdnow
 
     engine = Engine("spark", spark=spark)
     session_kind = type(spark).__module__

@@ -1,4 +1,4 @@
-"""The results cache (workbench.cache) and the cached dashboard state."""
+"""The results cache (workbench.core.cache) and the cached dashboard state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.cache import (
+from workbench.core.cache import (
     ResultsCache,
     code_version,
     file_digest,
@@ -115,7 +115,7 @@ def data_copy(tmp_path: Path) -> Path:
 
 
 def test_dashboard_state_answers_from_the_cache(data_copy: Path, tmp_path: Path) -> None:
-    from workbench.widgets.state import CachedDataset, DashboardState, Dataset
+    from workbench.presentation.widgets.state import CachedDataset, DashboardState, Dataset
 
     cache_dir = tmp_path / "cache"
     first = Dataset.open(data_copy, cache_dir)

@@ -15,13 +15,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from workbench.charts import loyalty as lc
-from workbench.charts.cohorts import cohort_heatmap
-from workbench.cohorts import cohort_retention
-from workbench.io import validate_customers, validate_surveys, validate_transactions
-from workbench.loyalty import analyse_loyalty, choose_segments
-from workbench.prepare import prepare_orders
-from workbench.sample_data import generate_sample_data
+from workbench.analyses.cohorts import cohort_retention
+from workbench.analyses.loyalty import analyse_loyalty, choose_segments
+from workbench.app.sample_data import generate_sample_data
+from workbench.core.io import validate_customers, validate_surveys, validate_transactions
+from workbench.core.prepare import prepare_orders
+from workbench.presentation.charts import loyalty as lc
+from workbench.presentation.charts.cohorts import cohort_heatmap
 
 AS_OF = dt.date(2026, 6, 30)
 

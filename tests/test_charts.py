@@ -10,7 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.charts import (
+from workbench.analyses.migration import migration_matrix, segment_migration
+from workbench.analyses.pareto import lorenz_curve, top_share
+from workbench.analyses.rfm import cell_counts, rfm_segments, segment_table
+from workbench.core.summary import customer_summary
+from workbench.presentation.charts import (
     flow_layout,
     kpi_change_chart,
     lorenz_chart,
@@ -22,11 +26,7 @@ from workbench.charts import (
     segment_scale,
     use_report_renderer,
 )
-from workbench.charts.migration import RIBBON_POINTS
-from workbench.migration import migration_matrix, segment_migration
-from workbench.pareto import lorenz_curve, top_share
-from workbench.rfm import cell_counts, rfm_segments, segment_table
-from workbench.summary import customer_summary
+from workbench.presentation.charts.migration import RIBBON_POINTS
 
 
 def synthetic_transactions(n_customers: int = 120, seed: int = 7) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workbench.cli import build_parser
+from workbench.app.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -108,7 +108,7 @@ def test_pipeline_commands_run_locally(tmp_path: Path, sample_data_dir: Path) ->
 
 
 def test_bad_gate_is_a_configuration_error(tmp_path: Path, capsys) -> None:
-    from workbench.cli import main
+    from workbench.app.cli import main
 
     code = main(["report", "--notebooks-dir", str(ROOT / "tests" / "fixtures"), "--notebook",
                  "add_numbers", "--out", str(tmp_path), "--fail-on", "nonsense>1"])
@@ -116,7 +116,7 @@ def test_bad_gate_is_a_configuration_error(tmp_path: Path, capsys) -> None:
 
 
 def test_data_error_exits_3(tmp_path: Path, capsys) -> None:
-    from workbench.cli import main
+    from workbench.app.cli import main
 
     (tmp_path / "tx.csv").write_text("customer_id,order_date,amount\nc1,2026-01-01,abc\n")
     (tmp_path / "workbench.toml").write_text('[transactions]\npath = "tx.csv"\n')

@@ -9,10 +9,10 @@ import nbformat
 import pytest
 from cli_helpers import run_cli
 
-import workbench.cli
-import workbench.serve
-from workbench.cli import build_parser, main
-from workbench.serve import (
+import workbench.app.cli
+import workbench.app.serve
+from workbench.app.cli import build_parser, main
+from workbench.app.serve import (
     DATA_DIR_ENV,
     dashboard_paths,
     dashboard_url,
@@ -65,7 +65,7 @@ def test_data_validation_error_exits_3(monkeypatch: pytest.MonkeyPatch, capsys) 
     def boom(args) -> int:
         raise DataValidationError("tx.csv", "amount", "text in a numeric column", [3], ["abc"])
 
-    monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", boom)
+    monkeypatch.setattr(workbench.app.cli, "_cmd_generate_sample", boom)
     assert main(["generate-sample"]) == 3
     err = capsys.readouterr().err
     assert err.strip() == (
@@ -76,8 +76,11 @@ def test_data_validation_error_exits_3(monkeypatch: pytest.MonkeyPatch, capsys) 
 
 def _error_cases() -> list[tuple[str, BaseException, int]]:
     """One error of each class and the exit code the README's table gives it."""
-    from workbench.cache import CacheError
-    from workbench.cli import CommandError
+    from workbench.app.cli import CommandError
+    from workbench.app.report import ReportParameterError
+    from workbench.app.run_summary import GateError
+    from workbench.app.serve import ServeError
+    from workbench.core.cache import CacheError
     from workbench.errors import (
         ConfigError,
         ConvergenceError,
@@ -85,9 +88,6 @@ def _error_cases() -> list[tuple[str, BaseException, int]]:
         ModelError,
         NotFittedError,
     )
-    from workbench.report import ReportParameterError
-    from workbench.run_summary import GateError
-    from workbench.serve import ServeError
 
     return [
         ("data", DataValidationError("tx.csv", "amount", "not a number", [2], ["x"]), 3),
@@ -113,7 +113,7 @@ def test_each_error_class_has_its_exit_code_and_one_line(
     def boom(args) -> int:
         raise error
 
-    monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", boom)
+    monkeypatch.setattr(workbench.app.cli, "_cmd_generate_sample", boom)
     assert main(["generate-sample"]) == code
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
@@ -122,7 +122,7 @@ def test_each_error_class_has_its_exit_code_and_one_line(
 
 
 def test_exit_codes_are_the_readme_table() -> None:
-    from workbench.cli import EXIT_CODES_HELP
+    from workbench.app.cli import EXIT_CODES_HELP
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     rows = {
@@ -166,7 +166,7 @@ def test_other_exceptions_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) 
     def bug(args) -> int:
         raise KeyError("a bug, not an input error")
 
-    monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", bug)
+    monkeypatch.setattr(workbench.app.cli, "_cmd_generate_sample", bug)
     with pytest.raises(KeyError):
         main(["generate-sample"])
 
@@ -226,7 +226,7 @@ def test_serve_cli_passes_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         seen.update(kwargs, dashboards_dir=dashboards_dir)
         return 0
 
-    monkeypatch.setattr(workbench.serve, "serve", fake_serve)
+    monkeypatch.setattr(workbench.app.serve, "serve", fake_serve)
     assert main(["serve", "--port", "0", "--no-preheat", "--data-dir", str(tmp_path)]) == 0
     assert seen["port"] == 0 and seen["preheat"] is False and seen["host"] == "127.0.0.1"
     assert seen["data_dir"] == tmp_path and seen["dashboards_dir"] is None

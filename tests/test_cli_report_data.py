@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from cli_helpers import run_main
 
-from workbench.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from workbench.report import (
+from workbench.app.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.app.report import (
     MAX_MESSAGE,
     ReportParameterError,
     data_dir_parameters,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import run_main
 
-import workbench.cli
-from workbench.cli import EXIT_USAGE
-from workbench.report import (
+import workbench.app.cli
+from workbench.app.cli import EXIT_USAGE
+from workbench.app.report import (
     MAX_MESSAGE,
     ReportParameterError,
     coerce_parameters,
@@ -226,7 +226,7 @@ def test_long_messages_are_cut(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     def boom(args) -> int:  # a data error would exit with 3 (README: "Errors")
         raise ConfigError("tx.csv", None, "cannot be read:\n" + "x" * 40_000)
 
-    monkeypatch.setattr(workbench.cli, "_cmd_generate_sample", boom)
+    monkeypatch.setattr(workbench.app.cli, "_cmd_generate_sample", boom)
     code, _, err = run_main(["generate-sample"], capsys)
     line = assert_one_line_error(code, err, "generate-sample")
     assert line.endswith("...") and "tx.csv: cannot be read: xxx" in line
@@ -242,7 +242,7 @@ def test_one_line() -> None:
 
 
 def test_exit_codes_are_documented() -> None:
-    doc = workbench.cli.__doc__ or ""
+    doc = workbench.app.cli.__doc__ or ""
     assert "Exit codes" in doc
     proc = subprocess.run(
         [sys.executable, "-m", "workbench", "report", "--help"],

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench.clv import (
+from workbench.models.clv import (
     DEFAULT_MARGIN,
     BetaGeoModel,
     GammaGammaModel,
@@ -53,7 +53,7 @@ def sample_tx(sample_data_dir):
 def test_make_purchase_model_and_margin():
     assert isinstance(make_purchase_model("bgnbd"), BetaGeoModel)
     assert isinstance(make_purchase_model("ParetoNBD"), ParetoNBDModel)
-    from workbench.clv import ModifiedBetaGeoModel, NBDModel
+    from workbench.models.clv import ModifiedBetaGeoModel, NBDModel
 
     assert isinstance(make_purchase_model("mbgnbd"), ModifiedBetaGeoModel)
     assert isinstance(make_purchase_model("nbd"), NBDModel)

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import BetaGeoModel, ConvergenceError
-from workbench.clv.bgnbd import _alive_expectation, _log_alive_expectation_quad
+from workbench.models.clv import BetaGeoModel, ConvergenceError
+from workbench.models.clv.bgnbd import _alive_expectation, _log_alive_expectation_quad
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_pmf_is_a_distribution_with_the_right_mean(bg: BetaGeoModel) -> None:
 
 def test_simulated_parameters_recovered() -> None:
     try:
-        from workbench.sample_data import GROUND_TRUTH
+        from workbench.app.sample_data import GROUND_TRUTH
 
         truth = {k: GROUND_TRUTH["bgnbd"][k] for k in ("r", "alpha", "a", "b")}
     except (ImportError, KeyError):
@@ -239,7 +239,7 @@ def test_frames_and_errors(bg: BetaGeoModel, cdnow_cal: pl.DataFrame) -> None:
 
 def test_large_data_path_gives_the_same_fit(cdnow_cal: pl.DataFrame, monkeypatch) -> None:
     """Above WARM_START_ROWS distinct rows: warm start on a subset, forward-difference Hessian."""
-    from workbench.clv import _fit
+    from workbench.models.clv import _fit
 
     direct = BetaGeoModel().fit(cdnow_cal)
     monkeypatch.setattr(_fit, "WARM_START_ROWS", 800)
@@ -254,8 +254,8 @@ def test_large_data_path_gives_the_same_fit(cdnow_cal: pl.DataFrame, monkeypatch
 def test_analytic_gradient_matches_central_differences(cdnow_cal: pl.DataFrame) -> None:
     # the gradient of bgnbd_total_loglik (FHL 2005 eq. 6, digamma terms) against Richardson-
     # extrapolated central differences, at the optimum and away from it
-    from workbench.clv._fit import group_rows
-    from workbench.clv.bgnbd import bgnbd_sufficient_stats, bgnbd_total_loglik
+    from workbench.models.clv._fit import group_rows
+    from workbench.models.clv.bgnbd import bgnbd_sufficient_stats, bgnbd_total_loglik
 
     stats, w = group_rows({c: cdnow_cal[c].to_numpy().astype(float)
                            for c in ("frequency", "recency", "T")}, None)
@@ -271,7 +271,7 @@ def test_analytic_gradient_matches_central_differences(cdnow_cal: pl.DataFrame) 
 
 
 def _central(suff: dict, lp: np.ndarray, h: float, k: int) -> float:
-    from workbench.clv.bgnbd import bgnbd_total_loglik
+    from workbench.models.clv.bgnbd import bgnbd_total_loglik
 
     e = np.zeros(4)
     e[k] = h

@@ -10,8 +10,7 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench import charts
-from workbench.clv import (
+from workbench.models.clv import (
     at_risk_customers,
     clv_by_segment,
     fit_clv,
@@ -21,7 +20,8 @@ from workbench.clv import (
     p_alive_matrix,
     tracking,
 )
-from workbench.widgets.state import DashboardState, Dataset
+from workbench.presentation import charts
+from workbench.presentation.widgets.state import DashboardState, Dataset
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -167,7 +167,7 @@ def dataset(sample_data_dir):
 
 
 def test_clv_panel_renders_and_follows_the_filter(dataset):
-    from workbench.widgets.clv_panel import ClvPanel
+    from workbench.presentation.widgets.clv_panel import ClvPanel
 
     state = DashboardState(dataset, AS_OF)
     panel = ClvPanel(top_at_risk=8)
@@ -208,7 +208,7 @@ def test_clv_panel_renders_and_follows_the_filter(dataset):
     # of the same selection gets the same fit without refitting
     assert panel.fit(state) is fit
     assert panel.fit(state.with_selection()) is fit
-    from workbench.widgets.customer_view import CustomerView
+    from workbench.presentation.widgets.customer_view import CustomerView
 
     view = CustomerView(panel)
     top_id = str(fit.table.sort("clv", descending=True)["customer_id"][0])
@@ -227,7 +227,7 @@ def test_clv_panel_renders_and_follows_the_filter(dataset):
 
 
 def test_clv_panel_shows_a_message_instead_of_a_traceback(dataset):
-    from workbench.widgets.clv_panel import ClvPanel
+    from workbench.presentation.widgets.clv_panel import ClvPanel
 
     # one customer only: no repeat buyers to fit Gamma-Gamma on
     one = dataset.transactions["customer_id"][0]
@@ -246,9 +246,9 @@ def test_clv_panel_shows_a_message_instead_of_a_traceback(dataset):
 
 
 def test_dashboard_registers_the_lazy_clv_and_loyalty_tabs(sample_data_dir):
-    from workbench.widgets.clv_panel import ClvPanel
-    from workbench.widgets.dashboard import ExecutiveDashboard
-    from workbench.widgets.loyalty_panel import LoyaltyPanel
+    from workbench.presentation.widgets.clv_panel import ClvPanel
+    from workbench.presentation.widgets.dashboard import ExecutiveDashboard
+    from workbench.presentation.widgets.loyalty_panel import LoyaltyPanel
 
     dash = ExecutiveDashboard.from_dir(sample_data_dir)
     titles = list(dash.tabs.titles)

@@ -15,8 +15,8 @@ import pytest
 from scipy.special import hyp2f1
 
 import workbench as wb
-from workbench import clv
-from workbench.clv.compare import BIC_MARGIN, _recommend, model_key
+from workbench.models import clv
+from workbench.models.clv.compare import BIC_MARGIN, _recommend, model_key
 
 
 @pytest.fixture(scope="module")

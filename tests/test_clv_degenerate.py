@@ -8,12 +8,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import BetaGeoModel, GammaGammaModel, NotEnoughDataError, ParetoNBDModel
-from workbench.clv._fit import FitOutcome
-from workbench.clv.gammagamma import UNDEFINED_SPEND_REASON, GammaGammaAssumptionWarning
-from workbench.clv.pipeline import clv_totals
-from workbench.clv.value import customer_lifetime_value
 from workbench.errors import UndefinedPredictionError
+from workbench.models.clv import BetaGeoModel, GammaGammaModel, NotEnoughDataError, ParetoNBDModel
+from workbench.models.clv._fit import FitOutcome
+from workbench.models.clv.gammagamma import UNDEFINED_SPEND_REASON, GammaGammaAssumptionWarning
+from workbench.models.clv.pipeline import clv_totals
+from workbench.models.clv.value import customer_lifetime_value
 
 
 def _gg(p: float, q: float, g: float) -> GammaGammaModel:
@@ -125,7 +125,7 @@ def test_small_data_fit_explains_its_degeneracy() -> None:
 def test_every_purchase_model_explains_few_repeaters_and_no_dropout() -> None:
     """MBG/NBD and the NBD say what BG/NBD says: too few repeat customers (all four models),
     and a vanished drop-out process (the two BG models) on regular buyers who all stay."""
-    from workbench.clv import ModifiedBetaGeoModel, NBDModel
+    from workbench.models.clv import ModifiedBetaGeoModel, NBDModel
 
     rng = np.random.default_rng(0)
     n = 12

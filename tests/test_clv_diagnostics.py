@@ -9,8 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench import clv
-from workbench.charts import clv_diagnostics as charts
+from workbench.models import clv
+from workbench.presentation.charts import clv_diagnostics as charts
 
 
 def svg(chart: alt.TopLevelMixin) -> str:

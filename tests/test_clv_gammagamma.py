@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import (
+from workbench.models.clv import (
     ConvergenceError,
     GammaGammaAssumptionWarning,
     GammaGammaModel,
@@ -87,7 +87,7 @@ def test_expected_spend_formula(gg: GammaGammaModel) -> None:
 
 def test_simulated_parameters_recovered() -> None:
     try:
-        from workbench.sample_data import GROUND_TRUTH
+        from workbench.app.sample_data import GROUND_TRUTH
 
         t = GROUND_TRUTH["gamma_gamma"]
         truth = {"p": t["p"], "q": t["q"], "gamma": t.get("gamma", t.get("v"))}

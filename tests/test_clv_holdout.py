@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import (
+from workbench.models.clv import (
     BetaGeoModel,
     ParetoNBDModel,
     error_metrics,

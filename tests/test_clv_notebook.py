@@ -10,13 +10,13 @@ import pytest
 from notebook_figures import recorded_figures
 
 import workbench as wb
-from workbench import clv
+from workbench.models import clv
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "clv.ipynb"
 
 
 def test_parameters_are_declared_for_the_report_runner():
-    from workbench.report import inspect_parameters
+    from workbench.app.report import inspect_parameters
 
     declared = inspect_parameters(NOTEBOOK)
     assert set(declared) == {
@@ -79,7 +79,7 @@ def _check(figures: dict, exp: dict) -> None:
 
 @pytest.mark.slow
 def test_notebook_runs_on_the_sample_data(sample_data_dir, tmp_path):
-    from workbench.report import run_report
+    from workbench.app.report import run_report
 
     params = {"transactions_path": str(sample_data_dir / "transactions.csv"),
               "as_of": "2026-03-31", "top_customers": "10"}
@@ -107,7 +107,7 @@ def test_notebook_runs_on_the_sample_data(sample_data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_notebook_reproduces_fhl_2005_on_cdnow(cdnow_transactions, tmp_path):
-    from workbench.report import run_report
+    from workbench.app.report import run_report
 
     path = tmp_path / "cdnow.csv"
     cdnow_transactions.drop("source_row").write_csv(path)

@@ -10,10 +10,10 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import hyp2f1
 
-from workbench.clv import ConvergenceError, ParetoNBDModel, _fit
-from workbench.clv._fit import FloatArray
-from workbench.clv._special import log_hyp2f1_a_ap1, log_hyp2f1_a_ap1_grad
-from workbench.clv.paretonbd import pareto_row_loglik, pareto_row_loglik_grad
+from workbench.models.clv import ConvergenceError, ParetoNBDModel, _fit
+from workbench.models.clv._fit import FloatArray
+from workbench.models.clv._special import log_hyp2f1_a_ap1, log_hyp2f1_a_ap1_grad
+from workbench.models.clv.paretonbd import pareto_row_loglik, pareto_row_loglik_grad
 
 REPO = Path(__file__).resolve().parents[1]
 

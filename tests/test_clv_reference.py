@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 import pytest
 
-from workbench.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
-from workbench.clv.bgnbd import _alive_expectation
+from workbench.models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from workbench.models.clv.bgnbd import _alive_expectation
 
 mp = pytest.importorskip("mpmath")
 mp.mp.dps = 50

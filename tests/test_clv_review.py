@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import BetaGeoModel, GammaGammaModel, p_alive_matrix
+from workbench.models.clv import BetaGeoModel, GammaGammaModel, p_alive_matrix
 
 #: FHL 2005 Table 1 (CDNOW, weeks); fixed inputs for the P(alive) checks.
 FHL = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

@@ -8,8 +8,8 @@ import pytest
 from scipy.stats import norm
 
 import workbench as wb
-from workbench import clv
-from workbench.clv import bgnbd
+from workbench.models import clv
+from workbench.models.clv import bgnbd
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench import clv
-from workbench.sample_data import GROUND_TRUTH
+from workbench.app.sample_data import GROUND_TRUTH
+from workbench.models import clv
 
 
 @pytest.fixture(scope="module")

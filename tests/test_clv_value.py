@@ -9,21 +9,21 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import (
+from workbench.models.clv import (
     BetaGeoModel,
     GammaGammaModel,
     ParetoNBDModel,
     customer_lifetime_value,
     per_period_discount_rate,
 )
-from workbench.clv.value import period_length
+from workbench.models.clv.value import period_length
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def fitted(cdnow_transactions) -> tuple[pl.DataFrame, BetaGeoModel, GammaGammaModel]:
-    from workbench.summary import customer_summary
+    from workbench.core.summary import customer_summary
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 import vl_convert as vlc
 
-from workbench.charts.cohorts import cohort_heatmap
-from workbench.cohorts import cohort_matrix, cohort_retention
-from workbench.io import read_transactions, validate_transactions
-from workbench.prepare import prepare_orders
+from workbench.analyses.cohorts import cohort_matrix, cohort_retention
+from workbench.core.io import read_transactions, validate_transactions
+from workbench.core.prepare import prepare_orders
+from workbench.presentation.charts.cohorts import cohort_heatmap
 
 D = dt.date
 

@@ -34,11 +34,11 @@ import polars as pl
 import pytest
 
 import workbench
-from workbench.clv import ConvergenceError
+from workbench.core.io import read_customers, read_surveys, read_transactions
+from workbench.core.prepare import prepare_orders, to_date
+from workbench.core.quality import REASONS
 from workbench.errors import DataValidationError, ModelError
-from workbench.io import read_customers, read_surveys, read_transactions
-from workbench.prepare import prepare_orders, to_date
-from workbench.quality import REASONS
+from workbench.models.clv import ConvergenceError
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
@@ -300,7 +300,7 @@ def test_summary_rfm_and_fit(case: dict[str, Any], generated_dir: Path) -> None:
 
 @pytest.mark.parametrize("case", _ids(OK_TRANSACTIONS))
 def test_dashboard_state(case: dict[str, Any], generated_dir: Path) -> None:
-    from workbench.widgets.state import DashboardState, Dataset
+    from workbench.presentation.widgets.state import DashboardState, Dataset
 
     tx = _read_ok(case, generated_dir)
     data = Dataset(transactions=tx)

@@ -15,10 +15,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from workbench import customer_scan, kernels, sorting
-from workbench.customer_scan import scan_customers
-from workbench.rfm import midrank_scores
-from workbench.summary import customer_summary
+from workbench.analyses.rfm import midrank_scores
+from workbench.core.summary import customer_summary
+from workbench.native import customer_scan, kernels, sorting
+from workbench.native.customer_scan import scan_customers
 
 
 def test_the_compiled_kernels_are_installed():
@@ -140,7 +140,7 @@ def test_summary_after_a_collision_uses_the_exact_path(monkeypatch):
 
 
 def _transactions() -> pl.DataFrame:
-    from workbench.io import validate_transactions
+    from workbench.core.io import validate_transactions
 
     rows = []
     for i in range(400):
@@ -154,7 +154,7 @@ def _transactions() -> pl.DataFrame:
 @pytest.mark.parametrize("unit", ["D", "W", "M"])
 def test_without_the_kernels_the_summary_and_scores_are_the_same(monkeypatch, unit):
     """A machine that could not compile the kernels gets the same answers (more slowly)."""
-    from workbench.rfm import rfm_segments
+    from workbench.analyses.rfm import rfm_segments
 
     tx = _transactions()
     fast = customer_summary(tx, "2024-07-01", unit)
@@ -242,10 +242,10 @@ def test_a_library_from_another_kernels_version_is_not_used(monkeypatch):
     import sys
     import types
 
-    stale = types.ModuleType("workbench._kernels")
+    stale = types.ModuleType("workbench.native._kernels")
     stale.__file__ = "libc.so.6"  # loads, but has no wb_abi_version
-    monkeypatch.setitem(sys.modules, "workbench._kernels", stale)
-    monkeypatch.setattr(sys.modules["workbench"], "_kernels", stale, raising=False)
+    monkeypatch.setitem(sys.modules, "workbench.native._kernels", stale)
+    monkeypatch.setattr(sys.modules["workbench.native"], "_kernels", stale, raising=False)
     with pytest.warns(RuntimeWarning, match="another version"):
         assert kernels._load() is None
 
@@ -312,7 +312,7 @@ def test_order_statistics_equal_a_full_sort():
 def test_summary_bits_do_not_depend_on_threads_row_order_or_path(monkeypatch):
     """300k rows (several threads): one thread, two threads, shuffled rows and the Polars path
     give bit-identical summaries, money columns included (sums of whole minor units)."""
-    from workbench import customer_scan
+    from workbench.native import customer_scan
 
     frame = _log(300_000, 60_000, seed=11, chunks=3)
     tx = frame.select(

@@ -16,8 +16,8 @@ KPIS = ("active_customers", "revenue", "repeat_rate", "top20_share", "nps")
 
 def expected_kpis(data_dir, *, as_of=None, filter_column=None, filter_value=None) -> dict:
     """The KPI values the library gives for the same data, date and filter as the page."""
-    from workbench.kpi import executive_kpis
-    from workbench.widgets.state import DashboardState, Dataset
+    from workbench.analyses.kpi import executive_kpis
+    from workbench.presentation.widgets.state import DashboardState, Dataset
 
     data = Dataset.from_dir(data_dir)
     state = DashboardState(data, as_of or data.last_date, 90, filter_column=filter_column,
@@ -115,8 +115,8 @@ def test_executive_dashboard(voila_server, page: Page, sample_data_dir):
                                    page.locator(".kpi-active_customers .wb-kpi-value")
                                    .inner_text()), (revenue_region, active))
     wait_until_idle(page)
-    from workbench.widgets.dashboard import as_of_options
-    from workbench.widgets.state import Dataset
+    from workbench.presentation.widgets.dashboard import as_of_options
+    from workbench.presentation.widgets.state import Dataset
 
     data = Dataset.from_dir(sample_data_dir)
     chosen = as_of_options(data.first_date, data.last_date, 90, extra=data.last_date)[6][1]

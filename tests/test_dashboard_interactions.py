@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def library_state(sample_data_dir):
     """The state the page starts with (sample data, last date, no filter)."""
-    from workbench.widgets.state import DashboardState, Dataset
+    from workbench.presentation.widgets.state import DashboardState, Dataset
 
     data = Dataset.from_dir(sample_data_dir)
     return DashboardState(data, data.as_of or data.last_date, 90)
@@ -49,7 +49,7 @@ def no_horizontal_scroll(page: Page) -> None:
 
 
 def test_exports_download_the_lists(voila_server, page: Page, library_state):
-    from workbench.widgets.rfm_panels import migration_cell, segment_members
+    from workbench.presentation.widgets.rfm_panels import migration_cell, segment_members
 
     page.set_viewport_size({"width": 1280, "height": 1200})
     dash = open_dashboard(page, voila_server.url("executive.ipynb"))
@@ -94,7 +94,7 @@ def test_exports_download_the_lists(voila_server, page: Page, library_state):
 
 
 def test_customer_view(voila_server, page: Page, library_state):
-    from workbench.prepare import prepare_orders
+    from workbench.core.prepare import prepare_orders
 
     orders, _ = prepare_orders(library_state.transactions, library_state.as_of)
     counts = orders.group_by("customer_id").len().sort(["len", "customer_id"],
@@ -131,7 +131,7 @@ def test_customer_view(voila_server, page: Page, library_state):
 
 
 def test_cohort_panel(voila_server, page: Page, library_state):
-    from workbench.cohorts import cohort_retention
+    from workbench.analyses.cohorts import cohort_retention
 
     page.set_viewport_size({"width": 1280, "height": 1200})
     dash = open_dashboard(page, voila_server.url("executive.ipynb"))

@@ -10,11 +10,11 @@ import re
 import polars as pl
 import pytest
 
-from workbench.formatting import NumberFormats, use_formats
-from workbench.io import validate_surveys, validate_transactions
-from workbench.kpi import MIN_BASE_CUSTOMERS, comparable, executive_kpis, period_nps
-from workbench.widgets.kpi_panel import format_value, tile_html
-from workbench.widgets.state import DashboardState, Dataset
+from workbench.analyses.kpi import MIN_BASE_CUSTOMERS, comparable, executive_kpis, period_nps
+from workbench.core.io import validate_surveys, validate_transactions
+from workbench.presentation.formatting import NumberFormats, use_formats
+from workbench.presentation.widgets.kpi_panel import format_value, tile_html
+from workbench.presentation.widgets.state import DashboardState, Dataset
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def kpi_rows(state: DashboardState) -> dict[str, dict]:
 
 
 def test_top20_share_tile_equals_concentration_tab(state):
-    from workbench.pareto import pareto_table, top_share
-    from workbench.widgets.rfm_panels import ParetoPanel
+    from workbench.analyses.pareto import pareto_table, top_share
+    from workbench.presentation.widgets.rfm_panels import ParetoPanel
 
     tile = kpi_rows(state)["top20_share"]["value"]
     assert top_share(state.trailing_revenue, 0.2) == tile
@@ -44,7 +44,7 @@ def test_top20_share_tile_equals_concentration_tab(state):
 
 
 def test_nps_tile_equals_loyalty_headline(state):
-    from workbench.widgets.loyalty_panel import LoyaltyPanel
+    from workbench.presentation.widgets.loyalty_panel import LoyaltyPanel
 
     tile = kpi_rows(state)["nps"]["value"]
     assert period_nps(state.surveys, state.as_of, 90)["nps"] == tile
@@ -116,7 +116,7 @@ def test_currency_from_the_locale(currency, locale, expected):
 def test_charts_get_the_locale():
     import altair as alt
 
-    from workbench.widgets.panel import localized
+    from workbench.presentation.widgets.panel import localized
 
     try:
         use_formats("EUR", "de_DE")
@@ -128,8 +128,8 @@ def test_charts_get_the_locale():
 
 
 def test_dataset_currency_reaches_the_dashboard(sample_data_dir):
-    from workbench.formatting import current
-    from workbench.widgets.dashboard import ExecutiveDashboard
+    from workbench.presentation.formatting import current
+    from workbench.presentation.widgets.dashboard import ExecutiveDashboard
 
     data = Dataset.from_dir(sample_data_dir)
     data.currency, data.locale = "EUR", "de_DE"
@@ -144,7 +144,7 @@ def test_dataset_currency_reaches_the_dashboard(sample_data_dir):
 
 
 def test_no_survey_data_is_said_plainly(sample_data_dir):
-    from workbench.widgets.loyalty_panel import LoyaltyPanel
+    from workbench.presentation.widgets.loyalty_panel import LoyaltyPanel
 
     data = Dataset.from_dir(sample_data_dir)
     data.surveys = None
@@ -163,7 +163,7 @@ def _link_csv(html: str) -> pl.DataFrame:
 
 
 def test_segment_export_is_the_segment(state):
-    from workbench.widgets.rfm_panels import SegmentsPanel, segment_members
+    from workbench.presentation.widgets.rfm_panels import SegmentsPanel, segment_members
 
     panel = SegmentsPanel()
     panel.update(state)
@@ -177,8 +177,8 @@ def test_segment_export_is_the_segment(state):
 
 
 def test_migration_cell_export(state):
-    from workbench.migration import segment_migration
-    from workbench.widgets.rfm_panels import MigrationPanel
+    from workbench.analyses.migration import segment_migration
+    from workbench.presentation.widgets.rfm_panels import MigrationPanel
 
     panel = MigrationPanel()
     panel.update(state)
@@ -192,7 +192,7 @@ def test_migration_cell_export(state):
 
 
 def test_customer_view_history_and_unknown_id(state):
-    from workbench.widgets.customer_view import CustomerView
+    from workbench.presentation.widgets.customer_view import CustomerView
 
     view = CustomerView()
     view.update(state)
@@ -207,7 +207,7 @@ def test_customer_view_history_and_unknown_id(state):
 
 
 def test_cohort_panel_draws(state):
-    from workbench.widgets.cohort_panel import CohortPanel
+    from workbench.presentation.widgets.cohort_panel import CohortPanel
 
     panel = CohortPanel()
     panel.update(state)

@@ -17,13 +17,14 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench import clv, loyalty
+from workbench.analyses import loyalty
+from workbench.analyses.rfm import no_purchases_problem, require_purchases
+from workbench.core.io import validate_transactions
 from workbench.errors import DataValidationError, ModelError
-from workbench.io import validate_transactions
-from workbench.rfm import no_purchases_problem, require_purchases
-from workbench.widgets import ExecutiveDashboard
-from workbench.widgets.panel import error_html, strip_paths, viewer_message
-from workbench.widgets.state import DashboardState, Dataset
+from workbench.models import clv
+from workbench.presentation.widgets import ExecutiveDashboard
+from workbench.presentation.widgets.panel import error_html, strip_paths, viewer_message
+from workbench.presentation.widgets.state import DashboardState, Dataset
 
 AS_OF = dt.date(2024, 12, 31)
 BEFORE = dt.date(2023, 1, 1)

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench.report import run_report
+from workbench.app.report import run_report
 
 pytestmark = pytest.mark.slow
 

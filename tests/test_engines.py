@@ -13,9 +13,9 @@ from engine_parity import check_parity, random_log
 from polars.testing import assert_frame_equal
 
 from workbench import engines
+from workbench.core.summary import customer_summary
 from workbench.engines import scoring
 from workbench.engines.frames import Engine
-from workbench.summary import customer_summary
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -30,7 +30,7 @@ def test_cdnow_figures_on_every_engine(name, cdnow_transactions):
 
 @pytest.mark.parametrize("name", ENGINES)
 def test_sample_data_on_every_engine(name, sample_data_dir):
-    from workbench.io import read_transactions
+    from workbench.core.io import read_transactions
 
     tx = read_transactions(sample_data_dir / "transactions.csv")
     check_parity(Engine(name), tx, "2026-03-31", "2026-06-30", units=("W", "M"))
@@ -120,8 +120,8 @@ def test_order_statistics_are_exact_through_several_refinements(monkeypatch):
 
 
 def test_cli_summary_on_duckdb(tmp_path, capsys):
-    from workbench.cli import main
-    from workbench.prepare import prepare_orders
+    from workbench.app.cli import main
+    from workbench.core.prepare import prepare_orders
 
     tx = random_log(6, rows=1_000, customers=100)
     tx.write_parquet(tmp_path / "a.parquet")
@@ -143,8 +143,8 @@ def test_cli_summary_on_duckdb(tmp_path, capsys):
 def _engine_ledger(engine: Engine, tx: pl.DataFrame, as_of: str | None):
     from engine_parity import on_engine
 
+    from workbench.core.prepare import to_date
     from workbench.engines import quality, rules
-    from workbench.prepare import to_date
 
     frame = rules.standardise(engine.frame(on_engine(engine, tx)))
     checked = rules.check_and_scale(frame)
@@ -158,7 +158,7 @@ def test_the_tie_out_on_every_engine_is_the_polars_report(name, seed, cdnow_tran
     the latest order, orphan returns, cancelled orders, duplicates, lines after the as-of date):
     the same lines and the same minor units as ``prepare_orders``' report, and they add up to
     the lines read."""
-    from workbench.prepare import prepare_orders
+    from workbench.core.prepare import prepare_orders
 
     for tx, as_of in ((random_log(seed), "2024-01-15"), (random_log(seed), None),
                       (cdnow_transactions, "1997-09-30")):

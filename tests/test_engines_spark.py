@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 def test_cdnow_sample_data_and_random_logs_on_spark(spark_session, cdnow_transactions,
                                                     sample_data_dir):
-    from workbench.io import read_transactions
+    from workbench.core.io import read_transactions
 
     engine = Engine("spark", spark=spark_session)
     figures = check_parity(engine, cdnow_transactions, "1997-09-30", "1998-06-30")
@@ -32,8 +32,8 @@ def test_cdnow_sample_data_and_random_logs_on_spark(spark_session, cdnow_transac
 def test_the_tie_out_on_spark_is_the_polars_report(spark_session):
     from engine_parity import on_engine
 
+    from workbench.core.prepare import prepare_orders, to_date
     from workbench.engines import quality, rules
-    from workbench.prepare import prepare_orders, to_date
 
     engine = Engine("spark", spark=spark_session)
     tx = random_log(2)

@@ -33,12 +33,12 @@ EXPECTED: dict[tuple[str, str], tuple[type[Exception], tuple[type[Exception], ..
     ("workbench.errors", "ConvergenceError"): (ModelError, (RuntimeError,)),
     ("workbench.errors", "NotFittedError"): (ModelError, (RuntimeError,)),
     ("workbench.errors", "UndefinedPredictionError"): (ModelError, (RuntimeError, ValueError)),
-    ("workbench.clv._fit", "NotEnoughDataError"): (ModelError, (RuntimeError, ValueError)),
-    ("workbench.cli", "CommandError"): (ConfigError, (ValueError,)),
-    ("workbench.report", "ReportParameterError"): (ConfigError, (ValueError,)),
-    ("workbench.run_summary", "GateError"): (ConfigError, (ValueError,)),
-    ("workbench.serve", "ServeError"): (ConfigError, (ValueError,)),
-    ("workbench.cache", "CacheError"): (WorkbenchError, (RuntimeError,)),
+    ("workbench.models.clv._fit", "NotEnoughDataError"): (ModelError, (RuntimeError, ValueError)),
+    ("workbench.app.cli", "CommandError"): (ConfigError, (ValueError,)),
+    ("workbench.app.report", "ReportParameterError"): (ConfigError, (ValueError,)),
+    ("workbench.app.run_summary", "GateError"): (ConfigError, (ValueError,)),
+    ("workbench.app.serve", "ServeError"): (ConfigError, (ValueError,)),
+    ("workbench.core.cache", "CacheError"): (WorkbenchError, (RuntimeError,)),
 }
 
 #: Errors that signal a bug of the package itself, not bad input or settings: they stay
@@ -46,7 +46,7 @@ EXPECTED: dict[tuple[str, str], tuple[type[Exception], tuple[type[Exception], ..
 #: A malformed Arrow array reaching the compiled kernels is such a bug (the readers build the
 #: arrays).
 INTERNAL: dict[tuple[str, str], type[Exception]] = {
-    ("workbench.kernels", "KernelInputError"): ValueError,
+    ("workbench.native.kernels", "KernelInputError"): ValueError,
 }
 
 #: Modules that need optional extras or a running kernel to import.
@@ -113,11 +113,11 @@ def test_public_api_error_names_are_the_hierarchy() -> None:
 
 
 def test_convergence_error_moved_to_errors_and_kept_at_its_old_places() -> None:
-    import workbench.clv
-    import workbench.clv._fit
+    import workbench.models.clv
+    import workbench.models.clv._fit
 
-    assert workbench.clv._fit.ConvergenceError is ConvergenceError
-    assert workbench.clv.ConvergenceError is ConvergenceError
+    assert workbench.models.clv._fit.ConvergenceError is ConvergenceError
+    assert workbench.models.clv.ConvergenceError is ConvergenceError
     assert workbench.ConvergenceError is ConvergenceError
     err = ConvergenceError("BG/NBD", "ABNORMAL_TERMINATION", 40, 0.25, {"r": 0.5, "alpha": 2.0})
     assert str(err).startswith("BG/NBD: maximum-likelihood fit did not converge after 40 ")
@@ -125,7 +125,7 @@ def test_convergence_error_moved_to_errors_and_kept_at_its_old_places() -> None:
 
 
 def _models() -> list[object]:
-    from workbench.clv import (
+    from workbench.models.clv import (
         BetaGeoModel,
         GammaGammaModel,
         ModifiedBetaGeoModel,
@@ -165,15 +165,15 @@ def test_unfitted_model_raises_not_fitted_error(model: object) -> None:
 
 
 def test_diagnostics_of_an_unfitted_model_raise_not_fitted_error() -> None:
-    from workbench.clv import BetaGeoModel
-    from workbench.clv.diagnostics import heterogeneity_distributions
+    from workbench.models.clv import BetaGeoModel
+    from workbench.models.clv.diagnostics import heterogeneity_distributions
 
     with pytest.raises(NotFittedError, match="BetaGeoModel"):
         heterogeneity_distributions(BetaGeoModel())
 
 
 def test_clv_input_checks_raise_data_validation_error() -> None:
-    from workbench.clv import BetaGeoModel
+    from workbench.models.clv import BetaGeoModel
 
     bad = SUMMARY.with_columns(pl.Series("frequency", [1, -1]))
     with pytest.raises(DataValidationError, match="negative values in 1 row") as info:
@@ -203,8 +203,8 @@ def test_config_error_takes_a_file_key_and_problem_or_one_message() -> None:
 
 
 def test_parameter_draws_of_an_unfitted_model_raise_not_fitted_error() -> None:
-    from workbench.clv import BetaGeoModel
-    from workbench.clv.uncertainty import parameter_draws
+    from workbench.models.clv import BetaGeoModel
+    from workbench.models.clv.uncertainty import parameter_draws
 
     with pytest.raises(NotFittedError, match="BetaGeoModel"):
         parameter_draws(BetaGeoModel())

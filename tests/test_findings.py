@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench import findings as f
+from workbench.presentation import findings as f
 
 
 def _segments() -> pl.DataFrame:
@@ -156,7 +156,7 @@ def test_loyalty_findings_without_surveys() -> None:
 
 
 def test_findings_use_the_currency_set_for_the_report() -> None:
-    from workbench.formatting import use_formats
+    from workbench.presentation.formatting import use_formats
 
     try:
         use_formats("EUR", "de_DE")

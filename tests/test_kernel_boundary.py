@@ -1,6 +1,6 @@
 """The Arrow boundary of the compiled kernels: malformed arrays get a clear error, never a read.
 
-The kernels take their columns through the Arrow C data interface (``workbench/kernels.py``).
+The kernels take their columns through the Arrow C data interface (``workbench/native/kernels.py``).
 Each test hands the C code an array that is wrong in one way (a view past its buffer, a buffer
 index out of range, a wrong format, nulls, a released or tampered struct, corrupt work arrays)
 and checks the exception names the problem and the row; a sliced array (an offset) must give
@@ -17,9 +17,9 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from workbench import kernels, sorting
-from workbench.customer_scan import scan_customers
-from workbench.kernels import KernelInputError, arrow_chunks, export_column
+from workbench.native import kernels, sorting
+from workbench.native.customer_scan import scan_customers
+from workbench.native.kernels import KernelInputError, arrow_chunks, export_column
 
 pytestmark = pytest.mark.skipif(kernels.LIBRARY is None, reason="compiled kernels not built")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench.charts.theme import detect_renderer, with_zoom
-from workbench.cli import main
-from workbench.lab import lab_command, prepare_workspace, set_parameter_values, strip_outputs
-from workbench.report import find_notebooks
+from workbench.app.cli import main
+from workbench.app.lab import lab_command, prepare_workspace, set_parameter_values, strip_outputs
+from workbench.app.report import find_notebooks
+from workbench.presentation.charts.theme import detect_renderer, with_zoom
 
 ROOT = Path(__file__).resolve().parent.parent
 

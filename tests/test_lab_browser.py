@@ -1,9 +1,9 @@
 """A notebook run in a real JupyterLab (offline, headless Chromium): the chart is interactive.
 
-JupyterLab is started the way ``workbench lab`` starts it (:func:`workbench.lab.lab_command`,
-:func:`workbench.lab.lab_environment`) on a temporary folder holding one small notebook
-that calls :func:`workbench.charts.use_auto_renderer` and shows a chart with tooltips. The
-test runs the cell from the UI (Shift+Enter), hovers a bar and waits for Vega's tooltip
+JupyterLab is started the way ``workbench lab`` starts it (:func:`workbench.app.lab.lab_command`,
+:func:`workbench.app.lab.lab_environment`) on a temporary folder holding one small notebook
+that calls :func:`workbench.presentation.charts.use_auto_renderer` and shows a chart with tooltips.
+The test runs the cell from the UI (Shift+Enter), hovers a bar and waits for Vega's tooltip
 (``#vg-tooltip-element``). No network is needed: the chart's JavaScript is bundled offline.
 """
 
@@ -19,15 +19,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench.lab import lab_command, lab_environment, lab_url
-from workbench.serve import free_port
+from workbench.app.lab import lab_command, lab_environment, lab_url
+from workbench.app.serve import free_port
 
 HOST = "127.0.0.1"
 CHART_CODE = """\
 import altair as alt
 import polars as pl
 
-from workbench.charts import use_auto_renderer
+from workbench.presentation.charts import use_auto_renderer
 
 renderer = use_auto_renderer()
 data = pl.DataFrame({"segment": ["Champions", "Loyal", "Lost"], "customers": [120, 80, 40]})

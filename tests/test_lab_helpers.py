@@ -7,11 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from workbench.analyses.rfm import load_segment_rules
 from workbench.errors import DataValidationError
-from workbench.export import to_file
-from workbench.rfm import load_segment_rules
-from workbench.widgets.lookup import CustomerLookup, linked_table, selected_rows
-from workbench.widgets.rule_editor import RuleEditor, RuleTable
+from workbench.presentation.export import to_file
+from workbench.presentation.widgets.lookup import CustomerLookup, linked_table, selected_rows
+from workbench.presentation.widgets.rule_editor import RuleEditor, RuleTable
 
 
 @pytest.fixture(scope="module")

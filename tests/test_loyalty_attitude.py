@@ -1,4 +1,5 @@
-"""Perceived loyalty (workbench.loyalty.attitude): NPS, satisfaction index, zones, missing rule."""
+"""Perceived loyalty (workbench.analyses.loyalty.attitude): NPS, satisfaction index, zones, missing
+rule."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import math
 import polars as pl
 import pytest
 
-from workbench.io import validate_surveys
-from workbench.loyalty import (
+from workbench.analyses.loyalty import (
     latest_surveys,
     nps_class,
     nps_score,
@@ -18,7 +18,8 @@ from workbench.loyalty import (
     segment_attitude,
     survey_coverage,
 )
-from workbench.schema import CRITERIA
+from workbench.core.io import validate_surveys
+from workbench.core.schema import CRITERIA
 
 D = dt.date
 

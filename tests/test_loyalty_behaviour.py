@@ -1,4 +1,5 @@
-"""Behavioural loyalty (workbench.loyalty.behaviour): hand-computed cases and boundaries."""
+"""Behavioural loyalty (workbench.analyses.loyalty.behaviour): hand-computed cases and
+boundaries."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.loyalty import behavioural_loyalty, buckinx_van_den_poel, period_purchase_counts
+from workbench.analyses.loyalty import (
+    behavioural_loyalty,
+    buckinx_van_den_poel,
+    period_purchase_counts,
+)
 
 D = dt.date
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from workbench.loyalty.drivers import _bootstrap_spearman, _resample_betas
+from workbench.analyses.loyalty.drivers import _bootstrap_spearman, _resample_betas
 
 
 def test_spearman_of_every_resample_matches_scipy() -> None:

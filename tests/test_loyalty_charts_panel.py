@@ -1,4 +1,5 @@
-"""Loyalty charts (workbench.charts.loyalty), the full analysis and the dashboard panel."""
+"""Loyalty charts (workbench.presentation.charts.loyalty), the full analysis and the dashboard
+panel."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import altair as alt
 import polars as pl
 import pytest
 
-from workbench.charts import loyalty as lc
-from workbench.io import validate_customers, validate_surveys, validate_transactions
-from workbench.loyalty import analyse_loyalty, choose_segments, key_figures_line
-from workbench.prepare import prepare_orders
-from workbench.sample_data import generate_sample_data
-from workbench.widgets.state import DashboardState, Dataset
+from workbench.analyses.loyalty import analyse_loyalty, choose_segments, key_figures_line
+from workbench.app.sample_data import generate_sample_data
+from workbench.core.io import validate_customers, validate_surveys, validate_transactions
+from workbench.core.prepare import prepare_orders
+from workbench.presentation.charts import loyalty as lc
+from workbench.presentation.widgets.state import DashboardState, Dataset
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -95,7 +96,7 @@ def test_charts_build_and_render(analysis):
 
 
 def test_panel_renders_with_stable_classes(data):
-    from workbench.widgets.loyalty_panel import LoyaltyPanel
+    from workbench.presentation.widgets.loyalty_panel import LoyaltyPanel
 
     state = DashboardState(data, AS_OF)
     panel = LoyaltyPanel(top_warnings=5)
@@ -128,8 +129,8 @@ def test_panel_renders_with_stable_classes(data):
 
 def test_panel_uses_the_purchase_model(data):
     """The tab's analysis carries BG/NBD P(alive) and ranks warnings by predicted CLV."""
-    from workbench.loyalty import purchase_model_inputs
-    from workbench.widgets.loyalty_panel import LoyaltyPanel
+    from workbench.analyses.loyalty import purchase_model_inputs
+    from workbench.presentation.widgets.loyalty_panel import LoyaltyPanel
 
     state = DashboardState(data, AS_OF)
     la = LoyaltyPanel().analysis(state)

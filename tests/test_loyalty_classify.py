@@ -1,11 +1,11 @@
-"""Loyalty typing (workbench.loyalty.classify): the matrix, reasons, segments, ladder."""
+"""Loyalty typing (workbench.analyses.loyalty.classify): the matrix, reasons, segments, ladder."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from workbench.loyalty import attitude_axis, loyalty_matrix, loyalty_types, type_summary
+from workbench.analyses.loyalty import attitude_axis, loyalty_matrix, loyalty_types, type_summary
 
 
 def behaviour(**cols) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""Key drivers (workbench.loyalty.drivers) on synthetic data with a known true driver."""
+"""Key drivers (workbench.analyses.loyalty.drivers) on synthetic data with a known true driver."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from workbench.loyalty import driver_regression, key_drivers
-from workbench.loyalty.drivers import _boot_ranks
-from workbench.schema import CRITERIA
+from workbench.analyses.loyalty import driver_regression, key_drivers
+from workbench.analyses.loyalty.drivers import _boot_ranks
+from workbench.core.schema import CRITERIA
 
 
 def synthetic(n: int, seed: int = 3) -> pl.DataFrame:

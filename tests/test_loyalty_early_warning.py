@@ -1,4 +1,4 @@
-"""Early warnings (workbench.loyalty.early_warning): triggers, reasons, ranking."""
+"""Early warnings (workbench.analyses.loyalty.early_warning): triggers, reasons, ranking."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.loyalty import behavioural_loyalty, early_warnings, warning_counts
+from workbench.analyses.loyalty import behavioural_loyalty, early_warnings, warning_counts
 
 D = dt.date
 AS_OF = D(2025, 12, 31)

@@ -1,4 +1,4 @@
-"""Seed-001 indices (workbench.loyalty.indices): loyalty, value, per-segment means."""
+"""Seed-001 indices (workbench.analyses.loyalty.indices): loyalty, value, per-segment means."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.loyalty import (
+from workbench.analyses.loyalty import (
     loyalty_index,
     loyalty_index_from_counts,
     regularity_coefficient,

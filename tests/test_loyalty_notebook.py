@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from notebook_figures import recorded_figures
 
-from workbench.loyalty import (
+from workbench.analyses.loyalty import (
     KEY_FIGURES_PREFIX,
     analyse_loyalty,
     choose_segments,
@@ -21,7 +21,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "loyalty.ipynb
 
 
 def test_parameters_are_declared_for_the_report_runner():
-    from workbench.report import inspect_parameters
+    from workbench.app.report import inspect_parameters
 
     declared = inspect_parameters(NOTEBOOK)
     assert declared["as_of"]["inferred_type_name"] == "str"
@@ -32,9 +32,9 @@ def test_parameters_are_declared_for_the_report_runner():
 
 @pytest.mark.slow
 def test_notebook_runs_and_records_the_package_figures(sample_data_dir, tmp_path):
-    from workbench.io import read_customers, read_surveys, read_transactions
-    from workbench.prepare import prepare_orders
-    from workbench.report import data_dir_parameters, run_report
+    from workbench.app.report import data_dir_parameters, run_report
+    from workbench.core.io import read_customers, read_surveys, read_transactions
+    from workbench.core.prepare import prepare_orders
 
     params = {**data_dir_parameters(sample_data_dir), "as_of": "2026-03-31", "n_boot": 100}
     result = run_report(NOTEBOOK, tmp_path, params)

@@ -8,9 +8,9 @@ import json
 import polars as pl
 import pytest
 
+from workbench.analyses.loyalty import LoyaltySettings, analyse_loyalty, loyalty_settings
+from workbench.core.prepare import prepare_orders
 from workbench.errors import ConfigError
-from workbench.loyalty import LoyaltySettings, analyse_loyalty, loyalty_settings
-from workbench.prepare import prepare_orders
 
 AS_OF = "2025-12-31"
 # the small orders below carry no cost: the value index says so with a warning

@@ -23,13 +23,13 @@ import polars as pl
 import pytest
 from cli_helpers import run_main as run
 
-from workbench.cli import EXIT_OK
+from workbench.app.cli import EXIT_OK
+from workbench.app.project_check import check_project
+from workbench.core.io import read_transactions, split_missing_customer_id
+from workbench.core.prepare import prepare_orders
+from workbench.core.project import load_project
+from workbench.core.quality import BUCKETS, KEPT
 from workbench.errors import DataValidationError
-from workbench.io import read_transactions, split_missing_customer_id
-from workbench.prepare import prepare_orders
-from workbench.project import load_project
-from workbench.project_check import check_project
-from workbench.quality import BUCKETS, KEPT
 
 HEADER = [
     "Invoice",
@@ -291,14 +291,14 @@ def test_the_reader_refuses_or_keeps_them() -> None:
 
 
 def read_transactions_frame(frame: pl.DataFrame, **options: str) -> pl.DataFrame:
-    from workbench.io import validate_transactions
+    from workbench.core.io import validate_transactions
 
     return validate_transactions(frame, columns={"Customer ID": "customer_id"}, **options)
 
 
 def test_the_project_file_validates_the_key(tmp_path: Path) -> None:
+    from workbench.core.project import parse_project
     from workbench.errors import ConfigError
-    from workbench.project import parse_project
 
     ok = parse_project(
         {"transactions": {"path": "x.csv", "missing_customer_id": "set_aside"}},
@@ -319,7 +319,7 @@ def test_the_project_file_validates_the_key(tmp_path: Path) -> None:
 
 
 def test_summary_json_counts_them(export) -> None:
-    from workbench.run_summary import analyse
+    from workbench.app.run_summary import analyse
 
     config, written = export
     _set_aside(config)

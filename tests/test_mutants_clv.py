@@ -17,15 +17,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.clv import (
+from workbench.models.clv import (
     BetaGeoModel,
     GammaGammaAssumptionWarning,
     GammaGammaModel,
     NotEnoughDataError,
     check_spend_frequency_independence,
 )
-from workbench.clv.bgnbd import _alive_expectation
-from workbench.clv.gammagamma import gamma_gamma_row_loglik
+from workbench.models.clv.bgnbd import _alive_expectation
+from workbench.models.clv.gammagamma import gamma_gamma_row_loglik
 
 #: FHL 2005 Table 1 (CDNOW, weeks): the published BG/NBD estimates, used as fixed inputs.
 FHL = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -286,7 +286,7 @@ def test_expected_spend_of_repeat_buyer_with_zero_spend_is_the_population_mean()
 
 def _count_exact_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record how many rows each call of the exact ``_alive_expectation`` evaluates."""
-    from workbench.clv import bgnbd
+    from workbench.models.clv import bgnbd
 
     sizes: list[int] = []
     exact = bgnbd._alive_expectation
@@ -304,7 +304,7 @@ def _count_exact_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     [(0.243, 4.414, 0.793, 2.426), (0.1, 50.0, 5.0, 0.3), (0.243, 4.414, 0.01, 0.3)],
 )
 def test_interpolated_expectation_equals_the_exact_one(params: tuple, monkeypatch) -> None:
-    from workbench.clv.bgnbd import _alive_expectation, _alive_expectation_smooth
+    from workbench.models.clv.bgnbd import _alive_expectation, _alive_expectation_smooth
 
     rng = np.random.default_rng(8)
     n = 3000
@@ -323,7 +323,11 @@ def test_interpolated_expectation_equals_the_exact_one(params: tuple, monkeypatc
 
 
 def test_few_rows_of_a_frequency_are_evaluated_exactly(monkeypatch) -> None:
-    from workbench.clv.bgnbd import _SMOOTH_MIN_ROWS, _alive_expectation, _alive_expectation_smooth
+    from workbench.models.clv.bgnbd import (
+        _SMOOTH_MIN_ROWS,
+        _alive_expectation,
+        _alive_expectation_smooth,
+    )
 
     params = (0.243, 4.414, 0.793, 2.426)
     n = _SMOOTH_MIN_ROWS - 1

@@ -1,4 +1,4 @@
-"""Exact cases for workbench.loyalty.indices that kill mutants ``bench/mutation_test.py``
+"""Exact cases for workbench.analyses.loyalty.indices that kill mutants ``bench/mutation_test.py``
 planted: one-day periods, a denominator of exactly one, the warning's line, segment order."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.loyalty import (
+from workbench.analyses.loyalty import (
     loyalty_index,
     loyalty_index_from_counts,
     segment_indices,
     value_index,
 )
-from workbench.loyalty.indices import (
+from workbench.analyses.loyalty.indices import (
     A_N,
     A_P,
     K_CREDIT,

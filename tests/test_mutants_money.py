@@ -1,4 +1,4 @@
-"""Exact cases for workbench.money: the scale found, the tolerance edges, the 2**53 limit and
+"""Exact cases for workbench.core.money: the scale found, the tolerance edges, the 2**53 limit and
 the rows an error names (each test kills mutants ``bench/mutation_test.py`` planted)."""
 
 from __future__ import annotations
@@ -6,8 +6,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from workbench.core.money import (
+    EXACT_LIMIT,
+    MAX_DECIMALS,
+    from_minor_units,
+    money_scale,
+    to_minor_units,
+)
 from workbench.errors import DataValidationError
-from workbench.money import EXACT_LIMIT, MAX_DECIMALS, from_minor_units, money_scale, to_minor_units
 
 
 def scale_of(values):

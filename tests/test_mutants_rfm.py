@@ -1,5 +1,6 @@
-"""Exact cases for workbench.rfm that kill mutants ``bench/mutation_test.py`` planted: default
-fixed cut-offs at every edge, lower-is-better float scores, the integer threshold path, errors."""
+"""Exact cases for workbench.analyses.rfm that kill mutants ``bench/mutation_test.py`` planted:
+default fixed cut-offs at every edge, lower-is-better float scores, the integer threshold
+path, errors."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.errors import DataValidationError
-from workbench.rfm import (
+from workbench.analyses.rfm import (
     DEFAULT_CUTOFFS,
     assign_segments,
     load_segment_rules,
@@ -17,6 +17,7 @@ from workbench.rfm import (
     midrank_thresholds,
     rfm_scores,
 )
+from workbench.errors import DataValidationError
 
 
 def _summary(days, purchases):

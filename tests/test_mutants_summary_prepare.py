@@ -8,9 +8,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from workbench.core.prepare import check_transactions, to_date
+from workbench.core.summary import no_purchases_problem, purchases, summary_from_orders
 from workbench.errors import DataValidationError
-from workbench.prepare import check_transactions, to_date
-from workbench.summary import no_purchases_problem, purchases, summary_from_orders
 
 
 def _tx(amounts, dates=None):
@@ -138,7 +138,7 @@ def test_null_rows_named_are_the_first_five():
 
 def test_needs_order_rules_only_for_order_ids_or_negative_amounts():
     # prepare.py `(amount < 0).any()` -> `< 1`, and `has_ids or ...` -> `and`
-    from workbench.prepare import needs_order_rules
+    from workbench.core.prepare import needs_order_rules
 
     small = _tx([0.0, 0.5])
     assert needs_order_rules(small) is False
@@ -151,7 +151,7 @@ def test_needs_order_rules_only_for_order_ids_or_negative_amounts():
 
 def test_profit_of_orders_without_returns_and_with_missing_margin():
     # prepare.py margin `.fill_null(0.0)` -> 1.0, and the returned profit `.fill_null(0.0)` -> 1.0
-    from workbench.prepare import prepare_orders
+    from workbench.core.prepare import prepare_orders
 
     t = pl.DataFrame(
         {"customer_id": ["a", "a", "b"],
@@ -180,7 +180,7 @@ def test_no_purchases_problem_without_amount_or_date_columns():
 
 def test_holdout_columns_of_a_customer_without_holdout_purchases():
     # summary.py `monetary_value_holdout.fill_null(0.0)` -> 1.0
-    from workbench.summary import calibration_holdout_summary
+    from workbench.core.summary import calibration_holdout_summary
 
     t = pl.DataFrame(
         {"customer_id": ["a", "a", "b"],

@@ -29,7 +29,7 @@ TABS = ("Migration", "Concentration", "Lifetime value", "Loyalty")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("own-data")
     written = retail_export_with_blanks(folder / "export.csv", lines=3000)
-    from workbench.cli import main
+    from workbench.app.cli import main
 
     assert main(["init", str(folder / "export.csv")]) == 0
     config = folder / "workbench.toml"

@@ -81,7 +81,7 @@ BUILD_TOOLS = {"c-compiler"}
 
 
 def test_environment_yml_has_a_c_compiler_for_the_kernels() -> None:
-    assert '"workbench._kernels"' in (ROOT / "setup.py").read_text(encoding="utf-8")
+    assert '"workbench.native._kernels"' in (ROOT / "setup.py").read_text(encoding="utf-8")
     assert "- c-compiler" in (ROOT / "environment.yml").read_text(encoding="utf-8")
 
 
@@ -95,9 +95,9 @@ def test_environment_yml_names_the_same_packages_as_pyproject() -> None:
 
 def test_pyproject_basics() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert data["project"]["scripts"]["workbench"] == "workbench.cli:main"
+    assert data["project"]["scripts"]["workbench"] == "workbench.app.cli:main"
     assert data["project"]["requires-python"] == ">=3.11"
-    assert "rules/*.csv" in data["tool"]["setuptools"]["package-data"]["workbench"]
+    assert "*.csv" in data["tool"]["setuptools"]["package-data"]["workbench.analyses.rules"]
     assert "version" in data["project"], "the one place the version is written"
     markers = " ".join(data["tool"]["pytest"]["ini_options"]["markers"])
     assert "browser:" in markers and "slow:" in markers
@@ -191,9 +191,9 @@ def test_every_subpackage_is_listed_in_pyproject() -> None:
 def test_templates_are_read_from_the_one_copy_in_the_repository() -> None:
     """In this (editable) checkout the templates are the repository's ``notebooks/`` and
     ``dashboards/``: nothing in the package duplicates them."""
-    from workbench.report import default_notebooks_dir
-    from workbench.serve import default_dashboards_dir
-    from workbench.templates import editable_source, template_dir
+    from workbench.app.report import default_notebooks_dir
+    from workbench.app.serve import default_dashboards_dir
+    from workbench.app.templates import editable_source, template_dir
 
     assert not (ROOT / "workbench" / "_templates").exists(), "no committed copy of the notebooks"
     assert editable_source() is not None, "the tests run on an editable install (pip install -e)"
@@ -210,7 +210,7 @@ def test_templates_are_read_from_the_one_copy_in_the_repository() -> None:
 
 def test_version_comes_from_the_package_metadata() -> None:
     import workbench
-    from workbench.cli import main
+    from workbench.app.cli import main
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "version"
@@ -403,8 +403,9 @@ def test_wheel_holds_the_templates_once_and_the_rules(installed: Installed) -> N
                 member = f"workbench/_templates/{kind}/{path.name}"
                 assert member in names, member
                 assert archive.read(member) == path.read_bytes(), member
-    rules = {n for n in names if n.startswith("workbench/rules/") and n.endswith(".csv")}
-    assert rules == {f"workbench/rules/{p.name}" for p in (ROOT / "workbench/rules").glob("*.csv")}
+    rules = {n for n in names if n.startswith("workbench/analyses/rules/") and n.endswith(".csv")}
+    shipped = (ROOT / "workbench/analyses/rules").glob("*.csv")
+    assert rules == {f"workbench/analyses/rules/{p.name}" for p in shipped}
     assert not any(n.startswith(("sample_data/", "notebooks/", "dashboards/")) for n in names)
 
 
@@ -420,9 +421,9 @@ def test_installed_package_is_the_wheel_and_knows_its_version(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"workbench {declared}"
     code = (
-        "import json, workbench, workbench.templates as t; print(json.dumps([workbench.__file__,"
-        " str(t.template_dir('notebooks')), str(t.template_dir('dashboards')),"
-        " workbench.__version__]))"
+        "import json, workbench, workbench.app.templates as t; "
+        "print(json.dumps([workbench.__file__, str(t.template_dir('notebooks')),"
+        " str(t.template_dir('dashboards')), workbench.__version__]))"
     )
     proc = installed.run(installed.python, "-c", code, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -471,7 +472,7 @@ EXECUTE_DASHBOARD = """
 import json, os, sys
 import nbformat
 from nbclient import NotebookClient
-from workbench.templates import template_dir
+from workbench.app.templates import template_dir
 path = template_dir("dashboards") / "executive.ipynb"
 nb = nbformat.read(path, as_version=4)
 NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=True,
@@ -568,7 +569,7 @@ def test_installed_wheel_serves_the_dashboard_of_a_project_file(
 def test_editable_source_skips_a_build_egg_info_ahead_on_the_path(tmp_path, monkeypatch) -> None:
     """Run from a checkout, ``workbench.egg-info`` of the build (no direct_url.json) is found
     before the installed metadata: the editable install's source tree must still be found."""
-    from workbench.templates import editable_source
+    from workbench.app.templates import editable_source
 
     build = tmp_path / "checkout"
     (build / "workbench.egg-info").mkdir(parents=True)

@@ -7,9 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.io import validate_surveys, validate_transactions
-from workbench.kpi import executive_kpis, net_promoter_score
-from workbench.migration import (
+from workbench.analyses.kpi import executive_kpis, net_promoter_score
+from workbench.analyses.migration import (
     NO_PURCHASE_YET,
     migration_matrix,
     migration_summary,
@@ -17,7 +16,8 @@ from workbench.migration import (
     segment_history,
     segment_migration,
 )
-from workbench.pareto import gini, lorenz_curve, pareto_table, top_share
+from workbench.analyses.pareto import gini, lorenz_curve, pareto_table, top_share
+from workbench.core.io import validate_surveys, validate_transactions
 
 
 def spend(values):
@@ -154,7 +154,7 @@ def test_executive_kpis_hand_computed():
     # previous period 2024-01-03..2024-04-01: a, c active, revenue 20
     assert row["active_customers"]["previous"] == 2
     assert row["revenue"]["previous"] == pytest.approx(20.0)
-    # +650 % on 2 customers: too small a base to compare (workbench.kpi.comparable)
+    # +650 % on 2 customers: too small a base to compare (workbench.analyses.kpi.comparable)
     assert row["revenue"]["change"] == pytest.approx(130.0)
     assert row["revenue"]["comparable"] is False and row["revenue"]["change_pct"] is None
     # latest answers in the period: a 9 (promoter), b 10 (promoter)

@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.io import validate_transactions
-from workbench.prepare import prepare_orders, to_date
+from workbench.core.io import validate_transactions
+from workbench.core.prepare import prepare_orders, to_date
 
 
 def tx(rows, **extra):
@@ -137,7 +137,7 @@ def test_a_return_without_its_order_goes_to_the_latest_order_with_the_greatest_i
         ("A", "2024-01-05", "-50", "R9"),
     ]
     t = tx(rows, cols=["order_id"])
-    from workbench.summary import customer_summary
+    from workbench.core.summary import customer_summary
 
     seen = set()
     for seed in range(100):
@@ -159,7 +159,7 @@ def test_a_return_without_its_order_goes_to_the_latest_order_with_the_greatest_i
 def test_same_revenue_and_cancellations_whatever_the_row_order(sample_data_dir):
     """On the 20,000-customer sample, revenue and the cancelled-order count do not change from
     run to run or with the row order."""
-    from workbench.io import read_transactions
+    from workbench.core.io import read_transactions
 
     t = read_transactions(sample_data_dir / "transactions.csv")
     # returns without their order id: each goes to the customer's latest order by the rule
@@ -186,7 +186,7 @@ def test_same_revenue_and_cancellations_whatever_the_row_order(sample_data_dir):
 def test_duplicates_follow_one_rule_with_or_without_returns():
     """The fast path (no order ids, no returns) and prepare_orders compare every column: an
     unrelated return elsewhere in the file cannot change a customer's spend (was 15 -> 25)."""
-    from workbench.summary import customer_summary
+    from workbench.core.summary import customer_summary
 
     rows = [
         ("a", "2024-01-01", "5", "x"),
@@ -209,7 +209,7 @@ def test_duplicates_follow_one_rule_with_or_without_returns():
 def test_money_sums_are_exact_in_any_order():
     """Amounts that floating-point addition rounds differently in another order sum to one
     value: the exact decimal sum, rounded once."""
-    from workbench.summary import customer_summary
+    from workbench.core.summary import customer_summary
 
     amounts = ["0.1"] * 10 + ["1000000.03", "0.07", "3.3", "1e-2"]
     rows = [("a", f"2024-01-{i + 1:02d}", x) for i, x in enumerate(amounts)]
@@ -224,8 +224,8 @@ def test_money_sums_are_exact_in_any_order():
 
 
 def test_money_that_cannot_be_summed_exactly_is_refused():
+    from workbench.core.summary import customer_summary
     from workbench.errors import DataValidationError
-    from workbench.summary import customer_summary
 
     t = validate_transactions(
         pl.DataFrame({"customer_id": ["a", "b"], "order_date": ["2024-01-01"] * 2,

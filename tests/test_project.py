@@ -9,17 +9,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.errors import ConfigError, DataValidationError
-from workbench.io import validate_transactions
-from workbench.prepare import prepare_orders
-from workbench.project import LINE_NO, identical_lines, load_project, parse_project
-from workbench.project_init import (
+from workbench.app.project_init import (
     propose_columns,
     propose_project,
     render_toml,
     sniff_date_format,
     toml_string,
 )
+from workbench.core.io import validate_transactions
+from workbench.core.prepare import prepare_orders
+from workbench.core.project import LINE_NO, identical_lines, load_project, parse_project
+from workbench.errors import ConfigError, DataValidationError
 
 RETAIL = (
     "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
@@ -242,8 +242,8 @@ def test_toml_strings_are_escaped() -> None:
 
 
 def test_dashboard_dataset_and_serve_environment_use_the_project(tmp_path: Path) -> None:
-    from workbench.serve import CONFIG_ENV, DATA_DIR_ENV, ServeError, server_environment
-    from workbench.widgets.state import Dataset
+    from workbench.app.serve import CONFIG_ENV, DATA_DIR_ENV, ServeError, server_environment
+    from workbench.presentation.widgets.state import Dataset
 
     config = write_project(tmp_path, RETAIL_TOML)
     data = Dataset.from_dir(config)  # what the dashboard does with WORKBENCH_DATA_DIR

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from cli_helpers import run_main as run
 
-from workbench.cli import EXIT_OK, EXIT_USAGE
-from workbench.project import load_project
-from workbench.project_check import check_project
+from workbench.app.cli import EXIT_OK, EXIT_USAGE
+from workbench.app.project_check import check_project
+from workbench.core.project import load_project
 
 HEADER = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
           "Customer ID", "Country"]

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from workbench import customer_scan
+from workbench.core.io import validate_transactions
+from workbench.core.prepare import prepare_orders
+from workbench.core.summary import customer_summary
 from workbench.errors import DataValidationError
-from workbench.io import validate_transactions
-from workbench.prepare import prepare_orders
-from workbench.summary import customer_summary
+from workbench.native import customer_scan
 
 START = dt.date(2024, 1, 1)
 AS_OF = "2024-03-31"

@@ -8,8 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.errors import ConfigError
-from workbench.io import (
+from workbench.core.io import (
     ReadOptions,
     read_customers,
     read_surveys,
@@ -17,11 +16,12 @@ from workbench.io import (
     validate_customers,
     validate_transactions,
 )
+from workbench.errors import ConfigError
 
 
 def test_defaults_are_the_documented_ones():
     opts = ReadOptions()
-    # the data contract (workbench.io.readers): dates 1900-01-01 .. 2200-12-31, amounts up to
+    # the data contract (workbench.core.io.readers): dates 1900-01-01 .. 2200-12-31, amounts up to
     # 1e12, UTF-8 with '"' quotes, the separator from the suffix, ids kept as read
     assert (opts.min_date, opts.max_date) == (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
     assert opts.max_abs_amount == 1e12

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from workbench.core.io import read_customers, read_surveys, read_transactions, validate_transactions
 from workbench.errors import DataValidationError
-from workbench.io import read_customers, read_surveys, read_transactions, validate_transactions
 
 GOOD = "customer_id,order_date,amount\nc1,2024-01-05,10.50\nc2,2024-02-01,20\n"
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.errors import DataValidationError
-from workbench.io import (
+from workbench.core.io import (
     read_customers,
     read_surveys,
     read_table,
@@ -22,6 +21,7 @@ from workbench.io import (
     validate_surveys,
     validate_transactions,
 )
+from workbench.errors import DataValidationError
 
 HEADER = "customer_id,order_date,amount\n"
 GOOD = HEADER + "c1,2024-01-05,10.50\nc2,2024-02-01,20\n"

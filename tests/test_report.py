@@ -1,4 +1,4 @@
-"""The papermill report runner (``workbench.report``) on small fixture notebooks."""
+"""The papermill report runner (``workbench.app.report``) on small fixture notebooks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from cli_helpers import run_cli
 
-from workbench.report import (
+from workbench.app.report import (
     ReportParameterError,
     coerce_parameters,
     coerce_value,
@@ -236,7 +236,7 @@ def test_cli_report_list(report_dir: Path) -> None:
 def test_live_line_rewrites_one_line_and_clears_it() -> None:
     import io
 
-    from workbench.report import LiveLine
+    from workbench.app.report import LiveLine
 
     out = io.StringIO()
     line = LiveLine(out, "[2/3] clv.ipynb")
@@ -252,7 +252,7 @@ def test_live_line_rewrites_one_line_and_clears_it() -> None:
 def test_no_live_line_when_not_a_terminal(tmp_path: Path) -> None:
     import io
 
-    from workbench.report import is_terminal
+    from workbench.app.report import is_terminal
 
     assert not is_terminal(io.StringIO()) and not is_terminal(None)
 
@@ -315,7 +315,7 @@ def test_parallel_runs_give_the_same_results_in_the_same_order(tmp_path: Path) -
     order, the same outputs and environment as one at a time."""
     import nbformat
 
-    from workbench.report import run_reports
+    from workbench.app.report import run_reports
 
     notebooks = [FIXTURES / "add_numbers.ipynb", FIXTURES / "failing.ipynb",
                  FIXTURES / "data_report.ipynb"]
@@ -342,7 +342,7 @@ def test_parallel_notebooks_each_run_in_their_own_folder(tmp_path: Path) -> None
     working directory to start a kernel, so they must not share one process)."""
     import nbformat
 
-    from workbench.report import run_reports
+    from workbench.app.report import run_reports
 
     notebooks = []
     for name in ("north", "south", "east"):

@@ -53,7 +53,7 @@ def problems(page: str) -> list[str]:
 
 
 def test_the_scan_catches_what_it_should() -> None:
-    page = ("<html><body><p>UserWarning: x in /work/main/workbench/rfm.py</p>"
+    page = ("<html><body><p>UserWarning: x in /work/main/workbench/analyses/rfm.py</p>"
             "<p>{min_tenure_days} days</p><pre>shape: (3, 2)\n│ a ┆ b │</pre>"
             "<p>dtype: f64</p><p>seed `000_18be814618fb1ff4.txt`</p><p>2.4673e6</p>"
             "<style>.x{color:red}</style></body></html>")
@@ -69,7 +69,7 @@ def test_the_scan_catches_what_it_should() -> None:
 def sample_reports(tmp_path_factory, sample_data_dir):
     """The three reports run by the report runner on the sample data (as ``workbench report``
     runs them: the sample's defaults, the kernels' report folder set)."""
-    from workbench.report import find_notebooks, run_reports
+    from workbench.app.report import find_notebooks, run_reports
 
     out = tmp_path_factory.mktemp("reports")
     return run_reports(find_notebooks(NOTEBOOKS), out), out

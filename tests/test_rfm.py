@@ -5,8 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from workbench.errors import DataValidationError
-from workbench.rfm import (
+from workbench.analyses.rfm import (
     SHIPPED_RULES,
     assign_segments,
     cell_counts,
@@ -18,6 +17,7 @@ from workbench.rfm import (
     score_bins,
     segment_table,
 )
+from workbench.errors import DataValidationError
 
 
 def summary(n_one_time=60, n_repeat=40):

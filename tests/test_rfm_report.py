@@ -8,7 +8,7 @@ import pytest
 from notebook_figures import recorded_figures
 
 import workbench as wb
-from workbench.report import run_report
+from workbench.app.report import run_report
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "rfm_segmentation.ipynb"
 

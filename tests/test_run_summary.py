@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.report import ReportResult
-from workbench.run_summary import (
+from workbench.app.report import ReportResult
+from workbench.app.run_summary import (
     GateError,
     change_report,
     comparable,

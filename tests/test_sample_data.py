@@ -1,4 +1,4 @@
-"""Tests of the deterministic sample-data generator (``workbench.sample_data``)."""
+"""Tests of the deterministic sample-data generator (``workbench.app.sample_data``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench import schema
-from workbench.sample_data import (
+from workbench.app.sample_data import (
     DEFAULT_END,
     DEFAULT_START,
     GROUND_TRUTH,
@@ -20,6 +19,7 @@ from workbench.sample_data import (
     write_benchmark_transactions,
     write_sample_data,
 )
+from workbench.core import schema
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 FILES = ("transactions", "customers", "surveys")

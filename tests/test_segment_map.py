@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.rfm import assign_segments, load_segment_rules
+from workbench.analyses.rfm import assign_segments, load_segment_rules
 
 REFERENCE = Path(__file__).parent / "fixtures" / "reference" / "segment_map_125_published.csv"
 

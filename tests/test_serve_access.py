@@ -1,7 +1,7 @@
 """``workbench serve`` off loopback: token required (generated and printed), URLs that work.
 
 No test binds a non-loopback address: the command line, token and URLs are checked with
-:func:`workbench.serve.plan_serve` and a fake process; the one real server binds 127.0.0.1.
+:func:`workbench.app.serve.plan_serve` and a fake process; the one real server binds 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import workbench.serve
-from workbench.cli import main
-from workbench.serve import (
+import workbench.app.serve
+from workbench.app.cli import main
+from workbench.app.serve import (
     access_urls,
     choose_token,
     free_port,
@@ -66,9 +66,9 @@ def test_choose_token() -> None:
         assert choose_token(host, generate=fresh) == "fresh"
         assert choose_token(host, "given", generate=fresh) == "given"
         assert choose_token(host, no_token=True, generate=fresh) is None
-    with pytest.raises(workbench.serve.ServeError, match="contradict"):
+    with pytest.raises(workbench.app.serve.ServeError, match="contradict"):
         choose_token("0.0.0.0", "given", no_token=True)
-    with pytest.raises(workbench.serve.ServeError, match="empty"):
+    with pytest.raises(workbench.app.serve.ServeError, match="empty"):
         choose_token("0.0.0.0", "  ")
 
 
@@ -149,12 +149,12 @@ def fake_voila(monkeypatch: pytest.MonkeyPatch) -> list[FakeProcess]:
         started.append(FakeProcess(cmd, env))
         return started[-1]
 
-    monkeypatch.setattr(workbench.serve.subprocess, "Popen", popen)
-    monkeypatch.setattr(workbench.serve, "wait_until_up", lambda *a, **k: True)
+    monkeypatch.setattr(workbench.app.serve.subprocess, "Popen", popen)
+    monkeypatch.setattr(workbench.app.serve, "wait_until_up", lambda *a, **k: True)
     # the cache warm-up runs in child processes of its own (tested in test_serve_pool.py)
-    monkeypatch.setattr(workbench.serve, "_run_warm", lambda *a, **k: True)
-    monkeypatch.setattr(workbench.serve, "_start_warm", lambda *a, **k: None)
-    monkeypatch.setattr(workbench.serve.socket, "gethostname", lambda: "box")
+    monkeypatch.setattr(workbench.app.serve, "_run_warm", lambda *a, **k: True)
+    monkeypatch.setattr(workbench.app.serve, "_start_warm", lambda *a, **k: None)
+    monkeypatch.setattr(workbench.app.serve.socket, "gethostname", lambda: "box")
     return started
 
 

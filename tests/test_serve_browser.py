@@ -75,8 +75,8 @@ pytestmark = [
 
 def library_kpis() -> dict[str, float | None]:
     """The KPI values the library computes for the sample data (latest date, no filter)."""
-    from workbench.kpi import executive_kpis
-    from workbench.widgets.state import DashboardState, Dataset
+    from workbench.analyses.kpi import executive_kpis
+    from workbench.presentation.widgets.state import DashboardState, Dataset
 
     data = Dataset.from_dir(ROOT / "sample_data")
     state = DashboardState(data, data.last_date, 90)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.serve import (
+from workbench.app.serve import (
     CHART_ESM_ENV,
     chart_bundle_name,
     chart_loader_esm,
@@ -68,18 +68,18 @@ def test_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_viewers_is_a_user_error() -> None:
-    from workbench.serve import ServeError
+    from workbench.app.serve import ServeError
 
     with pytest.raises(ServeError, match="--viewers"):
         plan_serve(ROOT / "dashboards", 8899, viewers=0)
 
 
 def test_cli_passes_viewers_and_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    import workbench.serve
-    from workbench.cli import main
+    import workbench.app.serve
+    from workbench.app.cli import main
 
     seen: dict = {}
-    monkeypatch.setattr(workbench.serve, "serve", lambda d, **kw: seen.update(kw) or 0)
+    monkeypatch.setattr(workbench.app.serve, "serve", lambda d, **kw: seen.update(kw) or 0)
     assert main(["serve", "--viewers", "4", "--cache-dir", str(tmp_path), "--no-warm"]) == 0
     assert seen["viewers"] == 4 and seen["cache_dir"] == tmp_path and seen["warm"] is False
 
@@ -118,7 +118,7 @@ def test_voila_waits_for_outputs_as_long_as_a_cell_may_run() -> None:
 def test_pooled_kernels_leave_the_pool_only_after_their_notebook_ran() -> None:
     import asyncio
 
-    from workbench.serve_kernels import TeamKernelManager
+    from workbench.app.serve_kernels import TeamKernelManager
 
     events: list[tuple[str, int]] = []
 
@@ -156,7 +156,7 @@ def test_a_kernel_handed_to_a_page_is_not_culled_before_the_page_connects(
 
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
-    from workbench.serve_kernels import TeamKernelManager
+    from workbench.app.serve_kernels import TeamKernelManager
 
     culled: list[str] = []
 
@@ -199,7 +199,7 @@ def test_a_kernel_still_starting_is_left_to_start(monkeypatch: pytest.MonkeyPatc
         ServerKernelManager,
     )
 
-    from workbench.serve_kernels import TeamKernelManager
+    from workbench.app.serve_kernels import TeamKernelManager
 
     culled: list[str] = []
 

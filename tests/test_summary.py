@@ -7,9 +7,13 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.io import validate_transactions
-from workbench.prepare import prepare_orders
-from workbench.summary import calibration_holdout_summary, customer_summary, summary_from_orders
+from workbench.core.io import validate_transactions
+from workbench.core.prepare import prepare_orders
+from workbench.core.summary import (
+    calibration_holdout_summary,
+    customer_summary,
+    summary_from_orders,
+)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +143,7 @@ def test_fast_path_equals_exact_path_and_ignores_row_order(unit, monkeypatch):
     """The compiled summary equals the Polars one bit for bit, whatever the row order."""
     from polars.testing import assert_frame_equal
 
-    from workbench import customer_scan
+    from workbench.native import customer_scan
 
     rng_rows = []
     for i in range(300):
@@ -168,8 +172,8 @@ def test_summary_from_orders_equals_customer_summary(sample_data_dir, cdnow_tran
     """Reusing prepared orders (reports, dashboard) gives the same summary as from lines."""
     from polars.testing import assert_frame_equal
 
-    from workbench.io import read_transactions
-    from workbench.summary import summary_from_orders
+    from workbench.core.io import read_transactions
+    from workbench.core.summary import summary_from_orders
 
     sample = read_transactions(sample_data_dir / "transactions.csv")  # order ids and returns
     no_ids = cdnow_transactions.drop("order_id")  # the line-level fast path

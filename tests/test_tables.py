@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench import tables
-from workbench.findings import Headline, headline_frame
+from workbench.presentation import tables
+from workbench.presentation.findings import Headline, headline_frame
 
 
 def cells(gt: object) -> list[str]:
@@ -95,7 +95,7 @@ def cells_of(page: str) -> list[str]:
 
 
 def test_currency_follows_the_report_formats() -> None:
-    from workbench.formatting import use_formats
+    from workbench.presentation.formatting import use_formats
 
     try:
         use_formats("EUR", "de_DE")

@@ -10,8 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.kpi import executive_kpis
-from workbench.widgets import (
+from workbench.analyses.kpi import executive_kpis
+from workbench.presentation.widgets import (
     ExecutiveDashboard,
     KpiPanel,
     MigrationPanel,
@@ -19,9 +19,9 @@ from workbench.widgets import (
     ParetoPanel,
     SegmentsPanel,
 )
-from workbench.widgets.dashboard import as_of_options, month_ends
-from workbench.widgets.kpi_panel import format_value
-from workbench.widgets.state import DashboardState, Dataset
+from workbench.presentation.widgets.dashboard import as_of_options, month_ends
+from workbench.presentation.widgets.kpi_panel import format_value
+from workbench.presentation.widgets.state import DashboardState, Dataset
 
 LAST = dt.date(2025, 6, 30)
 REGIONS = ("North", "South")

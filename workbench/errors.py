@@ -5,21 +5,21 @@
     WorkbenchError                      base of every error the workbench raises on purpose
     ├── DataValidationError (ValueError)    the data break the data contract (exit code 3)
     ├── ConfigError (ValueError)            bad settings: project file, options, parameters (2)
-    │   ├── CommandError                        workbench.cli: a command cannot do what was asked
-    │   ├── ReportParameterError                workbench.report: a notebook parameter or path
-    │   ├── GateError                           workbench.run_summary: an unreadable --fail-on
-    │   └── ServeError                          workbench.serve: bad host, port or option
+    │   ├── CommandError                        app.cli: a command cannot do what was asked
+    │   ├── ReportParameterError                app.report: a notebook parameter or path
+    │   ├── GateError                           app.run_summary: an unreadable --fail-on
+    │   └── ServeError                          app.serve: bad host, port or option
     ├── ModelError (RuntimeError)           a model cannot be fitted or used (exit code 5)
     │   ├── ConvergenceError                    the likelihood maximisation did not converge
     │   ├── NotFittedError                      a model used before ``fit``
     │   ├── NotEnoughDataError (ValueError)     too few customers a model needs (clv._fit)
     │   └── UndefinedPredictionError (ValueError)  a prediction undefined for some inputs
-    └── CacheError (RuntimeError)           workbench.cache: a result not stored (exit code 1)
+    └── CacheError (RuntimeError)           core.cache: a result not stored (exit code 1)
 
 ``except ValueError`` / ``except RuntimeError`` clauses written before the hierarchy keep
 catching what they caught; ``except WorkbenchError`` catches every error the workbench raises
 on purpose (anything else is a bug, or a programming error such as a ``TypeError`` for an
-argument of the wrong type).  The exit codes are those of ``workbench`` (:mod:`workbench.cli`).
+argument of the wrong type).  The exit codes are those of ``workbench`` (:mod:`workbench.app.cli`).
 
 Every validation error names the file (or frame), the column and the first offending rows,
 so an analyst can open the file and fix it without reading a traceback.

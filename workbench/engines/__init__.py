@@ -16,11 +16,14 @@ What runs where:
   fits on the distinct histories, and the scoring of those histories (a small table joined back,
   broadcast on Spark).
 
+The engines layer sits above the analyses and models whose definitions it runs on other engines
+(docs/architecture.md).
+
 Examples
 --------
 >>> import duckdb
 >>> from workbench import engines
->>> from workbench.io import read_cdnow
+>>> from workbench.core.io import read_cdnow
 >>> rel = duckdb.from_arrow(read_cdnow("sample_data/cdnow/CDNOW_sample.txt").to_arrow())
 >>> s = engines.customer_summary(rel, "1997-09-30", unit="W")  # computed in DuckDB
 >>> s.aggregate("count(*), sum(frequency)").fetchall()  # as on Polars
@@ -38,12 +41,12 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from workbench import schema
+from workbench.core import schema
+from workbench.core.prepare import DateLike, to_date
+from workbench.core.summary import _check_options, elapsed
 from workbench.engines import rules
 from workbench.engines.frames import ENGINES, ROWS_PER_BUCKET, Engine, engine_for, local_spark
 from workbench.errors import DataValidationError
-from workbench.prepare import DateLike, to_date
-from workbench.summary import _check_options, elapsed
 
 __all__ = [
     "ENGINES",
@@ -109,13 +112,13 @@ def prepare_orders(
     engine: str | Engine | None = None,
     source: str = "transactions",
 ) -> Any:
-    """The data rules of :func:`workbench.prepare.prepare_orders` on any engine.
+    """The data rules of :func:`workbench.core.prepare.prepare_orders` on any engine.
 
     Returns
     -------
     The orders (``customer_id``, ``order_id``, ``order_date``, ``amount``, ``returned``,
     ``lines`` and ``profit`` with margin or cost) as the same kind of frame as the input; the
-    data-quality report is the Polars path's (:func:`workbench.prepare.prepare_orders`).
+    data-quality report is the Polars path's (:func:`workbench.core.prepare.prepare_orders`).
     """
     tx, _, kind, checked, as_of_date, has_profit = _prepared(
         transactions, as_of, engine, source
@@ -192,7 +195,7 @@ def customer_summary(
     engine: str | Engine | None = None,
     source: str = "transactions",
 ) -> Any:
-    """The customer summary of :func:`workbench.summary.customer_summary` on any engine.
+    """The customer summary of :func:`workbench.core.summary.customer_summary` on any engine.
 
     Parameters
     ----------
@@ -200,7 +203,7 @@ def customer_summary(
         A native frame (Polars, DuckDB relation, PySpark DataFrame...), or a file, folder, glob
         of Parquet/CSV files or a table name of ``engine``.
     as_of, unit, collapse, source
-        As for :func:`workbench.summary.customer_summary`.
+        As for :func:`workbench.core.summary.customer_summary`.
     engine
         ``"polars"``, ``"duckdb"``, ``"spark"`` or an :class:`Engine`; default: the engine of
         the frame (Polars for a path).
@@ -234,7 +237,7 @@ def data_quality(
     engine: str | Engine | None = None,
     source: str = "transactions",
 ) -> pl.DataFrame:
-    """The data-quality tie-out of :func:`workbench.prepare.prepare_orders` on any engine.
+    """The data-quality tie-out of :func:`workbench.core.prepare.prepare_orders` on any engine.
 
     Every line read falls in exactly one bucket (kept purchase lines, returns netted into
     their own or the latest order, returns without a purchase, lines of cancelled orders,
@@ -246,7 +249,7 @@ def data_quality(
     -------
     polars.DataFrame
         ``bucket``, ``lines``, ``units`` (minor units), ``amount`` (currency), one row per
-        bucket of :data:`workbench.quality.BUCKETS`.
+        bucket of :data:`workbench.core.quality.BUCKETS`.
 
     Examples
     --------
@@ -273,7 +276,7 @@ def calibration_holdout_summary(
     collapse: str | None = None,
     engine: str | Engine | None = None,
 ) -> Any:
-    """:func:`workbench.summary.calibration_holdout_summary` on any engine (same columns)."""
+    """:func:`workbench.core.summary.calibration_holdout_summary` on any engine (same columns)."""
     cal_end = to_date(calibration_end, "calibration_end")
     obs_end = to_date(observation_end, "observation_end")
     if obs_end <= cal_end:

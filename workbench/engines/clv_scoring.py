@@ -5,8 +5,8 @@ and the Gamma-Gamma likelihood only on ``(frequency, monetary_value)``, so both 
 on the **distinct** rows with a weight (the number of customers), which the engine computes with
 one group-by each (:func:`sufficient_statistics`).  Only those tables reach the driver.
 
-Scoring follows :func:`workbench.clv.value.customer_lifetime_value` through the models' public
-prediction functions: expected purchases, P(alive) and the discounted purchase stream of each
+Scoring follows :func:`workbench.models.clv.value.customer_lifetime_value` through the models'
+public prediction functions: expected purchases, P(alive) and the discounted purchase stream of each
 distinct history are computed on the driver and joined back on the history (a broadcast join on
 Spark, no Python UDF); so is the Gamma-Gamma expected spend of each distinct
 ``(frequency, monetary_value)`` of the repeat customers (the others get the population mean);
@@ -22,9 +22,9 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from workbench.clv import GammaGammaModel, make_purchase_model
-from workbench.clv.value import per_period_discount_rate, period_length
 from workbench.engines.frames import Engine
+from workbench.models.clv import GammaGammaModel, make_purchase_model
+from workbench.models.clv.value import per_period_discount_rate, period_length
 
 HISTORY = ("frequency", "recency", "T")
 
@@ -89,7 +89,7 @@ def score_clv(
     engine
         Its :class:`~workbench.engines.frames.Engine` (puts the score table on the engine).
     horizon_periods, period, margin, annual_discount_rate, model, unit
-        As for :func:`workbench.clv.fit_clv` (``margin`` is a share of revenue).
+        As for :func:`workbench.models.clv.fit_clv` (``margin`` is a share of revenue).
 
     Returns
     -------

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
-from workbench import schema
+from workbench.core import schema
 
 EngineName = Literal["polars", "duckdb", "spark"]
 #: Engines users can pick (``--engine``); Ibis, SQLFrame and Spark Connect frames also work

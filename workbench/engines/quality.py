@@ -2,7 +2,7 @@
 amount (docs/data-rules.md, 'Rows a rule sets aside or combines').
 
 The same buckets and the same numbers as the Polars path's ``DataQualityReport.ledger``
-(:func:`workbench.quality.ledger_frame`), computed as a handful of aggregates on the engine (no
+(:func:`workbench.core.quality.ledger_frame`), computed as a handful of aggregates on the engine (no
 line reaches the driver): exact duplicates, lines after the as-of date, the purchase lines of
 the orders kept, the returns netted into their own order or into the customer's latest order on
 or before the return, returns without such an order, and the lines of cancelled orders (an
@@ -17,9 +17,9 @@ import datetime as dt
 import narwhals as nw
 import polars as pl
 
-from workbench import schema
+from workbench.core import schema
+from workbench.core.quality import BUCKETS, KEPT
 from workbench.engines import rules
-from workbench.quality import BUCKETS, KEPT
 
 _AMT, _DATE = schema.AMOUNT, schema.ORDER_DATE
 
@@ -50,7 +50,7 @@ def ledger(tx: nw.LazyFrame, as_of: dt.date | None, scale: int) -> pl.DataFrame:
     -------
     polars.DataFrame
         ``bucket``, ``lines`` (Int64), ``units`` (Int64, the amount in minor units), one row
-        per bucket of :data:`workbench.quality.BUCKETS` in that order; ``lines`` add up to the
+        per bucket of :data:`workbench.core.quality.BUCKETS` in that order; ``lines`` add up to the
         lines read and ``units`` to their amount.
 
     Examples

@@ -15,8 +15,8 @@ engine, bit for bit:
   greatest order id of the latest order day (a total order);
 * no global window: per-customer values use group-bys and windows partitioned by customer.
 
-The rules are those of :mod:`workbench.prepare` (see its docstring); the summary columns
-those of :func:`workbench.summary.customer_summary`.
+The rules are those of :mod:`workbench.core.prepare` (see its docstring); the summary columns
+those of :func:`workbench.core.summary.customer_summary`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import narwhals as nw
 
-from workbench import schema
+from workbench.core import schema
+from workbench.core.money import _ABS_TOLERANCE, _REL_TOLERANCE, _SCALES, MAX_DECIMALS
 from workbench.errors import DataValidationError
-from workbench.money import _ABS_TOLERANCE, _REL_TOLERANCE, _SCALES, MAX_DECIMALS
 
 _CID = schema.CUSTOMER_ID
 _DATE = schema.ORDER_DATE
@@ -80,7 +80,7 @@ class Checked:
 def check_and_scale(tx: nw.LazyFrame, source: str = "transactions") -> Checked:
     """One aggregate pass: required columns without nulls, and the money scale.
 
-    The scale is the one :func:`workbench.money.money_scale` finds: 2 (cents) when every money
+    The scale is the one :func:`workbench.core.money.money_scale` finds: 2 (cents) when every money
     value is whole in cents, else the smallest of 3..6 that fits.
 
     Raises
@@ -155,7 +155,7 @@ def orders(
     *,
     keep_cancelled: bool = False,
 ) -> nw.LazyFrame:
-    """The order rules of :func:`workbench.prepare.prepare_orders` on any engine (lazy).
+    """The order rules of :func:`workbench.core.prepare.prepare_orders` on any engine (lazy).
 
     Parameters
     ----------
@@ -309,7 +309,7 @@ def summary(
     scale: int,
     has_profit: bool,
 ) -> nw.LazyFrame:
-    """The customer summary of :func:`workbench.summary.customer_summary` from orders (lazy).
+    """The customer summary of :func:`workbench.core.summary.customer_summary` from orders (lazy).
 
     Columns and types as there: ``customer_id``, ``frequency``, ``recency``, ``T``,
     ``monetary_value``, ``n_purchases``, ``total_spend``, ``mean_spend``, ``days_since_last``,
@@ -363,7 +363,7 @@ def holdout(
 ) -> nw.LazyFrame:
     """Purchases after ``calibration_end`` per customer: ``frequency_holdout`` and
     ``monetary_value_holdout`` (their mean value), as
-    :func:`workbench.summary.calibration_holdout_summary`."""
+    :func:`workbench.core.summary.calibration_holdout_summary`."""
     value = from_units(nw.col("_value"), scale)
     return (
         purchases(orders_, unit, collapse)

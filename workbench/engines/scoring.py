@@ -2,11 +2,11 @@
 
 A rank over all customers (``rank().over()`` with no partition) makes Spark move every row to
 one partition.  The mid-rank quantile score needs far less: the four values at which the score
-steps up (:func:`workbench.rfm.midrank_thresholds`).  They are found here from order statistics,
-each located by **histogram refinement**: one group-by over a few thousand equal-width buckets of
-the value range, collected to the driver, finds the bucket that holds the wanted rank; the next
-pass looks inside that bucket only, until few enough values are left to collect.  Each pass is
-an aggregation (partial aggregates on every executor), so nothing moves to one partition, and the
+steps up (:func:`workbench.analyses.rfm.midrank_thresholds`).  They are found here from order
+statistics, each located by **histogram refinement**: one group-by over a few thousand equal-width
+buckets of the value range, collected to the driver, finds the bucket that holds the wanted rank;
+the next pass looks inside that bucket only, until few enough values are left to collect.  Each pass
+is an aggregation (partial aggregates on every executor), so nothing moves to one partition, and the
 result is exact: the values compared are the engine's own.  The score itself is then
 ``1 + #(thresholds <= value)``, one expression per customer.
 """
@@ -20,8 +20,8 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from workbench import schema
-from workbench.rfm import DEFAULT_CUTOFFS, SCORES, load_segment_rules
+from workbench.analyses.rfm import DEFAULT_CUTOFFS, SCORES, load_segment_rules
+from workbench.core import schema
 
 _CID = schema.CUSTOMER_ID
 _BUCKETS = 4096
@@ -88,7 +88,7 @@ def order_statistics(frame: nw.LazyFrame, value: str, ranks: Sequence[int]) -> l
 def midrank_thresholds(frame: nw.LazyFrame, value: str, n_scores: int = 5) -> list[float]:
     """Lowest value reaching each score 2..``n_scores`` (mid-rank percentiles; ``inf`` if none).
 
-    The same thresholds as :func:`workbench.rfm.midrank_thresholds`: a value ``v`` held by
+    The same thresholds as :func:`workbench.analyses.rfm.midrank_thresholds`: a value ``v`` held by
     ``E`` of ``n`` customers, ``L`` of them lower, reaches score ``j + 1`` when
     ``n_scores (2L + E) >= 2 j n``; the lowest such value is the order statistic at position
     ``ceil(j n / n_scores)`` or the next larger value.
@@ -139,7 +139,7 @@ def rfm_scores(
     monetary: str = "total",
     cutoffs: Mapping[str, Sequence[float]] | None = None,
 ) -> nw.LazyFrame:
-    """The scores of :func:`workbench.rfm.rfm_scores` on any engine (lazy, unsorted).
+    """The scores of :func:`workbench.analyses.rfm.rfm_scores` on any engine (lazy, unsorted).
 
     ``summary`` should be materialised (:meth:`workbench.engines.Engine.persist`): the
     thresholds take a few passes over it.  Returns ``customer_id``, ``recency_days``,
@@ -190,14 +190,14 @@ def pareto_table(
     shares: Sequence[float] = (0.01, 0.05, 0.1, 0.2, 0.5),
     scale: int = 2,
 ) -> pl.DataFrame:
-    """Share of value held by the top 1 %, 5 %, ... of customers (:func:`workbench.pareto.
+    """Share of value held by the top 1 %, 5 %, ... of customers (:func:`workbench.analyses.pareto.
     pareto_table`), with sums of whole minor units: the same bits on every engine.
 
     The top ``k = ceil(share n)`` customers are those above the ``(n - k)``-th order statistic
     ``t``, plus ``k - #(v > t)`` customers at ``t`` (ties share a value, so which ones does not
     matter).
     """
-    from workbench.pareto import _top_count
+    from workbench.analyses.pareto import _top_count
 
     v = nw.when(nw.col(value) > 0).then(nw.col(value)).otherwise(0.0).fill_null(0.0)
     frame = summary.select(v.alias("_v"), (v * 10.0**scale).round(0).cast(nw.Int64).alias("_u"))
