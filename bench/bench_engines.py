@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import threading
@@ -219,14 +220,15 @@ def main() -> None:
         runs = []
         for _ in range(args.repeat):
             extra = ["--clv"] if args.out_of_core else []
+            load_before = os.getloadavg()[0]
             r = run_child(__file__, "--contestant", name, "--data", source, *extra,
                           timeout=4 * 3600)
             if r is not None:
                 runs.append(r)
                 total = sum(r["steps"].values())
                 steps = ", ".join(f"{k} {v:.2f} s" for k, v in r["steps"].items())
-                print(f"  {name:17s} {total:7.2f} s ({steps}), peak {r['peak_mib']:,.0f} MiB",
-                      flush=True)
+                print(f"  {name:17s} {total:7.2f} s ({steps}), peak {r['peak_mib']:,.0f} MiB"
+                      f" (load average {load_before:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
         if runs:
             totals = sorted(sum(r["steps"].values()) for r in runs)
             table[name] = (totals[0], statistics.median(totals),
