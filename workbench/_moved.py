@@ -17,7 +17,8 @@ import importlib.machinery
 import importlib.util
 import sys
 import warnings
-from types import ModuleType
+from collections.abc import Sequence
+from types import FrameType, ModuleType
 
 #: Old top-level module or package -> its place in the layered layout.
 MOVED: dict[str, str] = {
@@ -68,7 +69,7 @@ def _importer_stacklevel() -> int:
     (``<frozen importlib._bootstrap>``); this module's frames and those of
     :func:`importlib.import_module` are counted here.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     level = 1
     own = (__file__, importlib.__file__)
     while frame is not None and frame.f_code.co_filename in own:
@@ -98,7 +99,9 @@ class _Alias(importlib.abc.Loader):
 
 
 class _MovedFinder(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         new = new_name(fullname)
         if new is None:
             return None

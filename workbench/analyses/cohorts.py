@@ -30,7 +30,7 @@ from workbench.core.prepare import DateLike, prepare_orders, to_date
 FREQUENCIES: Final = {"1mo": ("mo", 1), "3mo": ("mo", 3), "1q": ("mo", 3), "1y": ("mo", 12),
                       "12mo": ("mo", 12), "1w": ("d", 7), "7d": ("d", 7)}
 
-_COLUMNS: Final = {
+_COLUMNS: Final = pl.Schema({
     "cohort": pl.Date,
     "period": pl.Int64,
     "period_start": pl.Date,
@@ -40,7 +40,7 @@ _COLUMNS: Final = {
     "revenue": pl.Float64,
     "revenue_per_cohort_customer": pl.Float64,
     "complete": pl.Boolean,
-}
+})
 
 
 def _is_orders(frame: pl.DataFrame) -> bool:

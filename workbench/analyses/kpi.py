@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Final
+from typing import Any, Final, cast
 
 import polars as pl
 
@@ -95,7 +95,8 @@ def net_promoter_score(nps: pl.Series) -> float | None:
     s = nps.drop_nulls()
     if s.len() == 0:
         return None
-    return float(100.0 * (((s >= 9).sum() - (s <= 6).sum()) / s.len()))
+    promoters, detractors = cast(int, (s >= 9).sum()), cast(int, (s <= 6).sum())  # counts
+    return float(100.0 * ((promoters - detractors) / s.len()))
 
 
 def period_answers(surveys: pl.DataFrame | None, end: DateLike, days: int) -> pl.DataFrame:
@@ -197,17 +198,20 @@ def _period_values(
     in_period = orders.filter(date > start)
     active = active_customer_ids(orders, end, days)
     days_per_customer = orders.group_by(_CID).agg(date.n_unique().alias("n"))
-    repeat = float((days_per_customer["n"] >= 2).mean()) if days_per_customer.height else None
+    # the mean of a Boolean series (the share of True) is a float
+    repeat = (float(cast(float, (days_per_customer["n"] >= 2).mean()))
+              if days_per_customer.height else None)
     year = trailing_revenue(orders, end)
-    nps = period_nps(surveys, end, days) if surveys is not None else {"nps": None, "n": 0}
-    values = {
+    nps: dict[str, Any] = (period_nps(surveys, end, days) if surveys is not None
+                           else {"nps": None, "n": 0})
+    values: dict[str, float | None] = {
         "active_customers": float(active.len()),
         "revenue": float(in_period[schema.AMOUNT].sum()),
         "repeat_rate": repeat,
         "top20_share": top_share(year, 0.2) if year.height else None,
         "nps": nps["nps"],
     }
-    bases = {
+    bases: dict[str, int] = {
         "active_customers": active.len(),
         "revenue": active.len(),
         "repeat_rate": days_per_customer.height,

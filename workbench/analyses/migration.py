@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
 from workbench.core import schema
 from workbench.core.prepare import DateLike, to_date
 from workbench.errors import DataValidationError
+
+if TYPE_CHECKING:
+    from workbench.core.summary import Unit
 
 _CID = schema.CUSTOMER_ID
 #: Label of customers who had not bought yet at the start date.
@@ -187,8 +191,9 @@ def segment_history(
     table = load_segment_rules(rules)
     frames = []
     for d in sorted(to_date(x) for x in as_of_dates):
-        seg = rfm_segments(customer_summary(transactions, d, unit, allow_empty=True), table,
-                           **{"allow_empty": True, **score_options})
+        # customer_summary checks the unit (a clear error for anything but D, W or M)
+        summary = customer_summary(transactions, d, cast("Unit", unit), allow_empty=True)
+        seg = rfm_segments(summary, table, **{"allow_empty": True, **score_options})
         frames.append(seg.select(pl.lit(d).alias("as_of"), _CID, "segment"))
     return pl.concat(frames).sort(_CID, "as_of")
 

@@ -13,6 +13,7 @@ values are all zero (or negative, counted as 0) give shares of 0 and a Gini coef
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import polars as pl
 
@@ -88,11 +89,11 @@ def top_share(summary: pl.DataFrame, share: float = 0.2, value: str = "total_spe
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1], got {share}")
     v = _values(summary, value)
-    total = v.sum()
+    total = cast(float, v.sum())  # a Float64 series sums to a float
     if v.len() == 0 or total == 0:
         return 0.0
     k = _top_count(share, v.len())
-    return float(v.head(k).sum() / total)
+    return float(cast(float, v.head(k).sum()) / total)
 
 
 def gini(summary: pl.DataFrame, value: str = "total_spend") -> float:
@@ -108,11 +109,11 @@ def gini(summary: pl.DataFrame, value: str = "total_spend") -> float:
     0.0
     """
     v = _values(summary, value).sort()
-    n, total = v.len(), v.sum()
+    n, total = v.len(), cast(float, v.sum())  # a Float64 series sums to a float
     if n == 0 or total == 0:
         return 0.0
     i = pl.int_range(1, n + 1, eager=True).cast(pl.Float64)
-    return float(((2 * i - n - 1) * v).sum() / (n * total))
+    return float(cast(float, ((2 * i - n - 1) * v).sum()) / (n * total))
 
 
 def pareto_table(

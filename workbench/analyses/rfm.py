@@ -38,7 +38,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard, cast
 
 import numpy as np
 import polars as pl
@@ -84,7 +84,8 @@ _CODE_TEXT = {
 
 def _code_expr() -> pl.Expr:
     """The score cell as a number, R*100 + F*10 + M (543 for R5 F4 M3)."""
-    return sum(pl.col(s).cast(pl.Int16) * w for s, w in zip(SCORES, (100, 10, 1), strict=True))
+    code = sum(pl.col(s).cast(pl.Int16) * w for s, w in zip(SCORES, (100, 10, 1), strict=True))
+    return cast(pl.Expr, code)  # sum() starts from the int 0; 0 + Expr is an Expr
 
 
 def _cell_labels(scores: pl.DataFrame, labels: Mapping[int, str]) -> pl.Series:
@@ -95,11 +96,11 @@ def _cell_labels(scores: pl.DataFrame, labels: Mapping[int, str]) -> pl.Series:
     codes = scores.select(_code_expr()).to_series()
     if codes.null_count():  # a customer without a score keeps a null label
         return codes.replace_strict(dict(labels), default=None, return_dtype=pl.String)
-    codes = codes.to_numpy()
+    code_array = codes.to_numpy()
     keys = sorted(labels)
     position = np.zeros(max(keys) + 1, dtype=np.uint32)
     position[keys] = np.arange(len(keys), dtype=np.uint32)
-    return pl.Series([labels[k] for k in keys], dtype=pl.String).gather(position[codes])
+    return pl.Series([labels[k] for k in keys], dtype=pl.String).gather(position[code_array])
 
 
 def midrank_thresholds(values: np.ndarray, n_scores: int = 5) -> np.ndarray:
@@ -306,7 +307,7 @@ def rfm_scores(
                                   "customer_summary()")
     if not allow_empty:
         require_purchases(summary, as_of, source="customer summary")
-    cut = dict(DEFAULT_CUTOFFS if method == "fixed" else {})
+    cut: dict[str, Sequence[float]] = dict(DEFAULT_CUTOFFS if method == "fixed" else {})
     cut.update(cutoffs or {})
     unknown = set(cut) - set(SCORES)
     if unknown:
@@ -556,7 +557,7 @@ def assign_segments(
     return scores.with_columns(_cell_labels(scores, lookup).alias("segment"))
 
 
-def _is_loaded(rules: object) -> bool:
+def _is_loaded(rules: object) -> TypeGuard[pl.DataFrame]:
     return (
         isinstance(rules, pl.DataFrame)
         and rules.columns == ["rfm_code", "segment"]

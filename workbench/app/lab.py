@@ -169,7 +169,7 @@ def workspace_parameters(
         from workbench.app.report import project_parameters
         from workbench.core.project import load_project
 
-        project = load_project(config)
+        project = load_project(Path(config))
         transactions = project.read_transactions()
         params: dict[str, Any] = dict(
             project_parameters(project, absolute(folder) / DATA_SUBDIR, transactions=transactions)

@@ -331,9 +331,9 @@ def propose_project(path: str | Path) -> Proposal:
         t for t in schema.TRANSACTION_REQUIRED
         if t not in prop.columns and not (t == "amount" and "unit_price" in prop.columns)
     ]
-    for target, column in prop.columns.items():
-        if column != target:
-            prop.assumptions.append(f"{target} <- column {column!r}")
+    for target, source in prop.columns.items():
+        if source != target:
+            prop.assumptions.append(f"{target} <- column {source!r}")
     if "unit_price" in prop.columns:
         prop.assumptions.append(
             f"amount = {prop.columns['quantity']!r} x {prop.columns['unit_price']!r} "

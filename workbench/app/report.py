@@ -33,10 +33,14 @@ the last transaction date.
 
 Examples
 --------
->>> from workbench.app.report import run_reports, find_notebooks
+>>> from workbench.app.report import find_notebooks, plan_parameters, run_reports
 >>> notebooks = find_notebooks()
 >>> [nb.name for nb in notebooks]
 ['clv.ipynb', 'loyalty.ipynb', 'rfm_segmentation.ipynb']
+>>> # the parameters each notebook gets, checked before anything runs
+>>> plan = plan_parameters(notebooks, {"as_of": "2026-03-31"}, data_dir="sample_data")
+>>> {nb.name: sorted(params) for nb, params in plan.items()}["clv.ipynb"]
+['as_of', 'transactions_path']
 >>> # runs every notebook in a Jupyter kernel (minutes): not run here
 >>> results = run_reports(notebooks, "reports/test", {"as_of": "2026-03-31"})  # doctest: +SKIP
 >>> print(format_summary(results))  # doctest: +SKIP
@@ -910,6 +914,9 @@ def run_report(
 
     Examples
     --------
+    >>> # the text "40" becomes the int the notebook declares, before any kernel starts
+    >>> coerce_parameters("tests/fixtures/add_numbers.ipynb", {"a": "40"})
+    {'a': 40}
     >>> # starts a Jupyter kernel (several seconds): not run here
     >>> result = run_report("tests/fixtures/add_numbers.ipynb", "/tmp/out", {"a": "40"})
     ... # doctest: +SKIP

@@ -56,12 +56,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import polars as pl
 import polars.selectors  # noqa: F401  (pl.selectors)
 
 from workbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from workbench.core.summary import Unit
 
 #: Version of the layout of ``summary.json`` (bumped when a field changes meaning).
 SCHEMA_VERSION = 1
@@ -373,16 +376,19 @@ def analyse(
         No purchase by the as-of date, or a rule table that does not validate.
     """
     import workbench as wb
+    from workbench.core.prepare import to_date
 
-    end = wb.prepare.to_date(as_of)
+    end = to_date(as_of)
     orders, quality = wb.prepare_orders(
         transactions, end, source=source, without_customer_id=without_customer_id
     )
     rows_read = int(quality.rows_read)
     set_aside = int(quality.n_set_aside)
     counts = {r["reason"]: int(r["rows"]) for r in quality.to_frame().iter_rows(named=True)}
-    summary = wb.summary_from_orders(orders, end, unit).sort("customer_id")
-    scores = wb.rfm_scores(summary, method=scoring, monetary=monetary)  # type: ignore[arg-type]
+    # any strings (the notebooks' parameters): summary_from_orders and rfm_scores check them
+    summary = wb.summary_from_orders(orders, end, cast("Unit", unit)).sort("customer_id")
+    scores = wb.rfm_scores(summary, method=cast("Literal['quantile', 'fixed']", scoring),
+                           monetary=cast("Literal['total', 'mean']", monetary))
     segments = wb.assign_segments(scores, segment_rules).sort("customer_id")
     sizes = wb.segment_table(segments, summary).sort(
         ["revenue", "segment"], descending=[True, False]

@@ -565,9 +565,9 @@ def _surveys(
         y = load * a + np.sqrt(1.0 - load**2) * rng.standard_normal(m) + _SCORE_SHIFTS[c]
         s = 1 + np.searchsorted(_SCORE_CUTS, y)
         w = 1 + np.searchsorted(_WEIGHT_CUTS, _WEIGHT_MEANS[c] + rng.standard_normal(m))
-        mask = missing[:, j]
-        scores.append(pl.Series(f"score_{c}", np.where(mask, None, s).tolist(), dtype=pl.Int64))
-        weights.append(pl.Series(f"weight_{c}", np.where(mask, None, w).tolist(), dtype=pl.Int64))
+        mask = pl.Series(missing[:, j])
+        scores.append(pl.Series(f"score_{c}", s, dtype=pl.Int64).set(mask, None))
+        weights.append(pl.Series(f"weight_{c}", w, dtype=pl.Int64).set(mask, None))
     return pl.DataFrame(cols + scores + weights)
 
 

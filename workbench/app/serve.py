@@ -414,9 +414,11 @@ def prepare_kernel() -> None:
 
     Examples
     --------
-    >>> prepare_kernel()  # doctest: +SKIP
+    >>> prepare_kernel()  # the first line of a dashboard notebook; calling it again is harmless
     """
     if "jsonschema" not in sys.modules:
+        # None blocks the import (the import system's documented rule); typeshed types
+        # sys.modules as holding modules only
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     path = os.environ.get(CHART_ESM_ENV)
     if path:
@@ -446,8 +448,13 @@ def warm_cache(
 
     Examples
     --------
-    >>> warm_cache("sample_data", "/tmp/wb-cache")  # doctest: +SKIP
-    {'default view': 4.1, 'previous period': 0.4, ...}
+    >>> import tempfile
+    >>> from workbench.app.sample_data import write_sample_data
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_sample_data(f"{folder}/data", n_customers=500)  # a small data set
+    >>> times = warm_cache(f"{folder}/data", f"{folder}/cache")  # a few seconds
+    >>> list(times)[:3]
+    ['default view', 'previous period', 'previous month end']
     """
     from workbench.presentation.widgets.dashboard import ExecutiveDashboard
 
@@ -803,8 +810,8 @@ def plan_serve(
     Examples
     --------
     >>> plan = plan_serve("dashboards", 8866, "0.0.0.0", hostname="box",
-    ...                   generate_token=lambda: "tok")  # doctest: +SKIP
-    >>> plan.urls[0], "--token=tok" in plan.command  # doctest: +SKIP
+    ...                   generate_token=lambda: "tok")
+    >>> plan.urls[0], "--token=tok" in plan.command
     ('http://box:8866/voila/render/executive.ipynb?token=tok', True)
     """
     folder = Path(dashboards_dir) if dashboards_dir is not None else default_dashboards_dir()
@@ -826,7 +833,7 @@ def plan_serve(
     if config is not None:
         from workbench.core.project import load_project
 
-        load_project(config)  # a bad project file fails here, not in every kernel
+        load_project(Path(config))  # a bad project file fails here, not in every kernel
     elif not Path(env[DATA_DIR_ENV]).is_dir():
         if data_dir is not None:
             raise ServeError(f"data folder not found: {env[DATA_DIR_ENV]}")
@@ -975,6 +982,7 @@ def serve(
 
     Examples
     --------
+    >>> # starts a Voila server and waits for Ctrl-C: not run here
     >>> serve(port=0)  # doctest: +SKIP
     Dashboards (Ctrl-C to stop):
       http://127.0.0.1:40123/voila/render/executive.ipynb

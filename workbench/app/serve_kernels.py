@@ -35,7 +35,7 @@ import functools
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -83,6 +83,7 @@ def until_rendered(
                 await asyncio.wait([task])  # its errors surface where Voilà awaits it
         return content
 
+    # a marker on the function object, which mypy types without attributes
     _initialize.__workbench_wrapped__ = True  # type: ignore[attr-defined]
     return _initialize
 
@@ -104,6 +105,7 @@ def fresh_idle_clock(
         self.awaiting_page()[result[2]] = time.monotonic()
         return result
 
+    # a marker on the function object, as in until_rendered
     get_rendered_notebook.__workbench_wrapped__ = True  # type: ignore[attr-defined]
     return get_rendered_notebook
 
@@ -119,6 +121,10 @@ class TeamKernelManager(AsyncMappingKernelManager):
         help="Kernels that may start and run the dashboard notebook at the same time "
         "(0: one per CPU core).",
     )
+
+    # defined by Voilà's subclass (VoilaKernelManager), not here; declared for the wrapping below
+    _initialize: ClassVar[Callable[..., Awaitable[dict[str, Any]]]]
+    get_rendered_notebook: ClassVar[Callable[..., Awaitable[tuple[Any, Any, str]]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -149,7 +155,9 @@ class TeamKernelManager(AsyncMappingKernelManager):
             slots = self.__dict__["_workbench_slots"] = asyncio.Semaphore(limit)
         return slots
 
-    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+    # jupyter_client types MultiKernelManager.start_kernel as sync (run_sync); its async
+    # subclasses, this base included, replace it with a coroutine function
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
         """Start a kernel; it waits for its page's first connection (:meth:`awaiting_page`).
 
         This covers the kernels Voilà starts for a page itself when its pool is empty (a
@@ -180,7 +188,10 @@ class TeamKernelManager(AsyncMappingKernelManager):
                 del awaiting[kernel_id]
         await super().cull_kernel_if_idle(kernel_id)
 
-    async def shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> None:
+    # as start_kernel: typed sync in MultiKernelManager, a coroutine function in this base
+    async def shutdown_kernel(  # type: ignore[override]
+        self, kernel_id: str, *args: Any, **kwargs: Any
+    ) -> None:
         """Shut the kernel down and forget it."""
         self.awaiting_page().pop(kernel_id, None)
         await super().shutdown_kernel(kernel_id, *args, **kwargs)

@@ -383,14 +383,14 @@ class ResultsCache:
         CacheError
             When the file cannot be written (disk full, no permission).
         """
-        kind = kind_of(value) if kind == "auto" else kind
-        if kind == "object" and not self.objects:
+        stored = kind_of(value) if kind == "auto" else kind
+        if stored == "object" and not self.objects:
             return None
-        path = self.path(key, kind)
+        path = self.path(key, stored)
         try:
             self._ensure_root()
             path.parent.mkdir(parents=True, exist_ok=True)
-            if kind == "frame":
+            if stored == "frame":
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                            dir=path.parent)
                 os.close(fd)
@@ -401,12 +401,12 @@ class ResultsCache:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
                     raise
-            elif kind == "json":
+            elif stored == "json":
                 _atomic_write_bytes(path, json.dumps(_to_json(value)).encode())
             else:
                 _atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         except Exception as exc:
-            raise CacheError(f"cannot store {key[:12]} as {kind}: {exc}") from exc
+            raise CacheError(f"cannot store {key[:12]} as {stored}: {exc}") from exc
         return path
 
     @contextlib.contextmanager

@@ -28,7 +28,7 @@ summing them exactly would need a guess at the intended precision.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, NoReturn, cast
 
 import polars as pl
 
@@ -139,10 +139,13 @@ def to_minor_units(
                     f"more than {MAX_DECIMALS} decimal places: money is summed exactly in "
                     "minor units; round the column (e.g. to cents) in the export",
                 )
+        # money_scale gives None only when some value is not whole at MAX_DECIMALS, and the loop
+        # above has just refused that value
+        assert scale is not None
     factor = 10.0**scale
     out = frame.with_columns((pl.col(c) * factor).round().alias(c) for c in columns)
     for col in columns:
-        total = out[col].abs().sum()
+        total = cast(float, out[col].abs().sum())  # a Float64 column (x * 10.0**s): a float
         if total >= EXACT_LIMIT:
             raise DataValidationError(
                 source,
@@ -165,7 +168,9 @@ def from_minor_units(expr: pl.Expr, scale: int) -> pl.Expr:
     return expr / (10.0**scale)
 
 
-def _refuse(frame: pl.DataFrame, mask: pl.Series, source: str, col: str, problem: str) -> None:
+def _refuse(
+    frame: pl.DataFrame, mask: pl.Series, source: str, col: str, problem: str
+) -> NoReturn:
     bad = frame.filter(mask)
     rows = bad["source_row"].head(5).to_list() if "source_row" in bad.columns else []
     values = bad[col].head(5).to_list() if rows else []

@@ -36,6 +36,7 @@ same sums, bit for bit, in any order, on any code path and with any number of th
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 import polars as pl
 
@@ -54,6 +55,10 @@ _AMT = schema.AMOUNT
 DateLike = dt.date | dt.datetime | str
 
 
+@overload
+def to_date(value: DateLike, name: str = "as_of") -> dt.date: ...
+@overload
+def to_date(value: None, name: str = "as_of") -> None: ...
 def to_date(value: DateLike | None, name: str = "as_of") -> dt.date | None:
     """Turn a date, a datetime or an ISO string into a :class:`datetime.date`.
 

@@ -107,7 +107,7 @@ def ledger_frame(buckets: dict[str, pl.DataFrame], scale: int) -> pl.DataFrame:
         frame = buckets.get(bucket)
         units = 0
         n = 0 if frame is None else frame.height
-        if n:
+        if frame is not None and n:
             money = frame.select(pl.col("amount").cast(pl.Float64))
             converted, _ = to_minor_units(money, ["amount"], scale=scale)
             units = int(converted["amount"].sum())

@@ -21,7 +21,7 @@ For an as-of date (end of the observation period, inclusive) and a time unit:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import polars as pl
@@ -361,7 +361,8 @@ def no_purchases_problem(
             n = transactions.height
             rows = "the only row is a return" if n == 1 else f"all {n:,} rows are returns"
             return f"no purchases: {rows} (amounts of zero or less)"
-        first = bought[schema.ORDER_DATE].min()
+        # order_date of transactions as read holds dates; None only for an empty column
+        first = cast("dt.date | None", bought[schema.ORDER_DATE].min())
         if as_of is not None and first is not None and first > as_of:
             return f"no purchases{when} (the first purchase is on {first})"
     return f"no purchases{when} once returns are netted"
@@ -479,7 +480,8 @@ def customer_summary(
     if as_of is None:
         if tx.height == 0:
             raise DataValidationError(source, None, no_purchases_problem(tx))
-        as_of = tx[schema.ORDER_DATE].max()
+        # at least one row and no null dates (check_transactions): a date (or a text date)
+        as_of = cast(DateLike, tx[schema.ORDER_DATE].max())
     as_of = to_date(as_of)
     if needs_order_rules(tx):
         orders, _ = prepare_orders(tx, as_of, source=source)

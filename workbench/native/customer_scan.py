@@ -63,6 +63,16 @@ _SERIAL_ROWS = 200_000
 _ROW_BYTES = 32
 
 
+def _library() -> ctypes.CDLL:
+    """The loaded kernels (:data:`LIBRARY`); a clear error when they were not built."""
+    if LIBRARY is None:
+        raise RuntimeError(
+            "the compiled kernel workbench.native._kernels is not built: install the package with "
+            "`pip install -e .` (needs a C compiler)"
+        )
+    return LIBRARY
+
+
 class CustomerScan:
     """The customers found by :func:`scan_customers`, and their aggregates.
 
@@ -107,7 +117,7 @@ class CustomerScan:
             order = np.ascontiguousarray(order, dtype=np.int64)
             if k and (order.min() < 0 or order.max() >= n):
                 raise IndexError(f"order must hold positions 0..{n - 1}")
-        out = {
+        out: dict[str, np.ndarray | None] = {
             "n_purchases": np.empty(k, dtype=np.int32),
             "total": np.empty(k),
             "first_value": np.empty(k),
@@ -116,11 +126,12 @@ class CustomerScan:
             "last_day": np.empty(k, dtype=np.int32),
         }
         arrays = list(out.values())
+        library = _library()
 
         def gather(lo: int, hi: int) -> tuple[int, np.ndarray]:
             """Customers lo..hi of the output."""
             where = np.zeros(5, dtype=np.int64)
-            code = LIBRARY.wb_gather_results(
+            code = library.wb_gather_results(
                 pointer(self._results),
                 pointer(self._results_profit),
                 pointer(self._at_first_row),
@@ -254,11 +265,7 @@ def scan_customers(
     >>> values["n_purchases"].tolist(), values["total"].tolist(), values["first_value"].tolist()
     ([2, 1], [8.0, 2.0], [4.0, 2.0])
     """
-    if LIBRARY is None:
-        raise RuntimeError(
-            "the compiled kernel workbench.native._kernels is not built: install the package with "
-            "`pip install -e .` (needs a C compiler)"
-        )
+    _library()  # refuse at once when the kernels are not built
     columns, names, hashed, n = _gather_columns(ids, period, amount, profit, day)
     with contextlib.ExitStack() as stack:
         exported = {k: stack.enter_context(export_column(v)) for k, v in columns.items()}
@@ -417,8 +424,9 @@ def _partition(plan: _Plan, has_profit: bool) -> tuple[np.ndarray, np.ndarray, A
 
     Returns the first row of each bucket (and ``n`` at the end), the packed rows and the
     profit in bucket order (``None`` without profit)."""
+    library = _library()
     counts = np.zeros((plan.threads, plan.n_buckets), dtype=np.int64)
-    histogram = LIBRARY.wb_histogram if plan.hashed else LIBRARY.wb_histogram_ids
+    histogram = library.wb_histogram if plan.hashed else library.wb_histogram_ids
     plan.run_all(
         lambda c, lo, hi, where, t: histogram(
             c[0], hi - lo, plan.shift, plan.bmask, pointer(counts[t]), pointer(where)
@@ -443,8 +451,8 @@ def _partition(plan: _Plan, has_profit: bool) -> tuple[np.ndarray, np.ndarray, A
             pointer(where),
         )
         if plan.hashed:
-            return LIBRARY.wb_scatter(c[0], c[5], hi - lo, lo, *values, *out)
-        return LIBRARY.wb_scatter_ids(c[0], hi - lo, lo, *values, *out)
+            return library.wb_scatter(c[0], c[5], hi - lo, lo, *values, *out)
+        return library.wb_scatter_ids(c[0], hi - lo, lo, *values, *out)
 
     plan.run_all(scatter)
     return starts, rows, parted_profit
@@ -458,6 +466,7 @@ def _aggregate(
 
     Returns the first-row marks, the shared-key marks, the profit results, the row of each
     result, the per-range status (collision, non-decreasing periods) and the error scratch."""
+    library = _library()
     n, n_buckets = plan.n, plan.n_buckets
     at_first_row = np.empty(n, dtype=np.uint32)
     is_first = np.zeros(n, dtype=np.uint8)
@@ -470,7 +479,7 @@ def _aggregate(
     where = np.zeros((max(len(bucket_ranges), len(plan.ranges)), 5), dtype=np.int64)
     codes = run_tasks(
         [
-            lambda t=t, lo=lo, hi=hi: LIBRARY.wb_aggregate(
+            lambda t=t, lo=lo, hi=hi: library.wb_aggregate(
                 pointer(rows),
                 pointer(parted_profit),
                 pointer(starts),
@@ -503,11 +512,12 @@ def _aggregate(
 def _first_rows(plan: _Plan, is_first: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Step 3: the first row of each customer in order of first appearance, one range of
     rows per thread."""
+    library = _library()
     n = plan.n
     firsts = np.zeros(len(plan.ranges), dtype=np.int64)
     for c, (lo, hi) in enumerate(plan.ranges):
         check(
-            LIBRARY.wb_count_first(
+            library.wb_count_first(
                 pointer(is_first), n, lo, hi, pointer(firsts[c:]), pointer(where[c])
             ),
             where[c],
@@ -516,7 +526,7 @@ def _first_rows(plan: _Plan, is_first: np.ndarray, where: np.ndarray) -> np.ndar
     first_row = np.empty(int(offsets[-1]), dtype=np.uint32)
     codes = run_tasks(
         [
-            lambda c=c, lo=lo, hi=hi: LIBRARY.wb_first_rows(
+            lambda c=c, lo=lo, hi=hi: library.wb_first_rows(
                 lo,
                 hi,
                 int(offsets[c]),

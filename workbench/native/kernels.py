@@ -274,7 +274,7 @@ def arrow_chunks(values: pl.Series | pa.Array | pa.ChunkedArray | np.ndarray) ->
         return [values]
     if isinstance(values, pa.ChunkedArray):
         return list(values.chunks)
-    chunks = []
+    chunks: list[pa.Array] = []
     for part in values.get_chunks():
         array = part.to_arrow(compat_level=pl.CompatLevel.newest())
         chunks.extend(array.chunks if isinstance(array, pa.ChunkedArray) else [array])

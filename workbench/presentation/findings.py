@@ -243,9 +243,12 @@ and are slipping away: the win-back list, most valuable first.'
     names = [s for s in at_risk if s in rows["segment"].to_list()]
     label = " and ".join(names)
     n = int(rows["customers"].sum())
-    return (f"{label}: {_customers(n, f)} ({f.percent(rows['customer_share'].sum())} of "
-            f"customers) who brought {f.money(rows['revenue'].sum())} "
-            f"({f.percent(rows['revenue_share'].sum())} of revenue to date) and are slipping "
+    customer_share = float(rows["customer_share"].sum())
+    revenue = float(rows["revenue"].sum())
+    revenue_share = float(rows["revenue_share"].sum())
+    return (f"{label}: {_customers(n, f)} ({f.percent(customer_share)} of "
+            f"customers) who brought {f.money(revenue)} "
+            f"({f.percent(revenue_share)} of revenue to date) and are slipping "
             "away: the win-back list, most valuable first.")
 
 

@@ -42,8 +42,9 @@ DEFAULT_LOCALE = "en_US"
 MISSING = "–"
 
 
-def _is_missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _is_nan(value: float) -> bool:
+    """Whether ``value`` is a float NaN (a missing number, like ``None``)."""
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _parse_locale(locale: str | None) -> Locale:
@@ -101,7 +102,7 @@ class NumberFormats:
         >>> f.money(12.5), f.money(850.0), f.money(2_467_300.0), f.money(None)
         ('$12.50', '$850', '$2.5M', '–')
         """
-        if _is_missing(value):
+        if value is None or _is_nan(value):
             return MISSING
         size = abs(value)
         if compact is False:
@@ -123,20 +124,20 @@ class NumberFormats:
 
     def integer(self, value: float | None) -> str:
         """A count with the locale's grouping (``3,409``; ``3.409`` in German)."""
-        if _is_missing(value):
+        if value is None or _is_nan(value):
             return MISSING
         return format_decimal(round(value), locale=self._locale)
 
     def decimal(self, value: float | None, digits: int = 2) -> str:
         """A number with ``digits`` decimals and grouping."""
-        if _is_missing(value):
+        if value is None or _is_nan(value):
             return MISSING
         return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0",
                               locale=self._locale, decimal_quantization=True)
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         """A share (0-1) as a percentage with ``digits`` decimals (``69.7%``; ``69,7 %``)."""
-        if _is_missing(value):
+        if value is None or _is_nan(value):
             return MISSING
         return format_percent(value, format="#,##0." + "0" * digits + "%" if digits
                               else "#,##0%", locale=self._locale)

@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 from great_tables import GT
@@ -203,23 +204,25 @@ def gt_table(
     for name, kind in kinds.items():
         if name in data.columns:
             by_kind.setdefault(kind, []).append(name)
-    loc = {"locale": locale} if locale else {}
+    loc = locale or None  # an empty locale means English, as None does
     for name in by_kind.get("money", []):
-        biggest = data[name].abs().max() if data.height else 0
-        places = 0 if biggest is not None and float(biggest) >= 1000 else 2  # type: ignore[arg-type]
-        table = table.fmt_currency(name, currency=currency, decimals=places, **loc)
+        # a money column is numeric; polars types max() as any Python value
+        biggest = cast("float | None", data[name].abs().max()) if data.height else 0
+        places = 0 if biggest is not None and float(biggest) >= 1000 else 2
+        table = table.fmt_currency(name, currency=currency, decimals=places, locale=loc)
     if by_kind.get("percent"):
-        table = table.fmt_percent(by_kind["percent"], decimals=1, **loc)
+        table = table.fmt_percent(by_kind["percent"], decimals=1, locale=loc)
     if by_kind.get("integer"):
-        table = table.fmt_integer(by_kind["integer"], **loc)
+        table = table.fmt_integer(by_kind["integer"], locale=loc)
     for name in by_kind.get("decimal", []):
-        table = table.fmt_number(name, decimals=(decimals or {}).get(name, 2), **loc)
+        table = table.fmt_number(name, decimals=(decimals or {}).get(name, 2), locale=loc)
     numeric = [n for n, k in kinds.items() if k != "text" and n in data.columns]
     if numeric:
         table = table.cols_align("right", columns=numeric)
     table = table.sub_missing(missing_text=MISSING)
-    names = {name: (labels or {}).get(name, column_label(name)) for name in data.columns}
-    table = table.cols_label(**names)
+    # passed as ``cases`` (not ``**``): a column may be named like a parameter ("cases")
+    table = table.cols_label(cases={name: (labels or {}).get(name, column_label(name))
+                                    for name in data.columns})
     if title:
         table = table.tab_header(title=title, subtitle=subtitle)
     if source_note:

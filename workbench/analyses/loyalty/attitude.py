@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import polars as pl
 
@@ -317,8 +317,8 @@ def nps_score(classes: pl.Series) -> dict[str, float | int | None]:
     n = c.len()
     if n == 0:
         return {"nps": None, "nps_low": None, "nps_high": None, "n": 0}
-    pp = (c == "promoter").sum() / n
-    pd_ = (c == "detractor").sum() / n
+    pp = cast(int, (c == "promoter").sum()) / n  # a Boolean series sums to a count
+    pd_ = cast(int, (c == "detractor").sum()) / n
     nps = 100.0 * (pp - pd_)
     half = 1.959963984540054 * 100.0 * math.sqrt(max(pp + pd_ - (pp - pd_) ** 2, 0.0) / n)
     return {"nps": nps, "nps_low": max(nps - half, -100.0), "nps_high": min(nps + half, 100.0),

@@ -58,7 +58,7 @@ Without a survey a repeat customer stays at ``client``: the upper rungs need sur
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import polars as pl
 
@@ -254,7 +254,9 @@ def _behaviour_axis(b: pl.DataFrame, value_col: str, basis: str, behaviour_rule:
                              pl.lit(f"{regular_threshold:g}"),
                              pl.when(regular).then(pl.lit("regular")).otherwise(pl.lit("one-time")))
     else:
-        mean_f, mean_cv = b["purchases_per_year"].mean(), b["gap_cv"].mean()
+        # the means of two Float64 columns: a float, or None when all are null
+        mean_f = cast("float | None", b["purchases_per_year"].mean())
+        mean_cv = cast("float | None", b["gap_cv"].mean())
         regular = ((ppy > mean_f) & (pl.col("gap_cv") < mean_cv)).fill_null(False)
         b_reason = pl.format(
             "{} purchases/yr vs mean {}, gap CV {} vs mean {} (B&VdP: {})", ppy.round(1),

@@ -174,7 +174,7 @@ def key_drivers(
                 note = f"n = {n}: too few answers or no variation, no estimate"
             elif n < small_n:
                 note = f"only n = {n} answers: unreliable, read the interval"
-            elif lo is not None and lo <= 0 <= hi:
+            elif lo is not None and hi is not None and lo <= 0 <= hi:  # set together
                 note = "interval includes 0: no clear relation"
             else:
                 note = None
@@ -270,7 +270,7 @@ def driver_regression(
     boots = np.concatenate(parts) if parts else np.full((1, k), np.nan)
     lo, hi = np.nanpercentile(boots, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2], axis=0)
     small = n < 10 * k
-    notes = []
+    notes: list[str | None] = []
     for j in range(k):
         if small:
             notes.append(f"n = {n} < {10 * k} (10 per criterion): unstable")

@@ -89,7 +89,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias, cast
 
 import polars as pl
 
@@ -148,7 +148,12 @@ _NUMERIC = (
 
 PathLike = str | Path
 DateLike = dt.date | str
-DtypeChoice = Mapping[str, pl.DataType] | Callable[[list[str]], Mapping[str, pl.DataType]] | None
+#: A dtype as the schema tables give it: a class (``pl.String``) or an instance
+#: (``pl.Datetime("us")``).
+Dtype: TypeAlias = pl.DataType | type[pl.DataType]
+DtypeChoice: TypeAlias = (
+    Mapping[str, Dtype] | Callable[[list[str]], Mapping[str, Dtype] | None] | None
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,12 +229,11 @@ def _where(row: int | None) -> str:
 
 
 def _csv_reader(text: str, sep: str, quote_char: str | None, *, strict: bool) -> Any:
-    quoting = csv.QUOTE_MINIMAL if quote_char else csv.QUOTE_NONE
     return csv.reader(
         io.StringIO(text, newline=""),
         delimiter=sep,
         quotechar=quote_char or '"',
-        quoting=quoting,
+        quoting=csv.QUOTE_MINIMAL if quote_char else csv.QUOTE_NONE,
         strict=strict,
     )
 
@@ -609,9 +613,15 @@ def _check_finite(
     shown: pl.DataFrame, out: pl.Series, source: str, col: str, max_abs: float | None
 ) -> None:
     """Refuse NaN and infinities, and values above ``max_abs`` in absolute value."""
-    lo, hi = out.min(), out.max()  # both skip NaN; infinities show here
+    # a Float64 series: floats, or None (both at once) when every value is null; both skip NaN,
+    # infinities show here
+    lo, hi = cast("float | None", out.min()), cast("float | None", out.max())
     bound = math.inf if max_abs is None else max_abs
-    if lo is None or (math.isfinite(lo) and math.isfinite(hi) and -bound <= lo <= hi <= bound):
+    if (
+        lo is None
+        or hi is None
+        or (math.isfinite(lo) and math.isfinite(hi) and -bound <= lo <= hi <= bound)
+    ):
         if not out.is_nan().any():
             return  # the fast path: every value is finite and within the bound
     _fail(shown, ~out.is_finite(), source, col, "not a finite number (NaN or infinity)")
@@ -678,8 +688,9 @@ def _to_date(
             "unparseable date (use YYYY-MM-DD, YYYYMMDD or ISO date-time, or pass date_format=)",
         )
     lo, hi = bounds
-    first, last = out.min(), out.max()
-    if first is not None and (first < lo or last > hi):
+    # a Date series: dates, or None (both at once) when every value is null
+    first, last = cast("dt.date | None", out.min()), cast("dt.date | None", out.max())
+    if first is not None and last is not None and (first < lo or last > hi):
         _fail(
             df.with_columns(out.cast(pl.String).alias(col)),
             (out < lo) | (out > hi),
@@ -787,8 +798,8 @@ def _coerce(
     data: PathLike | pl.DataFrame,
     source: str | None,
     table: str,
-    required: Mapping[str, pl.DataType],
-    optional: Mapping[str, pl.DataType],
+    required: Mapping[str, Dtype],
+    optional: Mapping[str, Dtype],
     opts: ReadOptions,
 ) -> tuple[pl.DataFrame, str]:
     """Read (or take) one table and check it against the data contract, step by step."""
@@ -818,7 +829,7 @@ def _load(
     data: PathLike | pl.DataFrame,
     source: str | None,
     table: str,
-    wanted: Mapping[str, pl.DataType],
+    wanted: Mapping[str, Dtype],
     renames: Mapping[str, str],
     opts: ReadOptions,
 ) -> tuple[pl.DataFrame, str, bool]:
@@ -829,7 +840,7 @@ def _load(
         p = Path(data)
         src = source or str(data)
 
-        def fast(header: list[str]) -> dict[str, pl.DataType] | None:
+        def fast(header: list[str]) -> dict[str, Dtype] | None:
             if opts.date_format is not None or opts.decimal_comma:
                 return None
             names = {h: renames.get(_clean_name(h), _clean_name(h)) for h in header}
@@ -852,7 +863,7 @@ def _load(
 
 
 def _check_required_columns(
-    df: pl.DataFrame, src: str, table: str, required: Mapping[str, pl.DataType], csv_file: bool
+    df: pl.DataFrame, src: str, table: str, required: Mapping[str, Dtype], csv_file: bool
 ) -> None:
     """Refuse a table without one of its required columns, with a rename or separator hint."""
     missing = [c for c in required if c not in df.columns]
@@ -872,7 +883,7 @@ def _check_required_columns(
 def _casts(
     df: pl.DataFrame,
     src: str,
-    wanted: Mapping[str, pl.DataType],
+    wanted: Mapping[str, Dtype],
     opts: ReadOptions,
     max_abs: float | None,
 ) -> list[pl.Series]:
@@ -898,7 +909,7 @@ def _check_required_values(
     df: pl.DataFrame,
     src: str,
     table: str,
-    required: Mapping[str, pl.DataType],
+    required: Mapping[str, Dtype],
     renames: Mapping[str, str],
     missing_customer_id: str,
 ) -> None:

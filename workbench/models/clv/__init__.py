@@ -76,6 +76,7 @@ from workbench.models.clv.value import customer_lifetime_value, per_period_disco
 
 # fit_clv / make_purchase_model look models up by name in pipeline.PURCHASE_MODELS
 for _key, _cls in (("mbgnbd", ModifiedBetaGeoModel), ("nbd", NBDModel)):
+    # PURCHASE_MODELS is typed for BG/NBD and Pareto/NBD only (make_purchase_model returns them)
     PURCHASE_MODELS.setdefault(_key, _cls)  # type: ignore[arg-type]
 
 __all__ = [

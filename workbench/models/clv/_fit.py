@@ -28,6 +28,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -376,7 +377,7 @@ def maximize_likelihood(
             return 1e300, np.zeros_like(x)
         return val, grad
 
-    best: tuple[float, object, float, bool] | None = None
+    best: tuple[float, Any, float, bool] | None = None
     for i_start, x0 in enumerate(starts):
         x0 = np.asarray(x0, dtype=float)
         with warnings.catch_warnings():
@@ -410,12 +411,12 @@ def maximize_likelihood(
     if not ok:
         raise ConvergenceError(
             model,
-            str(res.message),  # type: ignore[attr-defined]
-            int(res.nit),  # type: ignore[attr-defined]
+            str(res.message),
+            int(res.nit),
             gnorm,
-            dict(zip(names, np.exp(res.x).tolist(), strict=True)),  # type: ignore[attr-defined]
+            dict(zip(names, np.exp(res.x).tolist(), strict=True)),
         )
-    x = np.asarray(res.x, dtype=float)  # type: ignore[attr-defined]
+    x = np.asarray(res.x, dtype=float)
     ll_total = float(total_loglik(x, False)[0])
 
     # observed information in log-parameter space, for the total (not mean) objective
@@ -434,9 +435,9 @@ def maximize_likelihood(
     return FitOutcome(
         log_params=x,
         log_likelihood=ll_total,
-        n_iter=int(res.nit),  # type: ignore[attr-defined]
+        n_iter=int(res.nit),
         grad_norm=gnorm,
-        message=str(res.message),  # type: ignore[attr-defined]
+        message=str(res.message),
         hessian_log=hess,
     )
 
@@ -460,6 +461,7 @@ def hessian_from_gradient(
         if central:
             hess[:, i] = (grad(x + e) - grad(x - e)) / (2 * h)
         else:
+            assert g0 is not None  # computed above when not central
             hess[:, i] = (grad(x + e) - g0) / h
     return 0.5 * (hess + hess.T)
 
@@ -554,7 +556,7 @@ class FittedParamsMixin:
         self.n_distinct_ = n_distinct
         self.n_iter_ = out.n_iter
         try:
-            cov = np.linalg.inv(out.hessian_log)
+            cov = cast(FloatArray, np.linalg.inv(out.hessian_log))  # float64 in, float64 out
             if np.any(np.diag(cov) <= 0) or not np.all(np.isfinite(cov)):
                 raise np.linalg.LinAlgError("not positive definite")
         except np.linalg.LinAlgError:

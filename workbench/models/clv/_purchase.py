@@ -8,9 +8,11 @@ Subclasses implement ``p_alive_array``, ``expected_purchases_array``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from workbench.models.clv._fit import (
     FittedParamsMixin,
@@ -41,6 +43,18 @@ class PurchaseModelBase(FittedParamsMixin):
         self.penalizer = validate_positive_number("penalizer", penalizer, allow_zero=True)
         self.max_iter = validate_int("max_iter", max_iter, 1)
         self.tol = validate_positive_number("tol", tol)
+
+    if TYPE_CHECKING:
+        # the array formulas each model implements (declared for the type checker only)
+        def p_alive_array(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray: ...
+
+        def expected_purchases_array(self, horizon: float | FloatArray, x: FloatArray,
+                                     t_x: FloatArray, T: FloatArray) -> FloatArray: ...
+
+        def expected_purchases_new_customer_array(self, t: float | FloatArray) -> FloatArray: ...
+
+        def probability_of_n_purchases_array(self, n: NDArray[np.int64] | int,
+                                             t: float) -> FloatArray: ...
 
     def _arrays(self, summary: pl.DataFrame) -> tuple[FloatArray, FloatArray, FloatArray]:
         d = validate_summary(summary, SUMMARY_COLUMNS)

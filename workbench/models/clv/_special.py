@@ -73,7 +73,7 @@ def _nodes(refine: int) -> tuple[FloatArray, FloatArray, FloatArray]:
 
 
 def log_integrate_unit(
-    log_integrand: Callable[[FloatArray, FloatArray], FloatArray],
+    log_integrand: Callable[[FloatArray, FloatArray, slice], FloatArray],
     n_rows: int,
     refine: int = 1,
 ) -> FloatArray:

@@ -30,12 +30,12 @@ MIN_DROP = 0.20
 LOW_P_ALIVE = 0.30
 VALUE_QUANTILE = 0.80
 
-_OUT_SCHEMA = {
+_OUT_SCHEMA = pl.Schema({
     "rank": pl.Int64, "customer_id": pl.String, "status": pl.String,
     "value_at_stake": pl.Float64, "p_alive_before": pl.Float64, "p_alive_now": pl.Float64,
     "p_alive_change": pl.Float64, "frequency": pl.Int64, "days_since_last": pl.Int64,
     "usual_gap_days": pl.Float64, "gap_ratio": pl.Float64, "reason": pl.String,
-}
+})
 
 
 class AliveModel(Protocol):
@@ -210,7 +210,9 @@ def at_risk_customers(
     if min_value is not None:
         threshold = float(min_value)
     elif vals.len():
-        threshold = float(vals.quantile(value_quantile, interpolation="lower"))
+        q = vals.quantile(value_quantile, interpolation="lower")
+        assert q is not None  # None only for an empty or all-null series
+        threshold = float(q)
     else:
         threshold = float("inf")
 
@@ -239,7 +241,7 @@ def at_risk_customers(
     reasons = [_reason(row, low_p_alive) for row in listed.iter_rows(named=True)]
     return (listed.with_columns(pl.Series("reason", reasons, dtype=pl.String),
                                 pl.int_range(1, listed.height + 1, dtype=pl.Int64).alias("rank"))
-            .select(list(_OUT_SCHEMA)).cast(_OUT_SCHEMA))  # type: ignore[arg-type]
+            .select(list(_OUT_SCHEMA)).cast(_OUT_SCHEMA))
 
 
 def _reason(row: dict, low_p_alive: float | None) -> str:

@@ -655,14 +655,14 @@ class BetaGeoModel(PurchaseModelBase):
         Dimensionless.
         """
         r, alpha, a, b = self._p()
-        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
-        log_nb = (gammaln(r + n) - gammaln(r) - gammaln(n + 1) - r * np.log1p(t / alpha)
-                  + np.where(n > 0, n * np.log(np.where(t > 0, t, 1.0) / (alpha + t)), 0.0))
-        log_nb = np.where((t == 0) & (n > 0), -np.inf, log_nb)
-        log_c1, log_c2 = _log_beta_ratios(a, b, n)
+        nf, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        log_nb = (gammaln(r + nf) - gammaln(r) - gammaln(nf + 1) - r * np.log1p(t / alpha)
+                  + np.where(nf > 0, nf * np.log(np.where(t > 0, t, 1.0) / (alpha + t)), 0.0))
+        log_nb = np.where((t == 0) & (nf > 0), -np.inf, log_nb)
+        log_c1, log_c2 = _log_beta_ratios(a, b, nf)
         first = np.exp(log_c1 + log_nb)
-        nn = np.maximum(n, 1.0)
-        second = np.where(n > 0, np.exp(log_c2) * betainc(nn, r, t / (alpha + t)), 0.0)
+        nn = np.maximum(nf, 1.0)
+        second = np.where(nf > 0, np.exp(log_c2) * betainc(nn, r, t / (alpha + t)), 0.0)
         return first + second
 
     # ------------------------------------------------------------------ frame API

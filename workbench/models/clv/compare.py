@@ -51,6 +51,7 @@ import numpy as np
 import polars as pl
 
 from workbench.models.clv._fit import ConvergenceError, NotEnoughDataError, validate_summary
+from workbench.models.clv._purchase import PurchaseModelBase
 from workbench.models.clv.bgnbd import BetaGeoModel
 from workbench.models.clv.diagnostics import is_degenerate, model_diagnosis
 from workbench.models.clv.holdout import error_metrics
@@ -59,8 +60,9 @@ from workbench.models.clv.nbd import NBDModel
 from workbench.models.clv.paretonbd import ParetoNBDModel
 
 #: Purchase models by name.
-MODELS: dict[str, type] = {"bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel,
-                           "paretonbd": ParetoNBDModel, "nbd": NBDModel}
+MODELS: dict[str, type[PurchaseModelBase]] = {
+    "bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel,
+    "paretonbd": ParetoNBDModel, "nbd": NBDModel}
 #: Names for people.
 MODEL_LABELS: dict[str, str] = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD",
                                 "paretonbd": "Pareto/NBD", "nbd": "NBD (no drop-out)"}

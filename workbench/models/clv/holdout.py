@@ -139,8 +139,8 @@ def frequency_recency_grid(
     age = float(max_recency if T is None else T)
     if age < max_recency:
         raise ValueError(f"T ({age}) must be >= max_recency ({max_recency})")
-    f, r = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
-    f, r = f.ravel(), r.ravel().astype(float)
+    fg, rg = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
+    f, r = fg.ravel(), rg.ravel().astype(float)
     keep = (f > 0) | (r == 0)
     return f[keep], r[keep], age
 

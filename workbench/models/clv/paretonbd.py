@@ -363,10 +363,10 @@ class ParetoNBDModel(PurchaseModelBase):
         evaluated by tanh-sinh quadrature in log space.  Dimensionless.
         """
         r, alpha, s, beta = self._p()
-        n = np.atleast_1d(np.asarray(n, dtype=float))
+        nf: FloatArray = np.atleast_1d(np.asarray(n, dtype=float))
         t = float(t)
         if t == 0:
-            return (n == 0).astype(float)
+            return (nf == 0).astype(float)
         log_t = np.log(t)
 
         def log_nb(nn: FloatArray, log_tau: FloatArray) -> FloatArray:
@@ -375,15 +375,15 @@ class ParetoNBDModel(PurchaseModelBase):
                     + r * (np.log(alpha) - np.log(alpha + tau))
                     + nn * (log_tau - np.log(alpha + tau)))
 
-        first = log_nb(n, np.full_like(n, log_t)) + s * (np.log(beta) - np.log(beta + t))
+        first = log_nb(nf, np.full_like(nf, log_t)) + s * (np.log(beta) - np.log(beta + t))
 
         def integrand(log_u: FloatArray, log_1mu: FloatArray, rows: slice) -> FloatArray:
             log_tau = log_t + log_u
-            nn = n[rows, None]
+            nn = nf[rows, None]
             return (log_nb(nn, log_tau) + np.log(s) + s * np.log(beta)
                     - (s + 1) * np.log(beta + np.exp(log_tau)) + log_t)
 
-        second = log_integrate_unit(integrand, n.size)
+        second = log_integrate_unit(integrand, nf.size)
         return np.exp(np.logaddexp(first, second))
 
     # ------------------------------------------------------------------ frame API

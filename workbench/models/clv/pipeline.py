@@ -38,11 +38,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import polars as pl
 
-from workbench.core.summary import require_purchases
+from workbench.core.summary import Unit, require_purchases
 from workbench.errors import DataValidationError
 from workbench.models.clv._fit import MIN_REPEAT_CUSTOMERS, require_customers
 from workbench.models.clv.bgnbd import BetaGeoModel
@@ -366,13 +366,13 @@ def clv_table(
     """
     from workbench.core.summary import customer_summary
 
-    summary = customer_summary(transactions, as_of, unit)  # type: ignore[arg-type]
+    summary = customer_summary(transactions, as_of, cast(Unit, unit))  # it checks the unit
     require_purchases(summary, as_of, transactions)
     return fit_clv(summary, horizon_periods, period, margin, annual_discount_rate, model, unit,
                    default_margin=default_margin).table
 
 
-def clv_totals(table: pl.DataFrame) -> dict[str, float | int]:
+def clv_totals(table: pl.DataFrame) -> dict[str, float | int | str | None]:
     """Whole-base figures of a CLV table (:func:`fit_clv`).
 
     Returns

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from workbench.errors import DataValidationError
 from workbench.models.clv._fit import (
@@ -55,7 +56,7 @@ class SpendModel(Protocol):
     """What CLV needs from a fitted Gamma-Gamma model."""
 
     def expected_spend_or_null(self, x: FloatArray,
-                               m: FloatArray) -> tuple[FloatArray, FloatArray]: ...
+                               m: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]: ...
 
 
 def period_length(period: str | float, unit: str = "W") -> float:

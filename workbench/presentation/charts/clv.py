@@ -23,6 +23,7 @@ import math
 import altair as alt
 import polars as pl
 
+from workbench.presentation.charts._scalars import column_max
 from workbench.presentation.charts.theme import ACCENT, CUSTOMERS_COLOR, INK, MUTED, REVENUE_COLOR
 
 #: Largest frame handed to Altair (its MaxRowsError limit).
@@ -115,8 +116,10 @@ def clv_bins(table: pl.DataFrame, column: str = "clv", min_share: float = 0.05,
     if positive.len() == 0:
         edges = [0.0, 1.0]
     else:
-        low = float(positive.quantile(min_share, interpolation="lower"))
-        edges = [0.0, *_nice_edges(low, float(positive.max()))[-max(max_bands, 2):]]
+        low, high = positive.quantile(min_share, interpolation="lower"), column_max(positive)
+        # ``positive`` is not empty and has no nulls (dropped above), so both exist
+        assert low is not None and high is not None
+        edges = [0.0, *_nice_edges(float(low), float(high))[-max(max_bands, 2):]]
     uppers = edges[1:]
     labels = [f"{_money(lo)}-{_money(hi)}" for lo, hi in zip(edges[:-1], uppers, strict=True)]
     idx = pl.Series(uppers).search_sorted(values, side="right")
@@ -406,7 +409,7 @@ def tracking_chart(
         start = holdout.select(pl.col("period_start").min()).rename({"period_start": "start"})
         layers.append(alt.Chart(start).mark_rule(strokeDash=[4, 3], color=MUTED).encode(
             x="start:T", tooltip=[alt.Tooltip("start:T", title="Holdout from")]))
-    return alt.layer(*layers).properties(
+    return alt.LayerChart(layer=layers).properties(
         width=width, height=height,
         title=_title(title or f"Tracking: {what.lower()}, actual vs expected", subtitle))
 
@@ -528,7 +531,7 @@ def at_risk_chart(
               for b, n in zip(df["p_alive_before"], df["p_alive_now"], strict=True)]
     df = df.with_columns(pl.Series("label", labels, dtype=pl.String))
     statuses = ["falling", "low", "lapsed"]
-    peak = max(float(df["value_at_stake"].max() or 0.0), 1.0)
+    peak = max(float(column_max(df["value_at_stake"]) or 0.0), 1.0)
     base = alt.Chart(df).encode(
         y=alt.Y("customer_id:N", sort=df["customer_id"].to_list(), title=None),
         x=alt.X("value_at_stake:Q", title=value_label, axis=alt.Axis(format="$~s"),

@@ -134,7 +134,8 @@ def p_alive_history_chart(history: pl.DataFrame, *, customer: str = "",
         color=MUTED, strokeDash=[3, 3]).encode(
         x=x, tooltip=[alt.Tooltip("t:Q", title="Purchase at", format=".1f")])
     who = f" of customer {customer}" if customer else ""
-    return alt.layer(ticks, line).properties(width=width, height=height, title=_title(
+    layered = alt.LayerChart(layer=[ticks, line])
+    return layered.properties(width=width, height=height, title=_title(
         title or f"P(alive) history{who}",
         subtitle or "Dashed lines: purchases; P(alive) falls while she is silent"))
 
@@ -161,7 +162,7 @@ def heterogeneity_chart(dists: pl.DataFrame, *, title: str | None = None,
                      alt.Tooltip("density:Q", format=".3g")])
         mean = alt.Chart(part.head(1)).mark_rule(color=ACTUAL_COLOR, strokeDash=[4, 3]).encode(
             x="mean:Q", tooltip=[alt.Tooltip("mean:Q", title="Mean", format=".3g")])
-        panels.append(alt.layer(area, mean).properties(width=width, height=height))
+        panels.append(alt.LayerChart(layer=[area, mean]).properties(width=width, height=height))
     return alt.hconcat(*panels).properties(title=_title(
         title or "How customers differ: the fitted distributions",
         subtitle or "Dashed line: the mean"))
@@ -182,5 +183,6 @@ def interval_chart(frame: pl.DataFrame, *, label: str = "customer_id",
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{estimate}:Q", format=",.2f"),
                  alt.Tooltip(f"{lower}:Q", format=",.2f"),
                  alt.Tooltip(f"{upper}:Q", format=",.2f")])
-    return alt.layer(bars, dots).properties(width=width, height=alt.Step(16), title=_title(
+    layered = alt.LayerChart(layer=[bars, dots])
+    return layered.properties(width=width, height=alt.Step(16), title=_title(
         title or f"{value_title} with its interval", subtitle))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from workbench.presentation.charts._scalars import column_max
 from workbench.presentation.charts.theme import HEAT_SCHEME, INK
 
 #: Measures the heatmap can show: column, title and number format.
@@ -61,7 +62,7 @@ def cohort_heatmap(
     period_label: str = "Months since the first purchase",
     cell: int = 26,
     max_periods: int | None = 24,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Cohorts (rows, oldest at the top) x periods since the first purchase, shaded by ``value``.
 
     Each cell is labelled with its value (retention in percent by default); the tooltip gives
@@ -86,7 +87,7 @@ def cohort_heatmap(
 
     Returns
     -------
-    altair.Chart
+    altair.LayerChart
         Layered rect + text chart.
 
     Raises
@@ -122,7 +123,7 @@ def cohort_heatmap(
         .otherwise(pl.lit("incomplete (holds the as-of date)")).alias("status"),
     )
     cohorts = data["cohort_label"].unique(maintain_order=True).to_list()  # oldest first
-    n_periods = int(data["period"].max() or 0) + 1 if data.height else 1
+    n_periods = int(column_max(data["period"]) or 0) + 1 if data.height else 1
     base = alt.Chart(data).encode(
         x=alt.X("period:O", title=period_label,
                 axis=alt.Axis(labelAngle=0, ticks=False, domain=False)),
@@ -143,7 +144,7 @@ def cohort_heatmap(
             alt.Tooltip("status:N", title="Period status"),
         ],
     )
-    peak = float(data[value].max() or 0) if data.height else 0.0
+    peak = float(column_max(data[value]) or 0) if data.height else 0.0
     labels = base.mark_text(fontSize=9).encode(
         text=alt.Text(f"{value}:Q", format=fmt),
         color=alt.condition(f"datum['{value}'] > {peak * 0.6!r}", alt.value("white"),

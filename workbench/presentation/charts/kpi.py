@@ -18,7 +18,7 @@ def kpi_change_chart(
     title: str = "Change against the previous period",
     subtitle: str | None = None,
     width: int = 360,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Relative change of each KPI against the previous period, as diverging bars.
 
     Green bars are improvements, red ones deteriorations; the text gives the change and the

@@ -11,6 +11,7 @@ import altair as alt
 import polars as pl
 
 from workbench.analyses.loyalty.attitude import LOSS_BELOW, SATISFIED_ABOVE
+from workbench.presentation.charts._scalars import column_max
 
 _ATTITUDE_ORDER = ["high", "low", "unknown"]
 _BEHAVIOUR_ORDER = ["regular", "one-time"]
@@ -82,13 +83,13 @@ def loyalty_matrix_chart(matrix: pl.DataFrame, *, value_label: str = "value",
     rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color("customers:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=tooltip)
-    text_kw = {"baseline": "middle", "fontSize": 11}
-    dark = df["customers"].max() * 0.6 if df.height else 0
+    peak = column_max(df["customers"])  # customers per cell: a count, never null
+    dark = peak * 0.6 if peak is not None else 0
     ink = alt.condition(alt.datum.customers > dark, alt.value("white"), alt.value("black"))
-    t1 = base.mark_text(dy=-16, fontWeight="bold", **text_kw).encode(text="label_type:N",
-                                                                     color=ink)
-    t2 = base.mark_text(dy=0, **text_kw).encode(text="label_n:N", color=ink)
-    t3 = base.mark_text(dy=16, **text_kw).encode(text="label_v:N", color=ink)
+    t1 = base.mark_text(dy=-16, fontWeight="bold", baseline="middle", fontSize=11).encode(
+        text="label_type:N", color=ink)
+    t2 = base.mark_text(dy=0, baseline="middle", fontSize=11).encode(text="label_n:N", color=ink)
+    t3 = base.mark_text(dy=16, baseline="middle", fontSize=11).encode(text="label_v:N", color=ink)
     return (rect + t1 + t2 + t3).properties(
         width=width, height=height,
         title="Loyalty types: repeat patronage x attitude (Dick & Basu 1994)")

@@ -115,12 +115,12 @@ def flow_layout(matrix: pl.DataFrame, *, gap: float = 0.012,
         ly0, ly1, ry0, ry1 = bands[(f["segment_from"], f["segment_to"])]
         for k in range(RIBBON_POINTS):
             t = k / (RIBBON_POINTS - 1)
-            s = t * t * (3 - 2 * t)  # smoothstep: horizontal at both ends
+            ease = t * t * (3 - 2 * t)  # smoothstep: horizontal at both ends
             rows.append({"flow": i, "segment_from": f["segment_from"],
                          "segment_to": f["segment_to"], "customers": f["customers"],
                          "share_of_from": f["customers"] / from_totals[f["segment_from"]],
                          "x": x_start + t * (x_end - x_start),
-                         "top": ly0 + s * (ry0 - ly0), "bottom": ly1 + s * (ry1 - ly1)})
+                         "top": ly0 + ease * (ry0 - ly0), "bottom": ly1 + ease * (ry1 - ly1)})
     ribbons = pl.DataFrame(rows, schema={"flow": pl.Int64, "segment_from": pl.String,
                                          "segment_to": pl.String, "customers": pl.Int64,
                                          "share_of_from": pl.Float64, "x": pl.Float64,
@@ -152,7 +152,7 @@ def migration_flow_chart(
     subtitle: str | None = None,
     width: int = 720,
     height: int = 440,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Sankey-style flows of customers from their earlier segment to their current one.
 
     Left column: segments at the earlier date (``"No purchase yet"`` = customers new since
@@ -226,7 +226,8 @@ def migration_flow_chart(
                                           baseline="middle").encode(
         x=x, y=alt.Y("y:Q", scale=ys, axis=None), text="text:N")
     props = {"title": alt.Title(title, subtitle=subtitle) if subtitle else title}
-    return alt.layer(ribbons, blocks, left_labels, right_labels, headings).properties(
+    layered = alt.LayerChart(layer=[ribbons, blocks, left_labels, right_labels, headings])
+    return layered.properties(
         width=width, height=height, **props)
 
 
@@ -236,7 +237,7 @@ def migration_heatmap(
     title: str = "Transition matrix",
     subtitle: str | None = "Row share: where the customers of each earlier segment went",
     cell: int = 34,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Customers per (earlier segment, current segment) pair as a shaded matrix.
 
     Rows are the earlier segments, columns the current ones, both in segment order (best first)

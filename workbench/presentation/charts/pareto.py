@@ -27,7 +27,7 @@ def lorenz_chart(
     subtitle: str | None = None,
     width: int = 420,
     height: int = 320,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Cumulative share of value against the share of customers, best customers first.
 
     The curve rises steeply when a few customers bring most of the value.  The dashed diagonal
@@ -100,5 +100,6 @@ def lorenz_chart(
     label = marker.mark_text(align="left", dx=10, dy=14, color=INK, fontSize=12,
                              fontWeight=600).encode(x=x, y=y, text="label:N")
     props = {"title": alt.Title(title, subtitle=subtitle) if subtitle else title}
-    return alt.layer(area, line, diagonal, vrule, hrule, point, label).properties(
+    layered = alt.LayerChart(layer=[area, line, diagonal, vrule, hrule, point, label])
+    return layered.properties(
         width=width, height=height, **props)

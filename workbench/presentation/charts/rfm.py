@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from workbench.presentation.charts._scalars import column_max
 from workbench.presentation.charts.theme import CUSTOMERS_COLOR, HEAT_SCHEME, INK, REVENUE_COLOR
 
 _MEASURES = {"customer_share": "Customers", "revenue_share": "Revenue"}
@@ -27,7 +28,7 @@ def segment_chart(
     title: str = "Segments: share of customers and of revenue",
     subtitle: str | None = None,
     width: int = 440,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """Customer share beside revenue share for every segment, as paired horizontal bars.
 
     Segments are sorted by ``sort_by`` (largest first), so the segments that carry the business
@@ -49,7 +50,7 @@ def segment_chart(
 
     Returns
     -------
-    altair.Chart
+    altair.LayerChart
         A layered bar + text chart; data in long form (``segment``, ``measure``, ``share``).
 
     Examples
@@ -76,11 +77,12 @@ def segment_chart(
     )
     y = alt.Y("segment:N", sort=order, title=None,
               axis=alt.Axis(labelFontSize=12, labelColor=INK, ticks=False, domain=False))
+    x_max = max(0.05, float(column_max(long["share"]) or 0) * 1.15)
     base = alt.Chart(long).encode(
         y=y,
         yOffset=alt.YOffset("measure:N", sort=list(_MEASURES.values())),
         x=alt.X("share:Q", title="Share of total", axis=alt.Axis(format="%", tickCount=5),
-                scale=alt.Scale(domain=[0, max(0.05, float(long["share"].max() or 0) * 1.15)])),
+                scale=alt.Scale(domain=[0, x_max])),
     )
     bars = base.mark_bar(height={"band": 0.9}).encode(
         color=alt.Color("measure:N", title=None,
@@ -104,7 +106,7 @@ def rf_heatmap(
     title: str = "Customers by recency and frequency score",
     subtitle: str | None = "5 = most recent / most frequent",
     size: int = 250,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """The 5 x 5 grid of recency (rows) and frequency (columns) scores, shaded by customers.
 
     Every cell shows its number of customers (zeros included, so the grid is complete); the
@@ -123,7 +125,7 @@ def rf_heatmap(
 
     Returns
     -------
-    altair.Chart
+    altair.LayerChart
         Layered rect + text chart; the data carry ``mean_value`` (monetary / customers).
 
     Examples
@@ -141,7 +143,7 @@ def rf_heatmap(
         .alias("mean_value"),
         (pl.col("customers") / pl.col("customers").sum().clip(lower_bound=1)).alias("share"),
     )
-    peak = float(data["customers"].max() or 0)
+    peak = float(column_max(data["customers"]) or 0)
     base = alt.Chart(data).encode(
         x=alt.X("F:O", title="Frequency score", sort="ascending",
                 axis=alt.Axis(labelAngle=0, ticks=False, domain=False)),

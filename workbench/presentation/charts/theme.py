@@ -13,9 +13,10 @@ dashboard and in a static SVG/PNG report.  Renderers (docs/charts.md, 'Renderers
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Final, Literal
 
 import altair as alt
+from altair.utils.display import MimeBundleType
 
 THEME_NAME = "workbench"
 FONT = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"
@@ -29,8 +30,8 @@ REVENUE_COLOR = "#1d4ed8"
 ACCENT = "#dc2626"
 GOOD = "#15803d"
 BAD = "#b91c1c"
-#: Sequential scheme of the heatmaps.
-HEAT_SCHEME = "blues"
+#: Sequential scheme of the heatmaps (``Final``: typed as the literal, one of Vega's schemes).
+HEAT_SCHEME: Final = "blues"
 
 #: Segments of the shipped rule tables, best first: the order of legends and flow columns.
 SEGMENT_ORDER: tuple[str, ...] = (
@@ -146,10 +147,21 @@ def use_dashboard_renderer() -> None:
 
     Examples
     --------
-    >>> # bundles Vega's JavaScript (about 1 s) and switches this kernel's renderer for good
-    >>> use_dashboard_renderer()  # doctest: +SKIP
+    No frontend is needed to build the widget (it is drawn once a notebook displays it):
+
+    >>> import polars as pl
+    >>> from workbench.presentation.charts.rfm import segment_chart
+    >>> previous = alt.renderers.active
+    >>> use_dashboard_renderer()  # bundles Vega's JavaScript once per process
+    >>> alt.renderers.active
+    'jupyter'
+    >>> table = pl.DataFrame({"segment": ["Champions", "Lost"], "customers": [20, 80],
+    ...                       "revenue": [900.0, 100.0], "customer_share": [0.2, 0.8],
+    ...                       "revenue_share": [0.9, 0.1]})
     >>> chart = alt.JupyterChart(segment_chart(table), embed_options={"renderer": "svg"})
-    ... # doctest: +SKIP
+    >>> chart.spec["layer"][0]["mark"]["type"]
+    'bar'
+    >>> _ = alt.renderers.enable(previous)  # the renderer is per process: put the old one back
     """
     use_theme()
     alt.JupyterChart.enable_offline(True)
@@ -262,12 +274,19 @@ def with_zoom(spec: dict) -> dict:
     return {**spec, "params": [zoom]}
 
 
-def _lab_renderer(spec: dict, **metadata: object) -> dict:
-    """Render ``spec`` as an offline ``alt.JupyterChart`` (SVG marks, tooltips, zoom)."""
+def _lab_renderer(spec: dict, **metadata: Any) -> MimeBundleType:
+    """Render ``spec`` as an offline ``alt.JupyterChart`` (SVG marks, tooltips, zoom).
+
+    ``metadata`` holds the options given to ``alt.renderers.enable`` (any keywords, as for
+    every Altair renderer); the bundle is the widget's ``(data, metadata)`` pair.
+    """
     alt.JupyterChart.enable_offline(True)
-    options = {**LAB_EMBED_OPTIONS, **dict(metadata.get("embed_options") or {})}  # type: ignore[call-overload]
+    options = {**LAB_EMBED_OPTIONS, **dict(metadata.get("embed_options") or {})}
     chart = alt.JupyterChart(alt.Chart.from_dict(with_zoom(spec)), embed_options=options)
-    return chart._repr_mimebundle_()
+    bundle = chart._repr_mimebundle_()
+    # anywidget returns None only for a widget without a view; JupyterChart always has one
+    assert bundle is not None
+    return bundle
 
 
 alt.renderers.register(LAB_RENDERER, _lab_renderer)
@@ -301,5 +320,5 @@ def use_auto_renderer() -> str:
         use_dashboard_renderer()
         alt.renderers.enable(LAB_RENDERER)
     else:
-        use_report_renderer(choice)  # type: ignore[arg-type]
+        use_report_renderer("png" if choice == "png" else "svg")
     return choice

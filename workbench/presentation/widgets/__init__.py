@@ -2,8 +2,15 @@
 
 Examples
 --------
->>> from workbench.presentation.widgets import ExecutiveDashboard  # doctest: +SKIP
->>> ExecutiveDashboard.from_dir("sample_data")  # doctest: +SKIP
+The executive dashboard on the four-customer demo data (:mod:`.demo`); in a notebook,
+``ExecutiveDashboard.from_dir("sample_data")`` as the last line of a cell shows it on the
+sample data.
+
+>>> from workbench.presentation.widgets import ExecutiveDashboard
+>>> from workbench.presentation.widgets.demo import demo_dataset
+>>> dash = ExecutiveDashboard(demo_dataset())
+>>> dash.status.value
+'Data 05 Jan 2024 – 28 Jun 2024 · 4 customers in total · as of 28 Jun 2024 · amounts in USD'
 """
 
 from workbench.presentation.widgets.cohort_panel import CohortPanel

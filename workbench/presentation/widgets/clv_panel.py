@@ -121,8 +121,16 @@ class ClvPanel(Panel):
 
     Examples
     --------
-    >>> panel = ClvPanel(horizon_periods=24)
-    >>> dash.add_panel(panel, tab="Lifetime value")  # doctest: +SKIP
+    On the demo data (:mod:`workbench.presentation.widgets.demo`: four customers):
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> panel = ClvPanel(horizon_periods=24, model="bgnbd")
+    >>> panel.update(DashboardState(demo_dataset(), dt.date(2024, 6, 28)))
+    >>> "As of 28 Jun 2024 · 4 customers · BG/NBD" in panel.widget.children[2].value
+    True
+
+    In a dashboard: ``dash.add_panel(panel, tab="Lifetime value")``.
     """
 
     title = "Customer lifetime value"
@@ -194,7 +202,7 @@ class ClvPanel(Panel):
             if not self.model or comparison_key in state.extras:
                 fitted = self.comparison(state).models.get(model)
             return fit_clv(state.summary, self.horizon_periods, self.period, self.margin,
-                           self.annual_discount_rate, model, state.unit,  # type: ignore[arg-type]
+                           self.annual_discount_rate, model, state.unit,
                            purchase_model=fitted, intervals=True,
                            interval_level=self.interval_level,
                            interval_draws=self.interval_draws)

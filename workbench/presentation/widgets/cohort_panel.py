@@ -44,7 +44,15 @@ class CohortPanel(Panel):
 
     Examples
     --------
-    >>> dash.add_panel(CohortPanel(), tab="Cohorts")  # doctest: +SKIP
+    The demo customers (:mod:`workbench.presentation.widgets.demo`) first bought in January
+    (C1, C3), February (C2) and April 2024 (C4): three cohorts.
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> panel = CohortPanel()
+    >>> panel.update(DashboardState(demo_dataset(), dt.date(2024, 6, 28)))
+    >>> "(the last 3 of 3 cohorts)" in panel.caption.value
+    True
     """
 
     title = "Cohort retention"

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import ipywidgets as widgets
 import polars as pl
@@ -44,6 +44,7 @@ from workbench.presentation.widgets.state import DashboardState
 if TYPE_CHECKING:
     import altair as alt
 
+    from workbench.core.summary import Unit
     from workbench.presentation.widgets.clv_panel import ClvPanel
 
 _CID = schema.CUSTOMER_ID
@@ -76,7 +77,8 @@ def segment_over_time(state: DashboardState, customer_id: str) -> pl.DataFrame:
     """The customer's segment at each month end (``as_of``, ``segment``), oldest first."""
     from workbench.analyses.migration import segment_history
 
-    first = state.orders[schema.ORDER_DATE].min()
+    # asked for a customer with orders, so the Date column has a minimum
+    first = cast(dt.date, state.orders[schema.ORDER_DATE].min())
     dates = month_end_dates(first, state.as_of)[-SEGMENT_MONTHS:]
     history = state.cached("segment_history", lambda: segment_history(
         state.transactions, dates, unit=state.unit, rules=state.rules))
@@ -130,10 +132,11 @@ def p_alive_over_time(state: DashboardState, customer_id: str, model) -> pl.Data
         return pl.DataFrame(schema={"as_of": pl.Date, "frequency": pl.Int64,
                                     "recency": pl.Float64, "T": pl.Float64,
                                     "p_alive": pl.Float64})
-    first = orders[schema.ORDER_DATE].min()
+    first = cast(dt.date, orders[schema.ORDER_DATE].min())  # a Date column with rows
     rows = []
     for d in month_end_dates(first, state.as_of):
-        s = customer_summary(tx, d, state.unit, allow_empty=True)
+        # the unit is checked by customer_summary (a clear error when not D, W or M)
+        s = customer_summary(tx, d, cast("Unit", state.unit), allow_empty=True)
         if s.height:
             r = s.row(0, named=True)
             rows.append({"as_of": d, "frequency": int(r["frequency"]),
@@ -202,9 +205,18 @@ class CustomerView(Panel):
 
     Examples
     --------
-    >>> view = CustomerView(clv_panel)  # doctest: +SKIP
-    >>> dash.add_panel(view, tab="Customer")  # doctest: +SKIP
-    >>> view.show("C000042")  # doctest: +SKIP
+    Customer C1 of the demo data (:mod:`workbench.presentation.widgets.demo`) ordered 100, 50
+    and 80 on 15 Jan, 10 Mar and 20 Jun 2024:
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> view = CustomerView()  # with its own BG/NBD fit; in a dashboard, CustomerView(clv_panel)
+    >>> view.update(DashboardState(demo_dataset(), dt.date(2024, 6, 28)))
+    >>> view.show("C1")
+    >>> view.history_rows
+    3
+    >>> "3 orders from 15 Jan 2024 to 20 Jun 2024 · $230 net" in view.body.children[0].value
+    True
     """
 
     title = "Customer view"
@@ -270,10 +282,13 @@ class CustomerView(Panel):
         f = state.formats
         self.history_rows = orders.height
         total = float(orders[schema.AMOUNT].sum())
+        # a Date column with rows: its bounds are dates (Polars types them as any scalar)
+        first = cast(dt.date, orders[schema.ORDER_DATE].min())
+        last = cast(dt.date, orders[schema.ORDER_DATE].max())
         head = widgets.HTML(
             f"<div class='wb-caption wb-customer-summary'>Customer <b>{html.escape(cid)}</b> · "
-            f"{orders.height:,} orders from {orders[schema.ORDER_DATE].min():%d %b %Y} to "
-            f"{orders[schema.ORDER_DATE].max():%d %b %Y} · {html.escape(f.money(total))} net "
+            f"{orders.height:,} orders from {first:%d %b %Y} to "
+            f"{last:%d %b %Y} · {html.escape(f.money(total))} net "
             f"revenue to {state.as_of:%d %b %Y}</div>")
         rows = "".join(
             f"<tr><td>{r[schema.ORDER_DATE]:%Y-%m-%d}</td><td>{html.escape(str(r['order_id']))}"

@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import ipywidgets as widgets
 
@@ -35,7 +36,7 @@ from workbench.presentation.widgets.customer_view import CustomerView
 from workbench.presentation.widgets.export import AtRiskExport
 from workbench.presentation.widgets.kpi_panel import KPI_CSS, KpiPanel
 from workbench.presentation.widgets.loyalty_panel import LoyaltyPanel
-from workbench.presentation.widgets.panel import Panel, viewer_message
+from workbench.presentation.widgets.panel import PanelLike, viewer_message
 from workbench.presentation.widgets.rfm_panels import (
     TABLE_CSS,
     MigrationPanel,
@@ -46,6 +47,10 @@ from workbench.presentation.widgets.state import DashboardState, Dataset
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
+
+#: Any panel the dashboard holds (a :class:`~workbench.presentation.widgets.panel.Panel` or
+#: another object with its ``title``, ``widget`` and ``update``).
+PanelT = TypeVar("PanelT", bound=PanelLike)
 
 #: Customer attributes offered as filters, with their labels.
 FILTER_LABELS = {"region": "Region", "channel": "Channel", "customer_type": "Customer type",
@@ -102,7 +107,8 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     >>> month_ends(dt.date(2024, 1, 15), dt.date(2024, 3, 31))
     [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), datetime.date(2024, 3, 31)]
     """
-    out, year, month = [], first.year, first.month
+    out: list[dt.date] = []
+    year, month = first.year, first.month
     while True:
         end = dt.date(year, month, calendar.monthrange(year, month)[1])
         if end > last:
@@ -170,10 +176,21 @@ class ExecutiveDashboard:
 
     Examples
     --------
-    >>> dash = ExecutiveDashboard(Dataset.from_dir("sample_data"))  # doctest: +SKIP
-    >>> dash.filter_attr.value = "region"; dash.filter_value.value = "North"  # doctest: +SKIP
-    >>> dash.kpis.values["revenue"]["value"]  # doctest: +SKIP
-    >>> dash  # doctest: +SKIP
+    On the demo data (:mod:`workbench.presentation.widgets.demo`), the net revenue of the 90
+    days to 28 Jun 2024 is 80 + 30 + 10 + 15, of which the North region (C1, C3) holds 80.  The
+    first dashboard of a process takes a few seconds (it bundles Vega's JavaScript once).
+
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> dash = ExecutiveDashboard(demo_dataset())
+    >>> dash.state.as_of, dash.kpis.values["revenue"]["value"]
+    (datetime.date(2024, 6, 28), 135.0)
+    >>> dash.filter_attr.value = "region"; dash.filter_value.value = "North"
+    >>> dash.kpis.values["revenue"]["value"]
+    80.0
+    >>> dash.tabs.titles
+    ('Segments', 'Migration', 'Concentration', 'Lifetime value', 'Loyalty', 'Cohorts', 'Customer')
+
+    In a notebook, ``dash`` as the last line of a cell shows the dashboard.
     """
 
     def __init__(self, data: Dataset, as_of: dt.date | None = None, period_days: int = 90, *,
@@ -183,7 +200,7 @@ class ExecutiveDashboard:
         self.period_days = period_days
         self.lazy = lazy
         self.last_render_seconds = 0.0
-        self._panels: list[tuple[Panel, str | None]] = []
+        self._panels: list[tuple[PanelLike, str | None]] = []
         self._stale: set[int] = set()
         self._tab_boxes: dict[str, widgets.VBox] = {}
         self._updating = False
@@ -239,7 +256,16 @@ class ExecutiveDashboard:
 
         Examples
         --------
-        >>> dash = ExecutiveDashboard.from_dir("sample_data")  # doctest: +SKIP
+        A folder without a transactions file gives a dashboard that says so:
+
+        >>> dash = ExecutiveDashboard.from_dir("sample_data/cdnow")
+        >>> dash.state is None
+        True
+        >>> print(dash.widget.children[0].value.split("</style>")[1])
+        <div class='wb-error'>The data could not be read: sample_data/cdnow: no transactions.csv
+        or transactions.parquet</div>
+
+        ``ExecutiveDashboard.from_dir("sample_data")`` shows the sample data.
         """
         return cls._build(lambda: Dataset.from_dir(Path(data_dir)), data_dir, kwargs)
 
@@ -255,7 +281,16 @@ class ExecutiveDashboard:
 
         Examples
         --------
-        >>> dash = ExecutiveDashboard.open("sample_data")  # doctest: +SKIP
+        The sample data with a cache in a temporary folder, lazily: only the KPI tiles and the
+        first tab are computed, the other tabs when opened.
+
+        >>> import shutil
+        >>> import tempfile
+        >>> cache_dir = tempfile.mkdtemp()
+        >>> dash = ExecutiveDashboard.open("sample_data", cache_dir)
+        >>> dash.state.as_of  # the sample data end on 2026-06-30
+        datetime.date(2026, 6, 30)
+        >>> shutil.rmtree(cache_dir)
         """
         return cls._build(lambda: Dataset.open(Path(source), cache_dir), source, kwargs)
 
@@ -316,7 +351,8 @@ class ExecutiveDashboard:
         self.tabs.observe(self._on_tab, names="selected_index")
         self.refresh()
 
-    def add_panel(self, panel: Panel, tab: str | None = "Panels", *, update: bool = True) -> Panel:
+    def add_panel(self, panel: PanelT, tab: str | None = "Panels", *,
+                  update: bool = True) -> PanelT:
         """Add a panel: in tab ``tab`` (created when new), or above the tabs when ``tab=None``.
 
         Panels follow :class:`~workbench.presentation.widgets.panel.Panel`; several may share a tab.
@@ -324,7 +360,14 @@ class ExecutiveDashboard:
 
         Examples
         --------
-        >>> dash.add_panel(ClvPanel(), tab="Lifetime value")  # doctest: +SKIP
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> dash = ExecutiveDashboard(demo_dataset())
+        >>> panel = dash.add_panel(CohortPanel(max_cohorts=2), tab="Recent cohorts")
+        >>> dash.tabs.titles[-1], len(dash.panels)
+        ('Recent cohorts', 10)
+
+        The dashboard itself holds 9 panels: the KPI tiles, one per tab (7 tabs), and the
+        at-risk export below the Lifetime value panel.
         """
         self._panels.append((panel, tab))
         index = len(self._panels) - 1
@@ -346,7 +389,7 @@ class ExecutiveDashboard:
         return panel
 
     @property
-    def panels(self) -> list[Panel]:
+    def panels(self) -> list[PanelLike]:
         """The panels, in the order they were added."""
         return [p for p, _ in self._panels]
 
@@ -389,7 +432,14 @@ class ExecutiveDashboard:
 
         Examples
         --------
-        >>> dash.set_selection(filter_column="region", filter_value="North")  # doctest: +SKIP
+        On the demo data (:mod:`workbench.presentation.widgets.demo`), the net revenue of the
+        North region (C1 and C3) in the 90 days to 28 Jun 2024 is C1's 80:
+
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> dash = ExecutiveDashboard(demo_dataset())
+        >>> dash.set_selection(filter_column="region", filter_value="North")
+        >>> dash.state.filter_value, dash.kpis.values["revenue"]["value"]
+        ('North', 80.0)
         """
         if as_of is not None:
             if as_of not in [v for _, v in self.as_of_control.options]:
@@ -416,6 +466,7 @@ class ExecutiveDashboard:
 
     def _update_status(self) -> None:
         s = self.state
+        assert s is not None  # called by refresh, which returns early without a state
         first, last = self.data.first_date, self.data.last_date
         parts = ([f"Data {first:%d %b %Y} – {last:%d %b %Y}"] if first and last
                  else ["No transactions in the data"])
@@ -427,7 +478,7 @@ class ExecutiveDashboard:
             parts.append(f"{aside:,} {lines} without a customer id set aside")
         parts.append(f"as of {s.as_of:%d %b %Y}")
         parts.append(f"amounts in {s.formats.code}")
-        if s.has_filter:
+        if s.has_filter and s.filter_column:  # (has_filter implies a filter column)
             label = FILTER_LABELS.get(s.filter_column, s.filter_column)
             parts.append(f"filter: {html.escape(label)} = {html.escape(str(s.filter_value))}")
         self.status.value = " · ".join(parts)
@@ -448,11 +499,12 @@ class ExecutiveDashboard:
                 self.message.layout.display = "none"
 
     def _apply_controls(self) -> None:
+        old = self.state
+        assert old is not None  # the controls are observed only once the state is set
         column = self.filter_attr.value or None
         value = self.filter_value.value if column else None
-        new = self.state.with_selection(as_of=self.as_of_control.value, filter_column=column,
-                                        filter_value=value if value != ALL else None)
-        old = self.state
+        new = old.with_selection(as_of=self.as_of_control.value, filter_column=column,
+                                 filter_value=value if value != ALL else None)
         same_filter = (not old.has_filter and not new.has_filter) or (
             old.filter_column == new.filter_column and old.filter_value == new.filter_value)
         if new.as_of == old.as_of and same_filter:

@@ -11,8 +11,14 @@ Stable CSS classes: ``wb-export`` (the box), ``wb-export-button`` (the button) a
 
 Examples
 --------
->>> export = CsvExport("segment members", lambda: members, "champions")  # doctest: +SKIP
->>> export.widget  # doctest: +SKIP
+>>> members = pl.DataFrame({"customer_id": ["C1", "C3"], "segment": ["Champions"] * 2})
+>>> export = CsvExport("segment members", lambda: members, "Champions")
+>>> export.link.value  # nothing is built before the click
+''
+>>> export.prepare().height  # what a click does
+2
+>>> "download='champions.csv'" in export.link.value and "data-rows='2'" in export.link.value
+True
 """
 
 from __future__ import annotations
@@ -22,11 +28,16 @@ import html
 import logging
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 import polars as pl
 
 from workbench.presentation.widgets.panel import viewer_message
+
+if TYPE_CHECKING:
+    from workbench.presentation.widgets.clv_panel import ClvPanel
+    from workbench.presentation.widgets.state import DashboardState
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -162,21 +173,24 @@ class AtRiskExport:
 
     title = ""
 
-    def __init__(self, clv_panel) -> None:
+    def __init__(self, clv_panel: ClvPanel) -> None:
         self.clv_panel = clv_panel
-        self.state = None
+        self.state: DashboardState | None = None
         self.export = CsvExport("at-risk customers", self._list, self._name, "wb-export-at-risk")
         self.widget = widgets.VBox([self.export.widget])
         self.widget.add_class("wb-at-risk-export")
 
+    # The button is shown only after update, which sets the state.
     def _list(self) -> pl.DataFrame:
+        assert self.state is not None
         risk = self.clv_panel.at_risk(self.state)
         return risk.sort("rank") if "rank" in risk.columns else risk
 
     def _name(self) -> str:
+        assert self.state is not None
         return f"at risk {self.state.as_of:%Y-%m-%d}"
 
-    def update(self, state) -> None:
+    def update(self, state: DashboardState) -> None:
         """Keep the state for the next click; drop the last link."""
         self.state = state
         self.export.reset()

@@ -175,9 +175,16 @@ class KpiPanel(Panel):
 
     Examples
     --------
+    On the demo data (:mod:`workbench.presentation.widgets.demo`), the net revenue of the 90
+    days to 28 Jun 2024 is 80 + 30 + 10 + 15:
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> from workbench.presentation.widgets.state import DashboardState
     >>> panel = KpiPanel()
-    >>> panel.update(state)  # doctest: +SKIP
-    >>> panel.values["revenue"]["value"]  # doctest: +SKIP
+    >>> panel.update(DashboardState(demo_dataset(), dt.date(2024, 6, 28)))
+    >>> panel.values["revenue"]["value"]
+    135.0
     """
 
     title = ""

@@ -8,10 +8,19 @@
 
 Examples
 --------
->>> lookup = CustomerLookup(summary, segments=segments, orders=orders)  # doctest: +SKIP
->>> lookup.find("C00042").segment  # doctest: +SKIP
-'Champions'
->>> lookup.widget()  # doctest: +SKIP
+On the demo data (:mod:`workbench.presentation.widgets.demo`), where C1 ordered three times:
+
+>>> import datetime as dt
+>>> from workbench.presentation.widgets.demo import demo_dataset
+>>> from workbench.presentation.widgets.state import DashboardState
+>>> state = DashboardState(demo_dataset(), dt.date(2024, 6, 28))
+>>> lookup = CustomerLookup(state.summary, segments=state.segments, orders=state.orders)
+>>> record = lookup.find("C1")
+>>> record.orders.height, record.segment == state.segments.row(0, named=True)["segment"]
+(3, True)
+>>> box = lookup.widget("C1")
+>>> box.children[1].value.startswith("<b>C1</b>: ")
+True
 """
 
 from __future__ import annotations
@@ -244,8 +253,15 @@ def linked_table(chart: Any, frame: pl.DataFrame, selection: str | None = None) 
 
     Examples
     --------
-    >>> pick = alt.selection_point(name="pick", fields=["segment"])  # doctest: +SKIP
-    >>> linked_table(segment_chart(table).add_params(pick), table)  # doctest: +SKIP
+    >>> import altair as alt
+    >>> table = pl.DataFrame({"segment": ["Champions", "Lost"], "customers": [1, 3]})
+    >>> pick = alt.selection_point(name="pick", fields=["segment"])
+    >>> bars = alt.Chart(table).mark_bar().encode(x="customers", y="segment").add_params(pick)
+    >>> box = linked_table(bars, table)
+    >>> [type(w).__name__ for w in box.children]
+    ['JupyterChart', 'HTML']
+
+    Clicking a bar filters the table in JupyterLab or Voilà (it needs a browser).
     """
     import altair as alt
     import ipywidgets as widgets

@@ -102,8 +102,17 @@ class LoyaltyPanel(Panel):
 
     Examples
     --------
+    The demo data (:mod:`workbench.presentation.widgets.demo`) have four buyers and no
+    surveys, so attitude is unknown for all of them:
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
     >>> panel = LoyaltyPanel()
-    >>> dash.add_panel(panel, tab="Loyalty")  # doctest: +SKIP
+    >>> panel.update(DashboardState(demo_dataset(), dt.date(2024, 6, 28)))
+    >>> "4 buyers" in panel.summary.value, "No survey data" in panel.summary.value
+    (True, True)
+
+    In a dashboard: ``dash.add_panel(panel, tab="Loyalty")``.
     """
 
     title = "Loyalty"
@@ -127,10 +136,13 @@ class LoyaltyPanel(Panel):
         self.export = CsvExport("customers", self._warning_list, self._warning_name,
                                 "wb-export-warnings")
 
+    # The export button is shown only by render, which sets the state first.
     def _warning_list(self) -> pl.DataFrame:
+        assert self.state is not None
         return early_warning_list(self.analysis(self.state))
 
     def _warning_name(self) -> str:
+        assert self.state is not None
         return f"early warnings {self.state.as_of:%Y-%m-%d}"
 
     def analysis(self, state: DashboardState):

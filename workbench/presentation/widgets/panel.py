@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import ipywidgets as widgets
 
@@ -108,8 +108,16 @@ def no_purchase_notice(state: DashboardState) -> list[widgets.Widget] | None:
 
     Examples
     --------
-    >>> if (empty := no_purchase_notice(state)) is not None:  # doctest: +SKIP
-    ...     return empty
+    The demo data (:mod:`workbench.presentation.widgets.demo`) start on 5 Jan 2024:
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> data = demo_dataset()
+    >>> print(no_purchase_notice(DashboardState(data, dt.date(2023, 12, 31)))[0].value)
+    <div class='wb-empty wb-notice'>No customers with purchases for this selection: no purchases
+    on or before 2023-12-31 (the first purchase is on 2024-01-05).</div>
+    >>> no_purchase_notice(DashboardState(data, dt.date(2024, 6, 28))) is None
+    True
     """
     problem = state.no_purchases()
     if problem is None:
@@ -141,6 +149,17 @@ def error_html(exc: BaseException) -> str:
             f"selection ({type(exc).__name__}: {html.escape(message, quote=False)}).</div>")
 
 
+class PanelLike(Protocol):
+    """What the dashboard needs of a panel: a ``title``, the ``widget`` to show and
+    ``update(state)``.  :class:`Panel` subclasses have them; so does the at-risk export
+    (:class:`~workbench.presentation.widgets.export.AtRiskExport`), which is no ``Panel``."""
+
+    title: str
+    widget: Any  # an ipywidgets container
+
+    def update(self, state: DashboardState) -> None: ...
+
+
 class Panel:
     """Base class: subclasses set ``title`` and ``css_class`` and implement :meth:`render`.
 
@@ -165,13 +184,29 @@ class Panel:
     def render(self, state: DashboardState) -> list[widgets.Widget]:  # pragma: no cover
         raise NotImplementedError
 
-    def chart(self, key: str, chart: alt.TopLevelMixin) -> alt.JupyterChart:
+    def chart(self, key: str, chart: alt.TopLevelSpec) -> alt.JupyterChart:
         """The panel's chart widget ``key`` showing ``chart`` (created once, then updated).
 
         Examples
         --------
-        >>> def render(self, state):  # doctest: +SKIP
-        ...     return [self.chart("segments", segment_chart(table))]
+        A panel drawing one chart; a second update swaps the chart's spec in the same widget:
+
+        >>> import datetime as dt
+        >>> import altair as alt
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> class OrdersPanel(Panel):
+        ...     title = "Orders"
+        ...     def render(self, state):
+        ...         bars = alt.Chart(state.orders).mark_bar().encode(x="order_date:T", y="amount")
+        ...         return [self.chart("orders", bars)]
+        >>> panel = OrdersPanel()
+        >>> panel.update(DashboardState(demo_dataset(), dt.date(2024, 6, 28)))
+        >>> [type(w).__name__ for w in panel.widget.children]
+        ['HTML', 'JupyterChart']
+        >>> first = panel.widget.children[1]
+        >>> panel.update(DashboardState(demo_dataset(), dt.date(2024, 3, 31)))
+        >>> panel.widget.children[1] is first
+        True
         """
         import altair as alt
 
@@ -207,7 +242,7 @@ class Panel:
         self.widget.children = children
 
 
-def localized(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def localized(chart: alt.TopLevelSpec) -> alt.TopLevelSpec:
     """``chart`` with the dashboard's number locale
     (:func:`workbench.presentation.formatting.current`).
 

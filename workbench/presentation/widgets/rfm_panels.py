@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from typing import SupportsFloat, SupportsInt, cast
 
 import ipywidgets as widgets
 import polars as pl
@@ -76,16 +77,17 @@ def html_table(frame: pl.DataFrame, columns: Mapping[str, str],
 def _pct(v: object) -> str:
     from workbench.presentation.formatting import current
 
-    return "–" if v is None else current().percent(float(v))
+    # ``v`` is a number cell of a share column (html_table passes cells as ``object``)
+    return "–" if v is None else current().percent(float(cast(SupportsFloat, v)))
 
 
 def _pp(v: object) -> str:
     # Neutral on purpose: a larger share is good news for Champions, bad news for At Risk.
-    return "–" if v is None else f"{100 * float(v):+.1f} pp"
+    return "–" if v is None else f"{100 * float(cast(SupportsFloat, v)):+.1f} pp"
 
 
 def _signed(v: object) -> str:
-    return "–" if v is None else f"{int(v):+,}" if v else "0"
+    return "–" if v is None else f"{int(cast(SupportsInt, v)):+,}" if v else "0"
 
 
 def _date(d) -> str:
@@ -122,8 +124,18 @@ class SegmentsPanel(Panel):
 
     Examples
     --------
+    On the demo data (:mod:`workbench.presentation.widgets.demo`: four customers, all of whom
+    bought by 28 Jun 2024):
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> state = DashboardState(demo_dataset(), dt.date(2024, 6, 28))
     >>> panel = SegmentsPanel()
-    >>> panel.update(state)  # doctest: +SKIP
+    >>> panel.update(state)
+    >>> panel.widget.children[0].value
+    '<h3>Customer segments</h3>'
+    >>> segment_members(state).height  # the members of all segments
+    4
     """
 
     title = "Customer segments"
@@ -143,10 +155,13 @@ class SegmentsPanel(Panel):
         self.segment_choice.observe(lambda _: self.export.reset(), names="value")
         self.export_row = _row(self.segment_choice, self.export.widget)
 
+    # The export button is shown only by render, which sets the state first.
     def _members(self) -> pl.DataFrame:
+        assert self.state is not None
         return segment_members(self.state, self.segment_choice.value)
 
     def _members_name(self) -> str:
+        assert self.state is not None
         return f"segment {self.segment_choice.value} {self.state.as_of:%Y-%m-%d}"
 
     def render(self, state: DashboardState) -> list[widgets.Widget]:
@@ -208,8 +223,18 @@ class ParetoPanel(Panel):
 
     Examples
     --------
+    On the demo data (:mod:`workbench.presentation.widgets.demo`), the 12 months to 28 Jun
+    2024 hold all orders: C1 230, C3 200, C2 50, C4 25; the top 20 % of 4 customers
+    (ceil(0.8) = 1 customer, :func:`workbench.analyses.pareto.top_share`) hold 230 / 505 =
+    45.5 % of the revenue:
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> state = DashboardState(demo_dataset(), dt.date(2024, 6, 28))
     >>> panel = ParetoPanel()
-    >>> panel.update(state)  # doctest: +SKIP
+    >>> panel.update(state)
+    >>> round(state.extras["top20"], 3)
+    0.455
     """
 
     title = "Revenue concentration"
@@ -245,7 +270,8 @@ class ParetoPanel(Panel):
               f"customers (the KPI tile's top-20 % share)</div>"
             + html_table(shares, {"top_customers_share": "Top customers", "customers": "Customers",
                                   "value_share": "Share of revenue"},
-                         {"top_customers_share": lambda v: f"{100 * float(v):g} %",
+                         {"top_customers_share":
+                              lambda v: f"{100 * float(cast(SupportsFloat, v)):g} %",
                           "value_share": _pct})
             + f"<div class='wb-caption'>Gini coefficient: {g:.2f} (0 = all equal)</div>")
         return [_row(self.chart("lorenz", chart), self.table)]
@@ -259,8 +285,17 @@ class MigrationPanel(Panel):
 
     Examples
     --------
+    On the demo data (:mod:`workbench.presentation.widgets.demo`), 3 customers had bought by
+    30 Mar 2024 (90 days before 28 Jun 2024) and 4 by 28 Jun:
+
+    >>> import datetime as dt
+    >>> from workbench.presentation.widgets.demo import demo_dataset
+    >>> state = DashboardState(demo_dataset(), dt.date(2024, 6, 28))
     >>> panel = MigrationPanel()
-    >>> panel.update(state)  # doctest: +SKIP
+    >>> panel.update(state)
+    >>> moves = state.extras["migration_summary"]
+    >>> int(moves["start"].sum()), int(moves["end"].sum())
+    (3, 4)
     """
 
     title = "Segment migration"
@@ -287,10 +322,13 @@ class MigrationPanel(Panel):
             choice.observe(lambda _: self.export.reset(), names="value")
         self.export_row = _row(self.from_choice, self.to_choice, self.export.widget)
 
+    # The export button is shown only by render, which sets the state first.
     def _cell(self) -> pl.DataFrame:
+        assert self.state is not None
         return migration_cell(self.state, self.from_choice.value, self.to_choice.value)
 
     def _cell_name(self) -> str:
+        assert self.state is not None
         return (f"migration {self.from_choice.value} to {self.to_choice.value} "
                 f"{self.state.as_of:%Y-%m-%d}")
 
@@ -328,7 +366,8 @@ class MigrationPanel(Panel):
             + html_table(summary, {"segment": "Segment", "start": "Before", "end": "Now",
                                    "added": "Added", "dropped": "Dropped",
                                    "share_end": "Share now", "share_change": "Change"},
-                         {"added": _signed, "dropped": lambda v: _signed(-int(v or 0)),
+                         {"added": _signed,
+                          "dropped": lambda v: _signed(-int(cast(SupportsInt, v or 0))),
                           "share_end": _pct, "share_change": _pp}))
         largest = matrix.filter(pl.col("segment_from") != pl.col("segment_to")).sort(
             "customers", descending=True)

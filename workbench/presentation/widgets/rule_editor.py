@@ -12,11 +12,28 @@ ipywidgets view on it.
 
 Examples
 --------
->>> import workbench as wb  # doctest: +SKIP
->>> scores = wb.rfm_scores(summary)  # doctest: +SKIP
->>> editor = RuleEditor.from_rules("rf_grid", scores, summary)  # doctest: +SKIP
->>> editor  # doctest: +SKIP
->>> editor.rules.save("my_rules.csv")  # doctest: +SKIP
+On the demo data (:mod:`workbench.presentation.widgets.demo`: four customers), with the rules
+saved to a temporary folder:
+
+>>> import datetime as dt
+>>> import tempfile
+>>> from pathlib import Path
+>>> import workbench as wb
+>>> from workbench.presentation.widgets.demo import demo_dataset
+>>> from workbench.presentation.widgets.state import DashboardState
+>>> summary = DashboardState(demo_dataset(), dt.date(2024, 6, 28)).summary
+>>> scores = wb.rfm_scores(summary)
+>>> editor = RuleEditor.from_rules("rf_grid", scores, summary)
+>>> editor.status.value
+'<span class="wb-rule-ok">valid: every score cell has one segment</span>'
+>>> int(editor.rules.segment_sizes()["customers"].sum())
+4
+>>> folder = Path(tempfile.mkdtemp())
+>>> editor.rules.save(folder / "my_rules.csv").name
+'my_rules.csv'
+>>> import shutil; shutil.rmtree(folder)
+
+In a notebook, ``editor`` as the last line of a cell shows the editor.
 """
 
 from __future__ import annotations
@@ -166,6 +183,7 @@ class RuleTable:
             return None
         from workbench.analyses.rfm import assign_segments
 
+        assert cells is not None  # validate() gives the cells whenever it finds no problem
         segments = assign_segments(self.scores, cells)
         value = "total_spend" if self.summary is not None else "monetary"
         if self.summary is not None:

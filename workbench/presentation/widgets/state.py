@@ -14,11 +14,12 @@ dashboard kernel that finds everything in the cache never holds the raw data.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import polars as pl
 
@@ -28,6 +29,7 @@ from workbench.presentation.formatting import DEFAULT_CURRENCY, DEFAULT_LOCALE, 
 if TYPE_CHECKING:
     from workbench.core.cache import Kind, ResultsCache
     from workbench.core.quality import DataQualityReport
+    from workbench.core.summary import Unit
 
 T = TypeVar("T")
 
@@ -68,7 +70,19 @@ class Dataset:
 
         Examples
         --------
-        >>> data = Dataset.from_config("workbench.toml")  # doctest: +SKIP
+        A project file (written to a temporary folder here) on the sample transactions:
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> tx = Path("sample_data/transactions.csv").resolve().as_posix()
+        >>> _ = (folder / "workbench.toml").write_text(
+        ...     f'[project]\\ncurrency = "EUR"\\nas_of = "2025-12-31"\\n'
+        ...     f'[transactions]\\npath = "{tx}"\\n')
+        >>> data = Dataset.from_config(folder / "workbench.toml")
+        >>> data.as_of, data.currency, data.last_date  # sample data: 2024-01-01 to 2026-06-30
+        (datetime.date(2025, 12, 31), 'EUR', datetime.date(2026, 6, 30))
+        >>> import shutil; shutil.rmtree(folder)
         """
         from workbench.core.project import load_project
 
@@ -107,7 +121,8 @@ class Dataset:
         )
 
     @classmethod
-    def open(cls, source: str | Path, cache_dir: str | Path | None = None) -> Dataset:
+    def open(cls, source: str | Path, cache_dir: str | os.PathLike[str] | None = None
+             ) -> Dataset:
         """The data of a folder or project file, served through the results cache.
 
         Returns a :class:`CachedDataset`, which reads the tables only when a result is not in
@@ -129,9 +144,18 @@ class Dataset:
 
         Examples
         --------
-        >>> data = Dataset.open("sample_data")  # doctest: +SKIP
-        >>> data.last_date, data.cache  # doctest: +SKIP
-        (datetime.date(2026, 6, 30), ResultsCache('sample_data/.workbench-cache'))
+        The sample data (2024-01-01 to 2026-06-30), with a cache in a temporary folder; the
+        first opening reads the tables, a second one finds what it needs in the cache:
+
+        >>> import tempfile
+        >>> cache_dir = tempfile.mkdtemp()
+        >>> data = Dataset.open("sample_data", cache_dir)
+        >>> type(data).__name__, data.last_date, data.loaded
+        ('CachedDataset', datetime.date(2026, 6, 30), True)
+        >>> again = Dataset.open("sample_data", cache_dir)
+        >>> again.last_date, again.loaded
+        (datetime.date(2026, 6, 30), False)
+        >>> import shutil; shutil.rmtree(cache_dir)
         """
         from workbench.core.cache import open_cache
 
@@ -143,12 +167,13 @@ class Dataset:
     @property
     def first_date(self) -> dt.date | None:
         """The first order date of the data (``None`` without data rows)."""
-        return self.transactions[schema.ORDER_DATE].min()
+        # a Date column: its minimum is a date (Polars types ``min()`` as any scalar)
+        return cast("dt.date | None", self.transactions[schema.ORDER_DATE].min())
 
     @property
     def last_date(self) -> dt.date | None:
         """The last order date of the data (``None`` without data rows)."""
-        return self.transactions[schema.ORDER_DATE].max()
+        return cast("dt.date | None", self.transactions[schema.ORDER_DATE].max())
 
     @property
     def n_customers(self) -> int:
@@ -159,7 +184,7 @@ class Dataset:
         """Customer attributes usable as filters, with their values."""
         if self.customers is None:
             return {}
-        out = {}
+        out: dict[str, list[str]] = {}
         for col in ("region", "channel", "customer_type", "payment_terms"):
             if col in self.customers.columns:
                 values = self.customers[col].unique().to_list()
@@ -190,8 +215,10 @@ def data_fingerprint(source: str | Path, memo_dir: str | Path | None = None) -> 
 
     Examples
     --------
-    >>> data_fingerprint("sample_data") == data_fingerprint("sample_data")  # doctest: +SKIP
+    >>> data_fingerprint("sample_data") == data_fingerprint("sample_data")
     True
+    >>> data_fingerprint("sample_data") == data_fingerprint("sample_data/cdnow")
+    False
     """
     from workbench.core.cache import file_digest, make_key
 
@@ -222,9 +249,15 @@ class CachedDataset(Dataset):
 
     Examples
     --------
+    >>> import tempfile
     >>> from workbench.core.cache import ResultsCache
-    >>> data = CachedDataset("sample_data", ResultsCache("/tmp/c"))  # doctest: +SKIP
-    >>> data.n_customers  # from the cache: no table read  # doctest: +SKIP
+    >>> cache = ResultsCache(tempfile.mkdtemp())
+    >>> CachedDataset("sample_data", cache).n_customers  # read: the sample has 20,000
+    20000
+    >>> data = CachedDataset("sample_data", cache)
+    >>> data.n_customers, data.loaded  # from the cache: no table read
+    (20000, False)
+    >>> import shutil; shutil.rmtree(cache.root)
     """
 
     def __init__(self, source: str | Path, cache: ResultsCache) -> None:
@@ -257,17 +290,31 @@ class CachedDataset(Dataset):
         """Whether the tables have been read."""
         return self._tables is not None
 
-    @property  # type: ignore[override]
+    # The tables are read-only views of the data source: setting one raises AttributeError
+    # (the setters exist so that the properties may stand in for the Dataset fields).
+    @property
     def transactions(self) -> pl.DataFrame:
         return self.tables.transactions
 
-    @property  # type: ignore[override]
+    @transactions.setter
+    def transactions(self, value: pl.DataFrame) -> None:
+        raise AttributeError("CachedDataset.transactions is read from the data source")
+
+    @property
     def customers(self) -> pl.DataFrame | None:
         return self.tables.customers
 
-    @property  # type: ignore[override]
+    @customers.setter
+    def customers(self, value: pl.DataFrame | None) -> None:
+        raise AttributeError("CachedDataset.customers is read from the data source")
+
+    @property
     def surveys(self) -> pl.DataFrame | None:
         return self.tables.surveys
+
+    @surveys.setter
+    def surveys(self, value: pl.DataFrame | None) -> None:
+        raise AttributeError("CachedDataset.surveys is read from the data source")
 
     @property
     def first_date(self) -> dt.date | None:
@@ -365,15 +412,20 @@ class DashboardState:
 
         Examples
         --------
-        >>> kpis = state.cached("kpis", lambda: executive_kpis(state.transactions, state.as_of))
-        ... # doctest: +SKIP
+        >>> import datetime as dt
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> state = DashboardState(demo_dataset(), dt.date(2024, 6, 28))
+        >>> state.cached("orders", lambda: state.transactions.height)  # 8 demo orders
+        8
+        >>> state.cached("orders", lambda: 0)  # computed once per state
+        8
         """
         if key not in self.extras:
-            full = self.cache_key(key)
-            if full is None:
+            cache, full = self.data.cache, self.cache_key(key)
+            if cache is None or full is None:
                 self.extras[key] = compute()
             else:
-                self.extras[key] = self.data.cache.get_or_compute(full, compute, kind)
+                self.extras[key] = cache.get_or_compute(full, compute, kind)
         return self.extras[key]
 
     @cached_property
@@ -385,6 +437,15 @@ class DashboardState:
         if cust is None or self.filter_column not in cust.columns:
             return None
         return cust.filter(pl.col(self.filter_column) == self.filter_value)[schema.CUSTOMER_ID]
+
+    @overload
+    def _filtered(self, frame: pl.DataFrame) -> pl.DataFrame: ...
+
+    @overload
+    def _filtered(self, frame: None) -> None: ...
+
+    @overload
+    def _filtered(self, frame: pl.DataFrame | None) -> pl.DataFrame | None: ...
 
     def _filtered(self, frame: pl.DataFrame | None) -> pl.DataFrame | None:
         if frame is None or self.customer_ids is None:
@@ -417,15 +478,17 @@ class DashboardState:
     def summary(self) -> pl.DataFrame:
         from workbench.core.summary import summary_from_orders
 
-        return self.cached("summary", lambda: summary_from_orders(self.orders, self.as_of,
-                                                                  self.unit), "frame")
+        # the unit is checked by the summary function (a clear error when not D, W or M)
+        return self.cached("summary", lambda: summary_from_orders(
+            self.orders, self.as_of, cast("Unit", self.unit)), "frame")
 
     @property
     def previous_summary(self) -> pl.DataFrame:
         from workbench.core.summary import customer_summary
 
         return self.cached("previous_summary", lambda: customer_summary(
-            self.transactions, self.previous_as_of, self.unit, allow_empty=True), "frame")
+            self.transactions, self.previous_as_of, cast("Unit", self.unit), allow_empty=True),
+                           "frame")
 
     def no_purchases(self) -> str | None:
         """Why the selection has no purchase to analyse, or ``None`` when it has some.
