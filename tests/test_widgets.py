@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 import polars as pl
 import pytest
+from ipywidgets.widgets.widget import _instances as widget_models
 
 from workbench.analyses.kpi import executive_kpis
 from workbench.presentation.widgets import (
@@ -92,7 +93,7 @@ def assert_tiles_match(dash: ExecutiveDashboard, expected: dict[str, dict]) -> N
 
 def panel_errors(dash: ExecutiveDashboard) -> list[str]:
     out = []
-    for panel in dash.panels:
+    for panel in dash.built_panels:
         for child in panel.widget.children:
             if isinstance(child, widgets.HTML) and "wb-error" in child.value:
                 out.append(child.value)
@@ -123,6 +124,9 @@ def test_dashboard_builds_with_defaults(dash, data):
     assert [v for _, v in dash.filter_attr.options] == ["", "region", "channel"]
     assert list(dash.tabs.titles) == ["Segments", "Migration", "Concentration",
                                       "Lifetime value", "Loyalty", "Cohorts", "Customer"]
+    # only the KPI tiles and the first tab are built; the other tabs when first opened
+    assert [type(p) for p in dash.built_panels] == [KpiPanel, SegmentsPanel]
+    assert [len(box.children) for box in dash.tabs.children] == [1, 0, 0, 0, 0, 0, 0]
     assert panel_errors(dash) == []
     assert dash.message.layout.display == "none"
     assert_tiles_match(dash, expected_kpis(data, LAST))
@@ -140,7 +144,7 @@ def test_segments_panel_uses_jupyter_charts(dash):
 
 
 def test_hidden_tabs_are_computed_when_opened(dash):
-    migration = next(p for p in dash.panels if isinstance(p, MigrationPanel))
+    migration = next(p for p in dash.panels if isinstance(p, MigrationPanel))  # builds them
     pareto = next(p for p in dash.panels if isinstance(p, ParetoPanel))
     assert migration.widget.children == ()  # lazy: not drawn yet
     dash.tabs.selected_index = 1
@@ -150,6 +154,105 @@ def test_hidden_tabs_are_computed_when_opened(dash):
     dash.tabs.selected_index = 2
     assert "lorenz" in pareto._charts
     assert panel_errors(dash) == []
+
+
+def reachable(root: widgets.Widget) -> set[str]:
+    """Model ids of ``root`` and every widget its synced traits refer to (children, layout,
+    style...): what a page showing ``root`` receives."""
+    seen: dict[str, widgets.Widget] = {}
+    todo = [root]
+    while todo:
+        w = todo.pop()
+        if w.model_id in seen:
+            continue
+        seen[w.model_id] = w
+        for name in w.keys:
+            value = getattr(w, name)
+            items = value if isinstance(value, (list, tuple)) else [value]
+            todo.extend(v for v in items if isinstance(v, widgets.Widget))
+    return set(seen)
+
+
+def shown(box: widgets.Widget) -> tuple[list[str], list[dict]]:
+    """The HTML texts and chart specs under ``box``, in order."""
+    texts, specs, todo = [], [], [box]
+    while todo:
+        w = todo.pop(0)
+        if isinstance(w, widgets.HTML):
+            texts.append(w.value)
+        elif isinstance(w, alt.JupyterChart):
+            specs.append(w.spec)
+        todo.extend(getattr(w, "children", ()))
+    return texts, specs
+
+
+def test_fresh_dashboard_creates_no_widget_of_hidden_tabs(data):
+    before = set(widget_models)
+    dash = ExecutiveDashboard(data)
+    created = set(widget_models) - before
+    boxes = dash.tabs.children
+    for box in boxes[1:]:  # an empty box (and its layout) per hidden tab, nothing inside
+        assert box.children == () and reachable(box) == {box.model_id, box.layout.model_id}
+    # every model made is on the page (but the KPI panel's unused heading: it has no title):
+    # no panel of a hidden tab was built off-page
+    assert created == reachable(dash.widget) | reachable(dash.kpis._heading)
+    # opening a tab builds its panels inside its own box (the Customer tab also the shared
+    # CLV panel, placed in the Lifetime value tab) and changes no other tab
+    for i in range(1, len(boxes)):
+        before = set(widget_models)
+        dash.tabs.selected_index = i
+        new = (set(widget_models) - before) & reachable(dash.widget)
+        assert new and boxes[i].children, dash.tabs.titles[i]
+        assert new <= reachable(boxes[i]) | reachable(boxes[3]), dash.tabs.titles[i]
+
+
+def test_opening_each_tab_draws_what_the_eager_build_draws(data):
+    eager = ExecutiveDashboard(data, lazy=False)
+    dash = ExecutiveDashboard(data)
+    for i, title in enumerate(dash.tabs.titles):
+        dash.tabs.selected_index = i
+        texts, specs = shown(dash.tabs.children[i])
+        assert texts and (texts, specs) == shown(eager.tabs.children[i]), title
+    assert dash.clv.totals.value == eager.clv.totals.value
+    assert "wb-clv-total-clv" in dash.clv.totals.value
+    assert [type(p) for p in dash.built_panels] == [type(p) for p in eager.panels]
+    assert panel_errors(dash) == [] and dash.message.layout.display == "none"
+
+
+def test_tab_opened_after_a_change_draws_the_current_selection(data):
+    eager = ExecutiveDashboard(data, lazy=False)
+    dash = ExecutiveDashboard(data)
+    dash.tabs.selected_index = 1  # Migration drawn as of the last date, then left
+    dash.tabs.selected_index = 0
+    for d in (eager, dash):
+        d.set_selection(as_of=dt.date(2025, 3, 31), filter_column="region",
+                        filter_value="North")
+    titles = list(dash.tabs.titles)
+    for title in ("Loyalty", "Migration", "Customer", "Lifetime value"):
+        i = titles.index(title)
+        dash.tabs.selected_index = i
+        assert shown(dash.tabs.children[i]) == shown(eager.tabs.children[i]), title
+    assert "31 Mar 2025" in str(shown(dash.tabs.children[titles.index("Migration")]))
+
+
+def test_customer_tab_builds_the_shared_clv_panel_once(data):
+    dash = ExecutiveDashboard(data)
+    titles = list(dash.tabs.titles)
+    seen = []  # the loading indicator is shown before the panels are built, hidden after
+    dash.loading.layout.observe(lambda c: seen.append((c["new"], len(dash.built_panels))),
+                                names="visibility")
+    dash.tabs.selected_index = titles.index("Customer")
+    assert seen == [("visible", 2), ("hidden", 4)]
+    clv = dash.customer_view.clv_panel
+    assert [type(p).__name__ for p in dash.built_panels] == [
+        "KpiPanel", "SegmentsPanel", "ClvPanel", "CustomerView"]
+    lifetime = dash.tabs.children[titles.index("Lifetime value")]
+    assert lifetime.children == (clv.widget,) and clv.widget.children == ()  # not drawn yet
+    dash.tabs.selected_index = titles.index("Lifetime value")
+    export = dash.built_panels[3]
+    assert dash.clv is clv and export.clv_panel is clv
+    assert lifetime.children == (clv.widget, export.widget) and clv.widget.children
+    assert sum(type(p).__name__ == "ClvPanel" for p in dash.panels) == 1
 
 
 def test_not_lazy_draws_every_panel(data):

@@ -9,10 +9,13 @@ indicator, the KPI tiles and a tab per topic.  Panels follow the
     dash.add_panel(ClvPanel(), tab="Lifetime value")
     dash
 
-Panels in tabs that are not shown are computed when their tab is first opened after a change
-(``lazy=True``), which keeps the first render fast.  Viewers never see a traceback: a panel
-that fails shows a short message (:meth:`Panel.update`), and so does the dashboard itself when
-the data cannot be read or a control callback fails.
+Panels in tabs that are not shown are built (their widgets created) only when their tab is
+first opened, and computed when their tab is opened after a change (``lazy=True``): a page
+starts with the header, the KPI tiles and the first tab only, since every widget model costs
+the server, the websocket and each viewer's browser (README, "Serving the dashboard to a
+team").  Viewers never see a traceback: a panel that fails shows a short message
+(:meth:`Panel.update`), and so does the dashboard itself when the data cannot be read or a
+control callback fails.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import ipywidgets as widgets
 
@@ -98,6 +102,19 @@ DASHBOARD_CSS = """
 """
 
 
+@dataclass
+class _Slot:
+    """One panel of the dashboard: its place, and the panel once built.
+
+    ``make`` builds the panel (creates its widgets) when its tab is first opened; ``None`` for a
+    panel given ready-made to :meth:`ExecutiveDashboard.add_panel`.
+    """
+
+    tab: str | None
+    make: Callable[[], PanelLike] | None
+    panel: PanelLike | None = None
+
+
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     """Month ends from ``first``'s month up to ``last`` (inclusive), oldest first.
 
@@ -154,7 +171,8 @@ class ExecutiveDashboard:
     unit
         Time unit of the customer summary.
     lazy
-        Compute panels in hidden tabs only when their tab is opened.
+        Build and compute the panels of hidden tabs only when their tab is opened (``False``:
+        build and draw every panel at once).
     title
         Heading shown left of the controls (none by default: the notebook has its own).
 
@@ -171,6 +189,10 @@ class ExecutiveDashboard:
         The loading indicator (class ``wb-loading``), visible while panels recompute.
     kpis
         The :class:`KpiPanel`.
+    clv, customer_view
+        The :class:`ClvPanel` (Lifetime value tab, shared with the at-risk export and the
+        customer view) and the :class:`CustomerView` (Customer tab); built on first access
+        when their tab has not been opened yet.
     last_render_seconds
         Time the last update took.
 
@@ -190,6 +212,18 @@ class ExecutiveDashboard:
     >>> dash.tabs.titles
     ('Segments', 'Migration', 'Concentration', 'Lifetime value', 'Loyalty', 'Cohorts', 'Customer')
 
+    A hidden tab's panels are built when the tab is first opened; the Customer tab builds the
+    Lifetime value tab's CLV panel too (it uses its model fit), once:
+
+    >>> [type(p).__name__ for p in dash.built_panels]
+    ['KpiPanel', 'SegmentsPanel']
+    >>> dash.tabs.selected_index = 6
+    >>> [type(p).__name__ for p in dash.built_panels]
+    ['KpiPanel', 'SegmentsPanel', 'ClvPanel', 'CustomerView']
+    >>> dash.tabs.selected_index = 3
+    >>> dash.customer_view.clv_panel is dash.clv is dash.built_panels[2]
+    True
+
     In a notebook, ``dash`` as the last line of a cell shows the dashboard.
     """
 
@@ -200,7 +234,8 @@ class ExecutiveDashboard:
         self.period_days = period_days
         self.lazy = lazy
         self.last_render_seconds = 0.0
-        self._panels: list[tuple[PanelLike, str | None]] = []
+        self._slots: list[_Slot] = []
+        self._named: dict[str, int] = {}  # slot of the clv and customer_view properties
         self._stale: set[int] = set()
         self._tab_boxes: dict[str, widgets.VBox] = {}
         self._updating = False
@@ -332,16 +367,16 @@ class ExecutiveDashboard:
 
         self.add_panel(self.kpis, tab=None, update=False)
         self.add_panel(SegmentsPanel(), tab="Segments", update=False)
-        self.add_panel(MigrationPanel(), tab="Migration", update=False)
-        self.add_panel(ParetoPanel(), tab="Concentration", update=False)
-        self.clv = ClvPanel()
-        self.add_panel(self.clv, tab="Lifetime value", update=False)
-        self.add_panel(AtRiskExport(self.clv), tab="Lifetime value", update=False)
-        self.add_panel(LoyaltyPanel(), tab="Loyalty", update=False)
-        self.add_panel(CohortPanel(), tab="Cohorts", update=False)
-        self.customer_view = CustomerView(self.clv)
-        self.add_panel(self.customer_view, tab="Customer", update=False)
+        self._add_lazy(MigrationPanel, "Migration")
+        self._add_lazy(ParetoPanel, "Concentration")
+        self._named["clv"] = self._add_lazy(ClvPanel, "Lifetime value")
+        self._add_lazy(lambda: AtRiskExport(self.clv), "Lifetime value")
+        self._add_lazy(LoyaltyPanel, "Loyalty")
+        self._add_lazy(CohortPanel, "Cohorts")
+        self._named["customer_view"] = self._add_lazy(lambda: CustomerView(self.clv), "Customer")
         self.tabs.selected_index = 0
+        if not self.lazy:
+            self._build_panels(range(len(self._slots)))
 
         self.state = DashboardState(data, start, self.period_days, unit=unit, rules=rules)
         self._n_customers = data.n_customers
@@ -369,29 +404,87 @@ class ExecutiveDashboard:
         The dashboard itself holds 9 panels: the KPI tiles, one per tab (7 tabs), and the
         at-risk export below the Lifetime value panel.
         """
-        self._panels.append((panel, tab))
-        index = len(self._panels) - 1
-        if tab is None:
-            self.top.children = [*self.top.children, panel.widget]
-        elif tab in self._tab_boxes:
-            box = self._tab_boxes[tab]
-            box.children = [*box.children, panel.widget]
-        else:
-            box = widgets.VBox([panel.widget])
+        index = self._add_slot(_Slot(tab, None, panel))
+        if update and self.state is not None and (not self.lazy or self._visible(index)):
+            self._guard(lambda: self._update_panels([index]), "A panel could not be drawn")
+        return panel
+
+    def _add_lazy(self, make: Callable[[], PanelLike], tab: str) -> int:
+        """Add a panel built by ``make`` when its tab is first opened; its slot index."""
+        return self._add_slot(_Slot(tab, make))
+
+    def _add_slot(self, slot: _Slot) -> int:
+        """Register ``slot`` (creating its tab when new) and show its panel if built."""
+        self._slots.append(slot)
+        index = len(self._slots) - 1
+        tab = slot.tab
+        if tab is not None and tab not in self._tab_boxes:
+            box = widgets.VBox()
             box.add_class("wb-tab-" + "".join(c if c.isalnum() else "-" for c in tab.lower()))
             self._tab_boxes[tab] = box
             titles = list(self.tabs.titles)
             self.tabs.children = [*self.tabs.children, box]
             self.tabs.titles = (*titles, tab)
         self._stale.add(index)
-        if update and self.state is not None and (not self.lazy or self._visible(index)):
-            self._guard(lambda: self._update_panels([index]), "A panel could not be drawn")
+        if slot.panel is not None:
+            self._show(tab)
+        return index
+
+    def _show(self, tab: str | None) -> None:
+        """Put the built panels of ``tab`` (``None``: above the tabs) in its box, in order."""
+        box = self.top if tab is None else self._tab_boxes[tab]
+        box.children = [s.panel.widget for s in self._slots
+                        if s.tab == tab and s.panel is not None]
+
+    def _build_panels(self, indices: range | list[int]) -> None:
+        """Build the panels of ``indices`` not built yet (they stay stale until drawn)."""
+        for i in indices:
+            slot = self._slots[i]
+            if slot.panel is None:
+                assert slot.make is not None  # only ready-made panels have no maker
+                slot.panel = slot.make()
+                self._stale.add(i)
+                self._show(slot.tab)
+
+    def _named_panel(self, name: str) -> PanelLike:
+        index = getattr(self, "_named", {}).get(name)
+        if index is None:  # the dashboard did not start (its message says why)
+            raise AttributeError(f"the dashboard has no {name}: it did not start")
+        self._build_panels([index])
+        panel = self._slots[index].panel
+        assert panel is not None  # just built
         return panel
 
     @property
+    def clv(self) -> ClvPanel:
+        """The Lifetime value tab's :class:`ClvPanel` (built on first access, drawn when its
+        tab is opened); the at-risk export and the customer view use its model fit."""
+        return cast(ClvPanel, self._named_panel("clv"))
+
+    @property
+    def customer_view(self) -> CustomerView:
+        """The Customer tab's :class:`CustomerView` (built on first access)."""
+        return cast(CustomerView, self._named_panel("customer_view"))
+
+    @property
     def panels(self) -> list[PanelLike]:
-        """The panels, in the order they were added."""
-        return [p for p, _ in self._panels]
+        """The panels, in the order they were added; builds those not built yet (their
+        widgets; each is drawn when its tab is opened).  :attr:`built_panels` builds none."""
+        self._build_panels(range(len(self._slots)))
+        return self.built_panels
+
+    @property
+    def built_panels(self) -> list[PanelLike]:
+        """The panels built so far, in the order they were added.
+
+        Examples
+        --------
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> dash = ExecutiveDashboard(demo_dataset())
+        >>> len(dash.built_panels), len(dash.panels), len(dash.built_panels)
+        (2, 9, 9)
+        """
+        return [s.panel for s in self._slots if s.panel is not None]
 
     # -- updates --------------------------------------------------------------------------------
 
@@ -401,17 +494,22 @@ class ExecutiveDashboard:
         return titles[i] if i is not None and 0 <= i < len(titles) else None
 
     def _visible(self, index: int) -> bool:
-        tab = self._panels[index][1]
+        tab = self._slots[index].tab
         return tab is None or tab == self._selected_tab()
 
     def _update_panels(self, indices: list[int]) -> None:
+        """Build the panels of ``indices`` when needed and draw them, showing the loading
+        indicator meanwhile."""
         if not indices or self.state is None:
             return
         started = time.perf_counter()
         self._busy(True)
         try:
+            self._build_panels(indices)
             for i in indices:
-                self._panels[i][0].update(self.state)
+                panel = self._slots[i].panel
+                assert panel is not None  # built above
+                panel.update(self.state)
                 self._stale.discard(i)
         finally:
             self._busy(False)
@@ -421,7 +519,7 @@ class ExecutiveDashboard:
         """Mark every panel stale and redraw the visible ones (all when ``lazy=False``)."""
         if self.state is None:
             return
-        self._stale = set(range(len(self._panels)))
+        self._stale = set(range(len(self._slots)))
         self._update_status()
         todo = [i for i in sorted(self._stale) if not self.lazy or self._visible(i)]
         self._update_panels(todo)
