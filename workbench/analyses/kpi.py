@@ -45,6 +45,7 @@ from workbench.analyses.pareto import top_share
 from workbench.analyses.rfm import no_purchases_problem
 from workbench.core import schema
 from workbench.core.prepare import DateLike, prepare_orders, to_date
+from workbench.core.stable import stable_sum
 from workbench.errors import DataValidationError
 
 _CID = schema.CUSTOMER_ID
@@ -167,7 +168,7 @@ def trailing_revenue(orders: pl.DataFrame, end: DateLike,
     return (
         orders.filter((date > end_date - dt.timedelta(days=days)) & (date <= end_date))
         .group_by(_CID)
-        .agg(pl.col(schema.AMOUNT).sum().alias("total_spend"))
+        .agg(stable_sum(schema.AMOUNT).alias("total_spend"))
         .sort(_CID)
     )
 
@@ -206,7 +207,7 @@ def _period_values(
                            else {"nps": None, "n": 0})
     values: dict[str, float | None] = {
         "active_customers": float(active.len()),
-        "revenue": float(in_period[schema.AMOUNT].sum()),
+        "revenue": float(in_period.select(stable_sum(schema.AMOUNT)).item()),
         "repeat_rate": repeat,
         "top20_share": top_share(year, 0.2) if year.height else None,
         "nps": nps["nps"],

@@ -83,6 +83,8 @@ def segment_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataF
 def migration_matrix(migration: pl.DataFrame) -> pl.DataFrame:
     """Transition counts: customers per (from, to) pair with the share of the "from" row.
 
+    Rows by ``segment_from``, then most customers first, ties by ``segment_to``.
+
     Examples
     --------
     >>> prev = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["Loyal", "Loyal"]})
@@ -100,7 +102,7 @@ def migration_matrix(migration: pl.DataFrame) -> pl.DataFrame:
                 "share_of_from"
             )
         )
-        .sort("segment_from", "customers", descending=[False, True])
+        .sort("segment_from", "customers", "segment_to", descending=[False, True, False])
     )
 
 
@@ -108,7 +110,8 @@ def migration_summary(migration: pl.DataFrame) -> pl.DataFrame:
     """Per segment: customers at start and end, added, dropped, and the change of share.
 
     ``added`` counts customers who entered the segment (new customers included), ``dropped``
-    those who left it; ``end = start + added - dropped``.
+    those who left it; ``end = start + added - dropped``.  Rows by ``end``, largest first, ties
+    by segment name.
 
     Examples
     --------
@@ -160,7 +163,7 @@ def migration_summary(migration: pl.DataFrame) -> pl.DataFrame:
             "share_end",
             "share_change",
         )
-        .sort("end", descending=True)
+        .sort("end", "segment", descending=[True, False])
     )
 
 

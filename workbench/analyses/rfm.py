@@ -43,7 +43,7 @@ from typing import Literal, TypeGuard, cast
 import numpy as np
 import polars as pl
 
-from workbench.core import schema
+from workbench.core import schema, stable
 from workbench.core.summary import (  # noqa: F401  (re-exported: their home until 0.2)
     no_purchases_problem,
     require_purchases,
@@ -387,7 +387,7 @@ def cell_counts(scores: pl.DataFrame, by: Sequence[str] = ("R", "F")) -> pl.Data
     for b in by[1:]:
         grid = grid.join(pl.DataFrame({b: list(range(1, 6))}, schema={b: pl.Int8}), how="cross")
     counts = scores.group_by(list(by)).agg(
-        pl.len().alias("customers"), pl.col("monetary").sum().alias("monetary")
+        pl.len().alias("customers"), stable.stable_sum("monetary").alias("monetary")
     )
     return (
         grid.join(counts, on=list(by), how="left")
@@ -588,6 +588,9 @@ def rfm_segments(
 def segment_table(segments: pl.DataFrame, summary: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per segment: customers, revenue (net spend), their shares, mean recency and purchases.
 
+    Rows by revenue, largest first, ties by segment name.  Sums and means add the values in
+    sorted order (:mod:`workbench.core.stable`): the same bits for any row order and thread count.
+
     Parameters
     ----------
     segments
@@ -614,13 +617,13 @@ def segment_table(segments: pl.DataFrame, summary: pl.DataFrame | None = None) -
         seg.group_by("segment")
         .agg(
             pl.len().alias("customers"),
-            value.sum().alias("revenue"),
-            pl.col("recency_days").mean().alias("mean_recency_days"),
-            pl.col("purchases").mean().alias("mean_purchases"),
+            stable.stable_sum(value).alias("revenue"),
+            stable.stable_mean("recency_days").alias("mean_recency_days"),
+            stable.stable_mean("purchases").alias("mean_purchases"),
         )
         .with_columns(
             (pl.col("customers") / pl.col("customers").sum()).alias("customer_share"),
-            (pl.col("revenue") / pl.col("revenue").sum()).alias("revenue_share"),
+            (pl.col("revenue") / stable.stable_sum("revenue")).alias("revenue_share"),
         )
-        .sort("revenue", descending=True)
+        .sort("revenue", "segment", descending=[True, False])
     )

@@ -40,6 +40,7 @@ import polars as pl
 
 from workbench.core import schema
 from workbench.core.prepare import DateLike, to_date
+from workbench.core.stable import stable_mean
 
 _CID = schema.CUSTOMER_ID
 _SDATE = schema.SURVEY_DATE
@@ -396,10 +397,10 @@ def segment_attitude(
         pl.col("surveyed").sum().cast(pl.Int64).alias("surveyed"),
         *_nps_exprs(),
         pl.col("satisfaction_index").count().cast(pl.Int64).alias("satisfaction_n"),
-        pl.col("satisfaction_index").mean().alias("mean_satisfaction_index"),
-        pl.col("satisfaction_share").mean().alias("mean_satisfaction_share"),
+        stable_mean("satisfaction_index").alias("mean_satisfaction_index"),
+        stable_mean("satisfaction_share").alias("mean_satisfaction_share"),
         *[(zone == z).sum().cast(pl.Int64).alias(f"zone_{z}") for z in ZONES],
-        pl.col("repurchase_intent").mean().alias("mean_repurchase_intent"),
+        stable_mean("repurchase_intent").alias("mean_repurchase_intent"),
     ]
     per = p.group_by("segment").agg(aggs).sort("segment")
     if segments is not None:

@@ -43,6 +43,7 @@ import polars as pl
 
 from workbench.core import schema
 from workbench.core.prepare import DateLike, to_date
+from workbench.core.stable import stable_mean, stable_sum
 from workbench.core.summary import purchases
 
 _CID = schema.CUSTOMER_ID
@@ -189,14 +190,14 @@ def _purchase_aggregates(purch: pl.DataFrame, as_of: dt.date, trend_days: int,
         gap.std(ddof=cv_ddof).alias("_gap_sd"),
         gap.last().alias("last_gap_days"),
         gap.head(gap.len() - 1).mean().alias("prior_mean_gap_days"),
-        pl.col("value").sum().alias("total_spend"),
-        pl.col("value").filter(in_last).sum().alias("spend_last"),
-        pl.col("value").filter(in_prev).sum().alias("spend_prev"),
+        stable_sum("value").alias("total_spend"),
+        stable_sum(pl.col("value").filter(in_last)).alias("spend_last"),
+        stable_sum(pl.col("value").filter(in_prev)).alias("spend_prev"),
         in_last.sum().cast(pl.Int64).alias("n_last"),
         in_prev.sum().cast(pl.Int64).alias("n_prev"),
     ]
     if has_profit:
-        aggs.append(pl.col("profit").filter(in_last).sum().alias("profit_last"))
+        aggs.append(stable_sum(pl.col("profit").filter(in_last)).alias("profit_last"))
     out = gaps.group_by(_CID).agg(aggs)
     if not has_profit:
         out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("profit_last"))
@@ -238,9 +239,9 @@ def period_purchase_counts(
     """
     start, end = to_date(start, "start"), to_date(end, "end")
     purch = _purchases(orders, end).filter(pl.col(_DATE) > start)
-    aggs = [pl.len().cast(pl.Int64).alias("n"), pl.col("value").sum().alias("spend")]
+    aggs = [pl.len().cast(pl.Int64).alias("n"), stable_sum("value").alias("spend")]
     if "profit" in purch.columns:
-        aggs.append(pl.col("profit").sum().alias("profit"))
+        aggs.append(stable_sum("profit").alias("profit"))
     return purch.group_by(_CID).agg(aggs).sort(_CID)
 
 
@@ -260,9 +261,9 @@ def behaviour_summary(behaviour: pl.DataFrame) -> pl.DataFrame:
     order = {s: i for i, s in enumerate(RECENCY_STATUSES)}
     return (behaviour.group_by("behaviour", "recency_status")
             .agg(pl.len().cast(pl.Int64).alias("customers"),
-                 pl.col("purchases_per_year").mean().alias("mean_purchases_per_year"),
-                 pl.col("total_spend").sum().alias("total_spend"),
-                 pl.col("spend_last").sum().alias("spend_last_period"))
+                 stable_mean("purchases_per_year").alias("mean_purchases_per_year"),
+                 stable_sum("total_spend").alias("total_spend"),
+                 stable_sum("spend_last").alias("spend_last_period"))
             .sort(pl.col("behaviour") == "one-time",
                   pl.col("recency_status").replace_strict(order, default=len(order),
                                                           return_dtype=pl.Int32)))

@@ -65,6 +65,7 @@ import polars as pl
 from workbench.analyses.loyalty.attitude import DETRACTOR_MAX, PROMOTER_MIN
 from workbench.analyses.loyalty.behaviour import REGULAR_THRESHOLD
 from workbench.core import schema
+from workbench.core.stable import stable_sum
 
 _CID = schema.CUSTOMER_ID
 
@@ -409,10 +410,11 @@ def loyalty_matrix(types: pl.DataFrame) -> pl.DataFrame:
         .replace_strict({f"{k[0]}|{k[1]}": v for k, v in DICK_BASU.items()}).alias("dick_basu"))
     agg = buyers.group_by("behaviour", "attitude").agg(
         pl.len().cast(pl.Int64).alias("customers"),
-        pl.col("value").fill_null(0.0).sum().alias("value"),
+        stable_sum(pl.col("value").fill_null(0.0)).alias("value"),
         pl.col("reciprocal").sum().cast(pl.Int64).alias("reciprocal"))
     total_n = max(buyers.height, 1)
-    total_v = buyers["value"].fill_null(0.0).sum() if buyers.height else 0.0
+    total_v = (buyers.select(stable_sum(pl.col("value").fill_null(0.0))).item()
+               if buyers.height else 0.0)
     out = grid.join(agg, on=["behaviour", "attitude"], how="left").with_columns(
         pl.col("customers").fill_null(0), pl.col("value").fill_null(0.0),
         pl.col("reciprocal").fill_null(0))
@@ -437,14 +439,14 @@ def type_summary(types: pl.DataFrame, by: str = "loyalty_type") -> pl.DataFrame:
     ('premium', 2, 30.0, 0.6666666666666666, 0.75, 15.0)
     """
     tot_n = max(types.height, 1)
-    tot_v = types["value"].fill_null(0.0).sum()
+    tot_v = types.select(stable_sum(pl.col("value").fill_null(0.0))).item()
     known = {"loyalty_type": (*TYPES, "prospect"), "dick_basu": (*TYPES, "prospect"),
              "ladder_stage": LADDER, "attitude_segment": ATTITUDE_SEGMENTS}.get(by, ())
     order = {t: i for i, t in enumerate(known)}
     return (
         types.group_by(by)
         .agg(pl.len().cast(pl.Int64).alias("customers"),
-             pl.col("value").fill_null(0.0).sum().alias("value"))
+             stable_sum(pl.col("value").fill_null(0.0)).alias("value"))
         .with_columns((pl.col("customers") / tot_n).alias("customer_share"),
                       (pl.col("value") / tot_v if tot_v else pl.lit(None, dtype=pl.Float64))
                       .alias("value_share"),
@@ -466,9 +468,10 @@ def type_examples(types: pl.DataFrame, per_type: int = 2) -> pl.DataFrame:
     ['b', 'c']
     """
     order = {t: i for i, t in enumerate((*TYPES, "prospect"))}
-    return (types.sort("value", descending=True, nulls_last=True)
+    return (types.sort("value", "customer_id", descending=[True, False], nulls_last=True)
             .group_by("loyalty_type", maintain_order=True).head(per_type)
             .sort(pl.col("loyalty_type").replace_strict(order, default=len(order),
                                                         return_dtype=pl.Int32),
-                  pl.col("value"), descending=[False, True], nulls_last=True)
+                  pl.col("value"), pl.col("customer_id"), descending=[False, True, False],
+                  nulls_last=True)
             .select("loyalty_type", "customer_id", "value", "reasons"))

@@ -32,6 +32,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.core import schema
+from workbench.core.stable import stable_mean
 
 TARGETS = ("nps", "repurchase_intent")
 
@@ -96,6 +97,21 @@ def _bootstrap_spearman(x: np.ndarray, y: np.ndarray, n_boot: int,
         return np.where(den > 0, sxy / den, np.nan)
 
 
+def _canonical_rows(responses: pl.DataFrame, targets: Sequence[str],
+                    criteria: Sequence[str]) -> pl.DataFrame:
+    """The answers in an order that does not depend on the input's row order.
+
+    By customer id and survey date when present, then by every column the analysis reads, so
+    that the bootstrap resamples the same answers for a given seed whatever the row order
+    (rows equal in all those columns are interchangeable).  ``perceived_loyalty`` output, one
+    row per customer sorted by id, keeps its order.
+    """
+    used = [schema.CUSTOMER_ID, schema.SURVEY_DATE, *targets,
+            *(f"score_{c}" for c in criteria), *(f"weight_{c}" for c in criteria)]
+    keys = list(dict.fromkeys(c for c in used if c in responses.columns))
+    return responses.sort(keys, nulls_last=True, maintain_order=True) if keys else responses
+
+
 def key_drivers(
     responses: pl.DataFrame,
     *,
@@ -113,7 +129,8 @@ def key_drivers(
     responses
         One survey per customer, e.g. :func:`workbench.analyses.loyalty.perceived_loyalty` output
         (``score_<c>``, optional ``weight_<c>``, and the target columns).  Several surveys of one
-        customer would count that customer several times.
+        customer would count that customer several times.  The row order does not matter:
+        the answers are put in one canonical order first (by id, date and the columns used).
     targets
         Loyalty measures (default NPS and repurchase intent); missing columns are skipped.
     criteria
@@ -147,6 +164,7 @@ def key_drivers(
     """
     if not 0 < ci < 1:
         raise ValueError("ci must be between 0 and 1")
+    responses = _canonical_rows(responses, targets, criteria)
     rng = np.random.default_rng(seed)
     lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 + ci) / 2
     rows = []
@@ -162,7 +180,8 @@ def key_drivers(
             x, y = pair["x"].to_numpy(), pair["y"].to_numpy()
             n = x.size
             w = f"weight_{c}"
-            mean_w = responses[w].cast(pl.Float64).mean() if w in responses.columns else None
+            mean_w = (responses.select(stable_mean(pl.col(w).cast(pl.Float64))).item()
+                      if w in responses.columns else None)
             rho = p = lo = hi = None
             if n >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0:
                 res = stats.spearmanr(x, y)

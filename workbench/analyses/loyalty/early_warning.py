@@ -31,6 +31,7 @@ from __future__ import annotations
 import polars as pl
 
 from workbench.core import schema
+from workbench.core.stable import stable_sum
 
 _CID = schema.CUSTOMER_ID
 
@@ -181,5 +182,5 @@ def warning_counts(warnings: pl.DataFrame) -> pl.DataFrame:
     return (warnings.select("warnings", "value_at_stake").explode("warnings")
             .group_by(pl.col("warnings").alias("warning"))
             .agg(pl.len().cast(pl.Int64).alias("customers"),
-                 pl.col("value_at_stake").sum().alias("value_at_stake"))
-            .sort("value_at_stake", descending=True))
+                 stable_sum("value_at_stake").alias("value_at_stake"))
+            .sort("value_at_stake", "warning", descending=[True, False]))

@@ -45,6 +45,7 @@ from workbench.analyses.loyalty.behaviour import (
 )
 from workbench.core import schema
 from workbench.core.prepare import DateLike, to_date
+from workbench.core.stable import stable_mean, stable_sum
 
 _CID = schema.CUSTOMER_ID
 
@@ -314,21 +315,21 @@ def segment_indices(
         v = v.with_columns(pl.lit(None, dtype=pl.Float64).alias("satisfaction_index"))
     w = pl.col("I_v").clip(0.0, None)
     has_s = pl.col("satisfaction_index").is_not_null()
-    wsum = w.filter(has_s).sum()
+    wsum = stable_sum(w.filter(has_s))
     aggs = [
         pl.len().cast(pl.Int64).alias("customers"),
-        pl.col("I_v").sum().alias("I_v_sum"),
-        pl.col("I_v").mean().alias("I_v_mean"),
+        stable_sum("I_v").alias("I_v_sum"),
+        stable_mean("I_v").alias("I_v_mean"),
         pl.col("satisfaction_index").count().cast(pl.Int64).alias("satisfaction_n"),
-        pl.col("satisfaction_index").mean().alias("I_s_mean"),
-        pl.when(wsum > 0).then((pl.col("satisfaction_index") * w).filter(has_s).sum() / wsum)
+        stable_mean("satisfaction_index").alias("I_s_mean"),
+        pl.when(wsum > 0).then(stable_sum((pl.col("satisfaction_index") * w).filter(has_s)) / wsum)
         .alias("I_s_value_weighted"),
     ]
     out = v.group_by("segment").agg(aggs)
     if segments is not None:
         out = pl.concat([out, v.with_columns(pl.lit("All").alias("segment"))
                          .group_by("segment").agg(aggs)])
-    total = v["I_v"].sum()
+    total = v.select(stable_sum("I_v")).item()
     out = out.with_columns((pl.col("I_v_sum") / total if total else pl.lit(None, pl.Float64))
                            .alias("I_v_share"))
     if loyalty is not None:
@@ -337,4 +338,4 @@ def segment_indices(
              "I_s_mean", "I_s_value_weighted"]
     rest = [c for c in out.columns if c not in first]
     return out.select(first + rest).sort(pl.col("segment") == "All", pl.col("I_v_sum"),
-                                         descending=[False, True])
+                                         pl.col("segment"), descending=[False, True, False])

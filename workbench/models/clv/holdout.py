@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from workbench.core.stable import stable_mean
 from workbench.errors import DataValidationError
 from workbench.models.clv._fit import FloatArray, validate_int, validate_summary
 from workbench.models.clv.value import UNIT_DAYS
@@ -86,8 +87,8 @@ def holdout_by_frequency(cal_holdout_summary: pl.DataFrame, model: HoldoutModel,
     bucket = np.minimum(x, max_frequency).astype(np.int64)
     frame = pl.DataFrame({"b": bucket, "actual": actual, "predicted": pred})
     out = (frame.group_by("b").agg(pl.len().alias("customers"),
-                                   pl.col("actual").mean().alias("actual_mean"),
-                                   pl.col("predicted").mean().alias("predicted_mean"))
+                                   stable_mean("actual").alias("actual_mean"),
+                                   stable_mean("predicted").alias("predicted_mean"))
            .sort("b"))
     labels = [f"{b}+" if b == max_frequency else str(b) for b in out["b"].to_list()]
     return out.with_columns(pl.Series("frequency_bucket", labels)).select(

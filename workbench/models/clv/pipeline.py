@@ -42,6 +42,7 @@ from typing import Any, Literal, cast
 
 import polars as pl
 
+from workbench.core.stable import stable_mean, stable_sum
 from workbench.core.summary import Unit, require_purchases
 from workbench.errors import DataValidationError
 from workbench.models.clv._fit import MIN_REPEAT_CUSTOMERS, require_customers
@@ -469,17 +470,17 @@ def clv_by_segment(table: pl.DataFrame, segments: pl.DataFrame,
               .with_columns(pl.col("segment").fill_null("Unknown")))
     out = joined.group_by("segment").agg(
         pl.len().cast(pl.Int64).alias("customers"),
-        pl.col("clv").sum().alias("predicted_total"),
-        pl.col("clv").mean().alias("predicted_mean"),
-        pl.col("historical_value").sum().alias("historical_total"),
-        pl.col("historical_value").mean().alias("historical_mean"),
+        stable_sum("clv").alias("predicted_total"),
+        stable_mean("clv").alias("predicted_mean"),
+        stable_sum("historical_value").alias("historical_total"),
+        stable_mean("historical_value").alias("historical_mean"),
         pl.when(opt["historical_profit"].is_not_null().any())
-        .then(opt["historical_profit"].sum()).alias("profit_total"),
-        opt["historical_profit"].mean().alias("profit_mean"),
-        opt["expected_purchases"].sum().alias("expected_purchases"),
-        opt["p_alive"].mean().alias("mean_p_alive"),
+        .then(stable_sum(opt["historical_profit"])).alias("profit_total"),
+        stable_mean(opt["historical_profit"]).alias("profit_mean"),
+        stable_sum(opt["expected_purchases"]).alias("expected_purchases"),
+        stable_mean(opt["p_alive"]).alias("mean_p_alive"),
     )
     return out.with_columns(
-        (pl.col("predicted_total") / pl.col("predicted_total").sum()).alias("predicted_share"),
-        (pl.col("historical_total") / pl.col("historical_total").sum()).alias("historical_share"),
+        (pl.col("predicted_total") / stable_sum("predicted_total")).alias("predicted_share"),
+        (pl.col("historical_total") / stable_sum("historical_total")).alias("historical_share"),
     ).sort(["predicted_total", "segment"], descending=[True, False], nulls_last=True)
