@@ -917,11 +917,14 @@ def run_report(
     >>> # the text "40" becomes the int the notebook declares, before any kernel starts
     >>> coerce_parameters("tests/fixtures/add_numbers.ipynb", {"a": "40"})
     {'a': 40}
-    >>> # starts a Jupyter kernel (several seconds): not run here
-    >>> result = run_report("tests/fixtures/add_numbers.ipynb", "/tmp/out", {"a": "40"})
-    ... # doctest: +SKIP
-    >>> result.ok, result.html.name  # doctest: +SKIP
+    >>> # starts a Jupyter kernel (a few seconds)
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> result = run_report("tests/fixtures/add_numbers.ipynb", out, {"a": "40"})
+    >>> result.ok, result.html.name
     (True, 'add_numbers.html')
+    >>> import shutil
+    >>> shutil.rmtree(out)
     """
     import papermill
 
