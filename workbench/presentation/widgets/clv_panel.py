@@ -39,7 +39,13 @@ import polars as pl
 from workbench.errors import ModelError
 from workbench.presentation.widgets.kpi_panel import format_value
 from workbench.presentation.widgets.panel import Panel, notice_html, viewer_message
-from workbench.presentation.widgets.rfm_panels import _date, _empty, _row, _style, html_table
+from workbench.presentation.widgets.rfm_panels import (
+    TABLE_STYLE,
+    _date,
+    _empty,
+    _row,
+    html_table,
+)
 from workbench.presentation.widgets.state import DashboardState
 
 logger = logging.getLogger(__name__)
@@ -308,7 +314,7 @@ class ClvPanel(Panel):
     def _risk_html(self, state: DashboardState, risk: pl.DataFrame, table: pl.DataFrame) -> str:
         from workbench.models.clv.at_risk import VALUE_QUANTILE
 
-        head = (f"{_style().value}<style>{_CSS}</style><div class='wb-panel-title'>"
+        head = (f"{TABLE_STYLE}<style>{_CSS}</style><div class='wb-panel-title'>"
                 f"<h3>At risk: valuable customers slipping away</h3></div>")
         since = _date(state.previous_as_of)
         if risk.height == 0:

@@ -20,9 +20,11 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget import _instances  # open models (Widget.widgets: deprecated)
 
 from workbench.errors import DataValidationError, ModelError
 from workbench.presentation.widgets.state import DashboardState
@@ -177,8 +179,7 @@ class Panel:
         self.widget = widgets.VBox()
         self.widget.add_class(self.css_class)
         self.widget.add_class("wb-panel")
-        self._heading = widgets.HTML()
-        self._heading.add_class("wb-panel-title")
+        self._heading: widgets.HTML | None = None  # made by the first update of a titled panel
         self._charts: dict[str, alt.JupyterChart] = {}
 
     def render(self, state: DashboardState) -> list[widgets.Widget]:  # pragma: no cover
@@ -226,7 +227,13 @@ class Panel:
         Warnings raised while computing (a model without standard errors on a tiny selection,
         a revenue fallback when cost is unknown) go to the log: text on stderr would show as an
         error output in a Voilà page.
+
+        The widgets the new children no longer show are closed (:func:`close_replaced`), except
+        those the panel keeps in its attributes for reuse (:func:`held_widgets`): a viewer who
+        changes the selection many times does not pile up widget models in the kernel and the
+        browser.
         """
+        old_tree = widget_tree(self.widget.children)  # before render refills kept boxes
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -237,10 +244,119 @@ class Panel:
             logger.warning("panel %r failed", self.title, exc_info=True)
             children = [widgets.HTML(error_html(exc))]
         if self.title:
+            if self._heading is None:
+                self._heading = widgets.HTML()
+                self._heading.add_class("wb-panel-title")
             self._heading.value = f"<h3>{_escape(self.title)}</h3>"
             children = [self._heading, *children]
         self.widget.children = children
+        close_replaced(old_tree, children, held_widgets(self))
 
+
+def widget_tree(roots: Iterable[widgets.Widget]) -> list[widgets.Widget]:
+    """``roots`` and every widget they refer to, each once: what a page showing them holds.
+
+    Follows the synced traits of each widget (a box's ``children``, ``layout``, ``style``...),
+    so the ``Layout`` and ``Style`` models come with their widget: ``Widget.close()`` of
+    ipywidgets 8.1 closes the widget's own model only.
+
+    Examples
+    --------
+    >>> import ipywidgets as widgets
+    >>> [type(w).__name__ for w in widget_tree([widgets.VBox([widgets.HTML("a")])])]
+    ['VBox', 'HTML', 'Layout', 'HTMLStyle', 'Layout']
+    """
+    out: dict[int, widgets.Widget] = {}
+    todo = list(roots)[::-1]
+    while todo:
+        w = todo.pop()
+        if id(w) in out:
+            continue
+        out[id(w)] = w
+        refs: list[widgets.Widget] = []
+        for name in w.keys:
+            value = getattr(w, name, None)
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            refs.extend(v for v in items if isinstance(v, widgets.Widget))
+        todo.extend(reversed(refs))
+    return list(out.values())
+
+
+def held_widgets(owner: object, depth: int = 2) -> list[widgets.Widget]:
+    """The widgets ``owner`` keeps for reuse: held in an attribute, directly or in a list,
+    tuple, set or dict, or so by a helper object it holds (``depth`` levels of attributes:
+    2 reaches a panel's :class:`~workbench.presentation.widgets.export.CsvExport` widgets and
+    the widgets of a panel it shares, such as the customer view's CLV panel).
+
+    Examples
+    --------
+    >>> import ipywidgets as widgets
+    >>> class Holder:
+    ...     def __init__(self):
+    ...         self.table = widgets.HTML()
+    ...         self.tiles = {"a": widgets.HTML(), "b": widgets.HTML()}
+    ...         self.title = "not a widget"
+    >>> len(held_widgets(Holder()))
+    3
+    """
+    out: dict[int, widgets.Widget] = {}
+    seen: set[int] = set()
+
+    def walk(value: object, depth: int) -> None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, widgets.Widget):
+            out[id(value)] = value
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for item in value:
+                walk(item, depth)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item, depth)
+        elif depth > 0 and not isinstance(value, type):
+            attributes = getattr(value, "__dict__", None)
+            if isinstance(attributes, dict):
+                for item in attributes.values():
+                    walk(item, depth - 1)
+
+    walk(owner, depth)
+    return list(out.values())
+
+
+def close_replaced(old: Iterable[widgets.Widget], new: Iterable[widgets.Widget],
+                   keep: Iterable[widgets.Widget] = ()) -> list[widgets.Widget]:
+    """Close the widgets ``old`` showed that ``new`` does not show; returns the closed ones.
+
+    Walks both with :func:`widget_tree` (children, layouts and styles).  Spared: the trees of
+    ``new`` and of ``keep`` (widgets kept for reuse, :func:`held_widgets`), and any widget
+    that an open box outside ``old`` still shows (a widget shown elsewhere too).  A closed
+    widget leaves the kernel's registry of models and the browser drops its views.
+
+    Examples
+    --------
+    >>> import ipywidgets as widgets
+    >>> kept, reused, gone = widgets.HTML("kept"), widgets.HTML("reused"), widgets.HTML("gone")
+    >>> old = [widgets.VBox([kept, gone, reused])]
+    >>> closed = close_replaced(old, [widgets.VBox([kept])], keep=[reused])
+    >>> [type(w).__name__ for w in closed]  # the old box, gone, and their layout and style
+    ['VBox', 'HTML', 'Layout', 'HTMLStyle', 'Layout']
+    >>> gone.comm is None, kept.comm is None, reused.comm is None
+    (True, False, False)
+    """
+    spared = {id(w) for w in widget_tree([*new, *keep])}
+    doomed = {id(w): w for w in widget_tree(old)
+              if id(w) not in spared and w.comm is not None}
+    # a widget also shown by an open box outside ``old`` stays, with everything under it
+    elsewhere = [ref for w in list(_instances.values()) if id(w) not in doomed
+                 for ref in (*getattr(w, "children", ()), getattr(w, "layout", None),
+                             getattr(w, "style", None))
+                 if isinstance(ref, widgets.Widget) and id(ref) in doomed]
+    for w in widget_tree(elsewhere):
+        doomed.pop(id(w), None)
+    for w in doomed.values():
+        w.close()
+    return list(doomed.values())
 
 def localized(chart: alt.TopLevelSpec) -> alt.TopLevelSpec:
     """``chart`` with the dashboard's number locale

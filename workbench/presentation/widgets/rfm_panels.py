@@ -32,6 +32,8 @@ TABLE_CSS = """
 .wb-export { gap: 8px; margin: 6px 0; }
 .wb-download-link { font-size: 12.5px; color: #1d4ed8; }
 """
+#: The table styles, put in front of a table's HTML (a string: no widget per redraw).
+TABLE_STYLE = f"<style>{TABLE_CSS}</style>"
 
 
 def html_table(frame: pl.DataFrame, columns: Mapping[str, str],
@@ -101,9 +103,6 @@ def _row(*children: widgets.Widget) -> widgets.HBox:
     return box
 
 
-def _style() -> widgets.HTML:
-    return widgets.HTML(f"<style>{TABLE_CSS}</style>",
-                        layout=widgets.Layout(height="0px", overflow="hidden"))
 
 
 #: The no-purchase check of every panel (kept under its old name for other panels).
@@ -265,7 +264,7 @@ class ParetoPanel(Panel):
                              subtitle=f"Net revenue of {window}, {revenue.height:,} customers",
                              width=360, height=360)
         self.table.value = (
-            _style().value
+            TABLE_STYLE
             + f"<div class='wb-caption'>Share of the net revenue of {window} held by the top "
               f"customers (the KPI tile's top-20 % share)</div>"
             + html_table(shares, {"top_customers_share": "Top customers", "customers": "Customers",
@@ -361,7 +360,7 @@ class MigrationPanel(Panel):
             subtitle=f"{changed:,} of {moves.height:,} customers changed segment "
                      f"({changed / max(moves.height, 1):.0%})")
         self.table.value = (
-            _style().value
+            TABLE_STYLE
             + f"<div class='wb-caption'>Per segment, {before} → {now}</div>"
             + html_table(summary, {"segment": "Segment", "start": "Before", "end": "Now",
                                    "added": "Added", "dropped": "Dropped",
