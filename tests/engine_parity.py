@@ -3,7 +3,9 @@
 :func:`check_parity` runs the engine-neutral definitions on one engine and compares each result
 with the Polars path of the library (``workbench.core.summary``, ``workbench.analyses.rfm``,
 ``workbench.analyses.pareto``, ``workbench.models.clv``): identical ids, counts and dates, and
-bit-identical money and time columns.
+bit-identical money and time columns.  The Gini coefficient and the Lorenz curve are compared
+with the exact ratios of integer sums (:func:`exact_concentration`, from the definitions in
+docs/rfm.md), and with the Polars functions to 1e-13.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from workbench import engines
-from workbench.analyses.pareto import pareto_table
+from workbench.analyses.pareto import gini, lorenz_curve, pareto_table
 from workbench.analyses.rfm import rfm_scores
 from workbench.core.summary import calibration_holdout_summary, customer_summary
 from workbench.engines import clv_scoring, scoring
@@ -65,6 +67,36 @@ def random_log(seed: int, rows: int = 3_000, customers: int = 300) -> pl.DataFra
     )
     copies = frame.sample(n=rows // 50, seed=seed)
     return pl.concat([frame, copies]).sample(fraction=1.0, shuffle=True, seed=seed)
+
+
+def exact_concentration(values: pl.Series, scale: int = 2, points: int = 100):
+    """Gini and Lorenz value shares of ``values`` from their definitions (docs/rfm.md, 'Pareto
+    concentration'), in exact integer arithmetic on minor units sorted by Python: each ratio
+    rounded once to a float."""
+    units = sorted(int(round(max(v or 0.0, 0.0) * 10**scale)) for v in values.to_list())
+    n, total = len(units), sum(units)
+    g = sum((2 * i - n - 1) * x for i, x in enumerate(units, 1)) / (n * total) if total else 0.0
+    desc = units[::-1]
+    idx = sorted({max(1, round(n * k / points)) for k in range(1, points + 1)})
+    shares = [0.0] + [sum(desc[:i]) / total if total else 0.0 for i in idx]
+    return g, shares, [0, *idx]
+
+
+def check_concentration(frame, reference: pl.DataFrame, scale: int) -> tuple[float, pl.DataFrame]:
+    """``engines.gini`` and ``engines.lorenz_curve`` of ``frame`` (an engine's summary) against the
+    exact values and the Polars functions on ``reference`` (the library's summary)."""
+    g = engines.gini(frame, scale=scale)
+    curve = engines.lorenz_curve(frame, scale=scale)
+    exact_g, exact_shares, customers = exact_concentration(reference["total_spend"], scale)
+    assert g == exact_g
+    assert curve["value_share"].to_list() == exact_shares
+    assert curve["customers"].to_list() == customers
+    np.testing.assert_allclose(g, gini(reference), rtol=1e-13)
+    polars_curve = lorenz_curve(reference)
+    assert_frame_equal(curve.drop("value_share"), polars_curve.drop("value_share"),
+                       check_exact=True)
+    np.testing.assert_allclose(curve["value_share"], polars_curve["value_share"], rtol=1e-13)
+    return g, curve
 
 
 def on_engine(engine: Engine, frame: pl.DataFrame):
@@ -125,6 +157,7 @@ def check_parity(
     assert table["customers"].to_list() == expected["customers"].to_list()
     np.testing.assert_allclose(table["value_share"], expected["value_share"], rtol=1e-13)
     figures["pareto"] = table["value_share"].to_list()
+    figures["gini"], figures["lorenz"] = check_concentration(frame, ref, scale)
     if clv:
         scored = clv_scoring.score_clv(frame, engine, margin=0.3)
         got = scored.table.collect("polars").to_native().sort("customer_id")

@@ -68,6 +68,8 @@ def test_polars_and_duckdb_clv_are_the_same_bits(cdnow_transactions):
     b = check_parity(Engine("duckdb"), cdnow_transactions, "1997-09-30", units=("W",))
     assert_frame_equal(a["clv"], b["clv"], check_exact=True)
     assert a["pareto"] == b["pareto"]
+    assert a["gini"] == b["gini"]
+    assert_frame_equal(a["lorenz"], b["lorenz"], check_exact=True)
 
 
 def test_the_kind_of_frame_is_kept():
@@ -169,3 +171,52 @@ def test_the_tie_out_on_every_engine_is_the_polars_report(name, seed, cdnow_tran
         assert got["lines"].sum() == tx.height
         assert got.filter(pl.col("bucket") == "cancelled_order")["lines"].item() > 0 or (
             tx is cdnow_transactions)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_one_check_pass_for_the_summary_and_the_tie_out(name, monkeypatch):
+    """``prepare`` runs the money-scale and null check once; ``summary_frame`` and
+    ``data_quality`` given its result do not run it again and give what they give from the
+    transactions themselves."""
+    from engine_parity import on_engine
+
+    from workbench.engines import rules
+
+    tx = random_log(8, rows=800, customers=90)
+    native = on_engine(Engine(name), tx)
+    engine = Engine(name) if name == "polars" else engines.engine_for(native)
+    expected_summary = customer_summary(tx, "2024-01-15")
+    expected_tie_out = engines.data_quality(native, "2024-01-15", engine=engine)
+    calls = []
+    check = rules.check_and_scale
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "check_and_scale", counted)
+    prepared = engines.prepare(native, "2024-01-15", engine=engine)
+    frame, _, _, scale = engines.summary_frame(prepared)
+    tie_out = engines.data_quality(prepared)
+    assert len(calls) == 1 and scale == prepared.checked.scale == 2
+    got = frame.collect("polars").to_native().sort("customer_id")
+    assert_frame_equal(expected_summary, got.select(expected_summary.columns), check_exact=True,
+                       check_dtypes=False)
+    assert_frame_equal(tie_out, expected_tie_out, check_exact=True)
+    with pytest.raises(ValueError, match="differs from the prepared"):
+        engines.summary_frame(prepared, "2024-01-01")
+
+
+def test_cli_summary_on_duckdb_checks_once(tmp_path, monkeypatch, capsys):
+    from workbench.app.cli import main
+    from workbench.engines import rules
+
+    random_log(9, rows=500, customers=60).write_parquet(tmp_path / "a.parquet")
+    calls = []
+    check = rules.check_and_scale
+    monkeypatch.setattr(rules, "check_and_scale",
+                        lambda *a, **k: calls.append(1) or check(*a, **k))
+    assert main(["summary", str(tmp_path / "a.parquet"), "--as-of", "2024-01-15",
+                 "--engine", "duckdb", "--out", str(tmp_path / "s.parquet")]) == 0
+    assert len(calls) == 1
+    assert "lines read" in capsys.readouterr().err

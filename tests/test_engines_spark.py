@@ -23,6 +23,8 @@ def test_cdnow_sample_data_and_random_logs_on_spark(spark_session, cdnow_transac
     polars = check_parity(Engine("polars"), cdnow_transactions, "1997-09-30", units=("W",))
     assert_frame_equal(figures["clv"], polars["clv"], check_exact=True)
     assert figures["pareto"] == polars["pareto"]
+    assert figures["gini"] == polars["gini"]
+    assert_frame_equal(figures["lorenz"], polars["lorenz"], check_exact=True)
     tx = read_transactions(sample_data_dir / "transactions.csv")
     check_parity(engine, tx, "2026-03-31", units=("W",), scores=False)
     check_parity(engine, random_log(1), "2024-01-15", "2024-02-04", units=("W", "M"),
@@ -41,3 +43,25 @@ def test_the_tie_out_on_spark_is_the_polars_report(spark_session):
     frame = rules.standardise(engine.frame(on_engine(engine, tx)))
     got = quality.ledger(frame, to_date("2024-01-15"), rules.check_and_scale(frame).scale)
     assert_frame_equal(got, report.ledger.select(got.columns), check_dtypes=False)
+
+
+def test_gini_and_lorenz_on_spark_sample_data_and_a_random_log(spark_session, sample_data_dir,
+                                                                monkeypatch):
+    """The exact Gini and Lorenz points of tests/engine_parity.py, from a summary computed on
+    Spark; the random log again with the histogram refined several levels deep."""
+    from engine_parity import check_concentration, on_engine
+
+    from workbench import engines
+    from workbench.core.io import read_transactions
+    from workbench.core.summary import customer_summary
+    from workbench.engines import concentration
+
+    engine = Engine("spark", spark=spark_session)
+    for tx, as_of in ((read_transactions(sample_data_dir / "transactions.csv"), "2026-03-31"),
+                      (random_log(2), "2024-01-15")):
+        frame, _, _, scale = engines.summary_frame(on_engine(engine, tx), as_of, engine=engine)
+        frame = engine.persist(frame)
+        check_concentration(frame, customer_summary(tx, as_of), scale)
+    monkeypatch.setattr(concentration, "BUCKETS", 16)
+    monkeypatch.setattr(concentration, "WINDOW_LIMIT", 40)
+    check_concentration(frame, customer_summary(tx, as_of), scale)

@@ -70,7 +70,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from workbench.app.report import (
     MAX_MESSAGE,
@@ -81,6 +81,9 @@ from workbench.app.report import (
 from workbench.app.serve import DEFAULT_HOST, DEFAULT_PORT
 from workbench.app.templates import project_root
 from workbench.errors import ConfigError, DataValidationError, ModelError, WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.core.summary import Unit
 
 #: Exit code when everything asked for was done.
 EXIT_OK = 0
@@ -529,7 +532,7 @@ def _cmd_generate_sample(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------- summary
 
 #: ``--unit`` words and the unit codes of :func:`workbench.core.summary.customer_summary`.
-UNITS = {"day": "D", "week": "W", "month": "M", "D": "D", "W": "W", "M": "M"}
+UNITS: dict[str, Unit] = {"day": "D", "week": "W", "month": "M", "D": "D", "W": "W", "M": "M"}
 
 
 def _summary_on_engine(args: argparse.Namespace) -> int:
@@ -546,11 +549,11 @@ def _summary_on_engine(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise CommandError(f"--out must end in .csv or .parquet, got {one_line(out.name, 80)!r}")
     source = str(args.transactions)
-    frame, engine, _, _ = engines.summary_frame(
-        source, _as_of(args.as_of), UNITS[args.unit], engine=args.engine, source=source
-    )
+    # one check pass (money scale, nulls) for both the summary and the tie-out
+    prepared = engines.prepare(source, _as_of(args.as_of), engine=args.engine, source=source)
+    frame, _, _, _ = engines.summary_frame(prepared, unit=UNITS[args.unit])
     # the tie-out, counted on the engine: every line read in exactly one bucket
-    tie_out = engines.data_quality(source, _as_of(args.as_of), engine=engine, source=source)
+    tie_out = engines.data_quality(prepared)
     print(f"Data quality of {source} ({args.engine}): {int(tie_out['lines'].sum()):,} lines "
           "read", file=sys.stderr)
     for row in tie_out.filter(pl.col("lines") > 0).iter_rows(named=True):
@@ -607,6 +610,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         tx, without_id = project.read_lines()
         tx_path = project.transactions.path
     else:
+        assert args.transactions is not None  # no --config: required above
         tx = read_transactions(args.transactions)
         tx_path = args.transactions
     if as_of is None:
@@ -670,7 +674,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         day, how = project.resolve_as_of(tx)
     except (ConfigError, DataValidationError) as exc:
         raise CommandError(f"{target} was written, but the data do not read yet: {exc}") from None
-    first = tx["order_date"].min()
+    first = tx["order_date"].dt.min()  # a Date column (the data contract)
     print(f"  - {tx.height:,} lines from {first} to {day}; as-of date: {day} ({how})")
     print(f"\nNext: workbench check --config {target}\n      workbench report --config {target}")
     return EXIT_OK

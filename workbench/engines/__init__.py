@@ -11,10 +11,16 @@ What runs where:
 
 * on the engine (executors): the data rules, the customer summary, the holdout counts, the RFM
   scores (thresholds found by histogram refinement, then one expression per customer), Pareto
-  sums, the distinct-history table and the join of the per-history CLV scores;
+  sums, the Gini coefficient and the Lorenz curve (:func:`gini`, :func:`lorenz_curve`: exact
+  sums of minor units over histogram buckets and windows partitioned by bucket), the
+  distinct-history table and the join of the per-history CLV scores;
 * on the driver: a few aggregate rows (money scale, null counts, histogram buckets), the model
   fits on the distinct histories, and the scoring of those histories (a small table joined back,
   broadcast on Spark).
+
+The preparation (opening the source, the money-scale and null check, the as-of date) runs once
+per :func:`prepare` call; :func:`summary_frame` and :func:`data_quality` accept its
+:class:`Prepared` result in place of the transactions, so a caller that wants both pays once.
 
 The engines layer sits above the analyses and models whose definitions it runs on other engines
 (docs/architecture.md).
@@ -35,29 +41,36 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import narwhals as nw
 import polars as pl
 
 from workbench.core import schema
 from workbench.core.prepare import DateLike, to_date
-from workbench.core.summary import _check_options, elapsed
+from workbench.core.summary import Unit, _check_options, elapsed
 from workbench.engines import rules
+from workbench.engines.concentration import gini, lorenz_curve
 from workbench.engines.frames import ENGINES, ROWS_PER_BUCKET, Engine, engine_for, local_spark
 from workbench.errors import DataValidationError
 
 __all__ = [
     "ENGINES",
     "Engine",
+    "Prepared",
     "calibration_holdout_summary",
     "customer_summary",
     "data_quality",
     "engine_for",
+    "gini",
     "local_spark",
+    "lorenz_curve",
     "open_source",
+    "prepare",
     "prepare_orders",
+    "summary_frame",
 ]
 
 Source = Any
@@ -88,21 +101,85 @@ def _give_back(frame: nw.LazyFrame, kind: str, sort_by: list[str] | None = None)
     return out.sort(sort_by) if sort_by else out
 
 
-def _prepared(
-    source: Source, as_of: DateLike | None, engine: str | Engine | None, name: str
-) -> tuple[nw.LazyFrame, Engine, str, rules.Checked, dt.date, bool]:
-    tx, eng, kind = open_source(source, engine)
+@dataclass(frozen=True)
+class Prepared:
+    """Transactions opened and checked once (:func:`prepare`): pass it to :func:`summary_frame`
+    and :func:`data_quality` in place of the transactions.
+
+    Attributes
+    ----------
+    tx
+        The standardised transactions on their engine (lazy).
+    engine, kind
+        As :func:`open_source` gives them.
+    checked
+        The money scale and row count (:func:`workbench.engines.rules.check_and_scale`).
+    as_of
+        The as-of date (the last order date when none was given).
+    as_of_given
+        Whether an as-of date was given.
+    has_profit
+        Whether the transactions have a margin or cost column.
+    """
+
+    tx: nw.LazyFrame
+    engine: Engine
+    kind: str
+    checked: rules.Checked
+    as_of: dt.date
+    as_of_given: bool
+    has_profit: bool
+
+
+def prepare(
+    transactions: Source,
+    as_of: DateLike | None = None,
+    *,
+    engine: str | Engine | None = None,
+    source: str = "transactions",
+) -> Prepared:
+    """Open ``transactions`` and run the one check pass (money scale, nulls) on its engine.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> tx = pl.DataFrame({"customer_id": ["a", "b"], "amount": [5.0, 2.5],
+    ...                    "order_date": [dt.date(2026, 1, 2), dt.date(2026, 2, 1)]})
+    >>> p = prepare(tx, "2026-01-31")
+    >>> p.checked.scale, p.as_of
+    (2, datetime.date(2026, 1, 31))
+    >>> data_quality(p)["lines"].sum()  # both lines, one of them after the as-of date
+    2
+    >>> summary_frame(p)[0].collect()["customer_id"].to_list()  # the same check pass reused
+    ['a']
+    """
+    tx, eng, kind = open_source(transactions, engine)
     tx = rules.standardise(tx)
-    checked = rules.check_and_scale(tx, name)
+    checked = rules.check_and_scale(tx, source)
+    given = as_of is not None
     if as_of is None:
         last = tx.select(nw.col(schema.ORDER_DATE).max()).collect("polars").item()
         if last is None:
-            raise DataValidationError(name, None, "no purchases: the transactions have no rows")
+            raise DataValidationError(source, None, "no purchases: the transactions have no rows")
         as_of = last
-    as_of = to_date(as_of)
     columns = tx.collect_schema().names()
     has_profit = schema.MARGIN in columns or schema.COST in columns
-    return tx, eng, kind, checked, as_of, has_profit
+    return Prepared(tx, eng, kind, checked, to_date(as_of), given, has_profit)
+
+
+def _prepared(
+    source: Source, as_of: DateLike | None, engine: str | Engine | None, name: str
+) -> Prepared:
+    """``source`` prepared (:func:`prepare`), or ``source`` itself when it already is."""
+    if not isinstance(source, Prepared):
+        return prepare(source, as_of, engine=engine, source=name)
+    if as_of is not None and to_date(as_of) != source.as_of:
+        raise ValueError(f"as_of {to_date(as_of)} differs from the prepared {source.as_of}")
+    if engine is not None and (engine if isinstance(engine, str) else engine.name) != (
+        source.engine.name
+    ):
+        raise ValueError(f"engine {engine!r} differs from the prepared {source.engine.name!r}")
+    return source
 
 
 def prepare_orders(
@@ -120,12 +197,10 @@ def prepare_orders(
     ``lines`` and ``profit`` with margin or cost) as the same kind of frame as the input; the
     data-quality report is the Polars path's (:func:`workbench.core.prepare.prepare_orders`).
     """
-    tx, _, kind, checked, as_of_date, has_profit = _prepared(
-        transactions, as_of, engine, source
-    )
-    scale = checked.scale
-    out = rules.orders(tx, as_of_date if as_of is not None else None, scale)
-    cols = [
+    p = _prepared(transactions, as_of, engine, source)
+    tx, kind, scale, has_profit = p.tx, p.kind, p.checked.scale, p.has_profit
+    out = rules.orders(tx, p.as_of if p.as_of_given else None, scale)
+    cols: list[nw.Expr | str] = [
         schema.CUSTOMER_ID,
         schema.ORDER_ID,
         schema.ORDER_DATE,
@@ -148,14 +223,15 @@ def summary_frame(
     engine: str | Engine | None = None,
     source: str = "transactions",
 ) -> tuple[nw.LazyFrame, Engine, str, int]:
-    """The lazy customer summary on its engine, its kind and the money scale."""
+    """The lazy customer summary on its engine, its kind and the money scale.
 
+    ``transactions`` may be a :class:`Prepared` (:func:`prepare`): its check pass is reused.
+    """
     _check_options(unit, collapse)
     collapse = collapse or ("unit" if unit == "M" else "day")
-    tx, eng, kind, checked, as_of_date, has_profit = _prepared(
-        transactions, as_of, engine, source
-    )
-    scale = checked.scale
+    p = _prepared(transactions, as_of, engine, source)
+    tx, eng, kind, checked, as_of_date = p.tx, p.engine, p.kind, p.checked, p.as_of
+    scale, has_profit = checked.scale, p.has_profit
 
     def summary_of(rows: nw.LazyFrame) -> nw.LazyFrame:
         orders = rules.orders(rows, as_of_date, scale, checked.order_rules)
@@ -243,7 +319,8 @@ def data_quality(
     their own or the latest order, returns without a purchase, lines of cancelled orders,
     exact duplicates, lines after ``as_of``), counted and summed on the engine
     (:func:`workbench.engines.quality.ledger`): the same lines and minor units as the Polars
-    path's ``DataQualityReport.ledger``.
+    path's ``DataQualityReport.ledger``.  ``transactions`` may be a :class:`Prepared`
+    (:func:`prepare`), so the check pass of :func:`summary_frame` is not run again.
 
     Returns
     -------
@@ -262,9 +339,9 @@ def data_quality(
     """
     from workbench.engines import quality
 
-    tx, _, _, checked, as_of_date, _ = _prepared(transactions, as_of, engine, source)
-    table = quality.ledger(tx, as_of_date, checked.scale)
-    return table.with_columns((pl.col("units") / 10.0**checked.scale).alias("amount"))
+    p = _prepared(transactions, as_of, engine, source)
+    table = quality.ledger(p.tx, p.as_of, p.checked.scale)
+    return table.with_columns((pl.col("units") / 10.0**p.checked.scale).alias("amount"))
 
 
 def calibration_holdout_summary(
@@ -282,13 +359,14 @@ def calibration_holdout_summary(
     if obs_end <= cal_end:
         raise ValueError(f"observation_end ({obs_end}) must be after calibration_end ({cal_end})")
     collapse_ = collapse or ("unit" if unit == "M" else "day")
-    tx, _, kind, checked, _, has_profit = _prepared(transactions, obs_end, engine, "transactions")
-    scale = checked.scale
+    p = _prepared(transactions, obs_end, engine, "transactions")
+    tx, kind, scale, has_profit = p.tx, p.kind, p.checked.scale, p.has_profit
     cal = rules.summary(
         rules.orders(tx, cal_end, scale), cal_end, unit, collapse_, scale, has_profit
     )
     hold = rules.holdout(rules.orders(tx, obs_end, scale), cal_end, unit, collapse_, scale)
-    duration = pl.select(elapsed(pl.lit(cal_end), obs_end, unit)).item()
+    # the cast only names the type ("D", "W" or "M"; the signature says str)
+    duration = pl.select(elapsed(pl.lit(cal_end), obs_end, cast(Unit, unit))).item()
     out = (
         cal.join(hold, on=schema.CUSTOMER_ID, how="left")
         .with_columns(

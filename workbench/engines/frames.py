@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import narwhals as nw
 import polars as pl
+from narwhals.typing import IntoDType
 
 from workbench.core import schema
 
@@ -207,10 +208,10 @@ class Engine:
         arrow = table.to_arrow(compat_level=pl.CompatLevel.oldest())
         if self.name == "duckdb":
             return nw.from_native(self.connection.from_arrow(arrow))
-        from pyspark.sql import functions as F  # noqa: N812
-
         frame = self.spark.createDataFrame(arrow)
-        return nw.from_native(F.broadcast(frame) if broadcast else frame)
+        # the frame's own hint (= functions.broadcast): classic or Connect, whichever it is,
+        # also in a process that runs both (a classic session serving Connect)
+        return nw.from_native(frame.hint("broadcast") if broadcast else frame)
 
     def release(self) -> None:
         """Drop the temporary tables and files of :meth:`persist`."""
@@ -222,14 +223,16 @@ class Engine:
             self._folder = None
 
 
+_NW_TYPES: dict[str, IntoDType] = {"string": nw.String, "date": nw.Date, "double": nw.Float64}
+
+
 def _typed(columns: list[str]) -> list[nw.Expr]:
     """Casts of the known text columns of a CSV read as text."""
     out = []
     for c, t in CSV_TYPES.items():
         if c not in columns:
             continue
-        dtype = {"string": nw.String, "date": nw.Date, "double": nw.Float64}[t]
-        out.append(nw.col(c).cast(dtype))
+        out.append(nw.col(c).cast(_NW_TYPES[t]))
     return out
 
 

@@ -337,7 +337,7 @@ def summary(
     total = from_units(nw.col("_total"), scale)
     repeat = from_units(nw.col("_total") - nw.col("_first_units"), scale)
     end = nw.lit(as_of, dtype=nw.Date)
-    cols = [
+    cols: list[nw.Expr | str] = [
         _CID,
         frequency.alias("frequency"),
         elapsed(nw.col("first_purchase"), nw.col("last_purchase"), unit).alias("recency"),

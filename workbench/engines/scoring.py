@@ -149,7 +149,7 @@ def rfm_scores(
         raise ValueError(f"method must be 'quantile' or 'fixed', got {method!r}")
     if monetary not in ("total", "mean"):
         raise ValueError(f"monetary must be 'total' or 'mean', got {monetary!r}")
-    cut = dict(DEFAULT_CUTOFFS if method == "fixed" else {})
+    cut: dict[str, Sequence[float]] = dict(DEFAULT_CUTOFFS if method == "fixed" else {})
     cut.update(cutoffs or {})
     base = summary.select(
         _CID,
