@@ -74,9 +74,15 @@ class TreeMemory:
 
 
 def parquet_log(rows: int, customers: int, parts: int = 10, seed: int = 7) -> Path:
-    """A folder of ``parts`` Parquet files with ``rows`` rows in all, generated once per
-    version of the generator's code (its hash is part of the folder's name)."""
-    folder = DATA_DIR / f"parquet_{rows}_{customers}_{seed}_{code_hash('app/sample_data.py')}"
+    """A folder of ``parts`` Parquet files with ``rows`` rows and ``customers`` customers in
+    all (each part its own customers), generated once per version of the generator's code and
+    of this function (both hashes are part of the folder's name)."""
+    import hashlib
+    import inspect
+
+    own = hashlib.sha256(inspect.getsource(parquet_log).encode()).hexdigest()[:8]
+    folder = DATA_DIR / (f"parquet_{rows}_{customers}_{seed}_{code_hash('app/sample_data.py')}"
+                         f"_{own}")
     if (folder / "_done").exists():
         return folder
     from workbench.app.sample_data import generate_benchmark_transactions
@@ -90,9 +96,19 @@ def parquet_log(rows: int, customers: int, parts: int = 10, seed: int = 7) -> Pa
         # each part its own customers: ids made unique per part
         import polars as pl
 
-        part = part.with_columns(pl.format("P{}-{}", pl.lit(i), pl.col("customer_id")))
+        part = part.with_columns(
+            pl.format("P{}-{}", pl.lit(i), pl.col("customer_id")).alias("customer_id")
+        )
         part.write_parquet(folder / f"part-{i:03d}.parquet")
         del part
+    import polars as pl
+
+    found = (pl.scan_parquet(folder / "*.parquet")
+             .select(pl.len(), pl.col("customer_id").n_unique()).collect().row(0))
+    if found != (rows, customers) or pl.read_parquet_schema(folder / "part-000.parquet").names() \
+            != ["customer_id", "order_date", "amount"]:
+        raise RuntimeError(f"{folder.name}: {found[0]:,} rows and {found[1]:,} customers "
+                           f"generated, not {rows:,} and {customers:,}")
     (folder / "_done").write_text("")
     print(f"generated {folder.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     return folder
