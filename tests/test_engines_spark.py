@@ -65,3 +65,21 @@ def test_gini_and_lorenz_on_spark_sample_data_and_a_random_log(spark_session, sa
     monkeypatch.setattr(concentration, "BUCKETS", 16)
     monkeypatch.setattr(concentration, "WINDOW_LIMIT", 40)
     check_concentration(frame, customer_summary(tx, as_of), scale)
+
+
+def test_only_a_small_table_gets_the_broadcast_hint(spark_session, monkeypatch):
+    import polars as pl
+
+    from workbench.engines import frames
+
+    engine = Engine("spark", spark=spark_session)
+    table = pl.DataFrame({"frequency": [0, 1], "score": [0.5, 1.5]})
+
+    def hinted(frame) -> bool:
+        return "broadcast" in frame.to_native()._jdf.queryExecution().logical().toString()
+
+    assert hinted(engine.small(table))
+    assert not hinted(engine.small(table, broadcast=False))
+    # above the limit (here: any table) Spark chooses the join itself
+    monkeypatch.setattr(frames, "BROADCAST_LIMIT_BYTES", table.estimated_size() - 1)
+    assert not hinted(engine.small(table))

@@ -69,6 +69,10 @@ def _file_format(source: str) -> str:
 #: the 100M-row benchmark log (36M customers) then runs in 8 passes within 6 GB.
 ROWS_PER_BUCKET = 12_500_000
 
+#: Largest table :meth:`Engine.small` asks Spark to broadcast (bytes, Polars' estimate): 64 MiB,
+#: about 1.4 million scored histories of six Float64 columns.
+BROADCAST_LIMIT_BYTES = 64 * 2**20
+
 
 @dataclass
 class Engine:
@@ -196,6 +200,10 @@ class Engine:
     def small(self, table: pl.DataFrame, *, broadcast: bool = True) -> nw.LazyFrame:
         """A Polars table put on the engine, to be joined (a broadcast hint on Spark).
 
+        The hint is given only to a table of at most :data:`BROADCAST_LIMIT_BYTES`: every task
+        of a broadcast join holds the whole table as a hash map, and the scored distinct
+        histories of tens of millions of customers (several million rows) overran a 3 GB local
+        driver that way; a larger table is left to Spark's own choice (a sort-merge join).
         Also the way tests and notebooks move a Polars frame onto an engine
         (``broadcast=False``).
         """
@@ -211,7 +219,8 @@ class Engine:
         frame = self.spark.createDataFrame(arrow)
         # the frame's own hint (= functions.broadcast): classic or Connect, whichever it is,
         # also in a process that runs both (a classic session serving Connect)
-        return nw.from_native(frame.hint("broadcast") if broadcast else frame)
+        hint = broadcast and table.estimated_size() <= BROADCAST_LIMIT_BYTES
+        return nw.from_native(frame.hint("broadcast") if hint else frame)
 
     def release(self) -> None:
         """Drop the temporary tables and files of :meth:`persist`."""
