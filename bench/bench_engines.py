@@ -85,6 +85,8 @@ def parquet_log(rows: int, customers: int, parts: int = 10, seed: int = 7) -> Pa
                          f"_{own}")
     if (folder / "_done").exists():
         return folder
+    import polars as pl
+
     from workbench.app.sample_data import generate_benchmark_transactions
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,15 +96,11 @@ def parquet_log(rows: int, customers: int, parts: int = 10, seed: int = 7) -> Pa
             n_rows=rows // parts, n_customers=customers // parts, seed=seed + i
         )
         # each part its own customers: ids made unique per part
-        import polars as pl
-
         part = part.with_columns(
             pl.format("P{}-{}", pl.lit(i), pl.col("customer_id")).alias("customer_id")
         )
         part.write_parquet(folder / f"part-{i:03d}.parquet")
         del part
-    import polars as pl
-
     found = (pl.scan_parquet(folder / "*.parquet")
              .select(pl.len(), pl.col("customer_id").n_unique()).collect().row(0))
     if found != (rows, customers) or pl.read_parquet_schema(folder / "part-000.parquet").names() \

@@ -22,6 +22,7 @@ from workbench.presentation.widgets import (
 )
 from workbench.presentation.widgets.dashboard import as_of_options, month_ends
 from workbench.presentation.widgets.kpi_panel import format_value
+from workbench.presentation.widgets.panel import widget_tree
 from workbench.presentation.widgets.state import DashboardState, Dataset
 
 LAST = dt.date(2025, 6, 30)
@@ -159,18 +160,7 @@ def test_hidden_tabs_are_computed_when_opened(dash):
 def reachable(root: widgets.Widget) -> set[str]:
     """Model ids of ``root`` and every widget its synced traits refer to (children, layout,
     style...): what a page showing ``root`` receives."""
-    seen: dict[str, widgets.Widget] = {}
-    todo = [root]
-    while todo:
-        w = todo.pop()
-        if w.model_id in seen:
-            continue
-        seen[w.model_id] = w
-        for name in w.keys:
-            value = getattr(w, name)
-            items = value if isinstance(value, (list, tuple)) else [value]
-            todo.extend(v for v in items if isinstance(v, widgets.Widget))
-    return set(seen)
+    return {w.model_id for w in widget_tree([root])}
 
 
 def shown(box: widgets.Widget) -> tuple[list[str], list[dict]]:
