@@ -42,11 +42,14 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from workbench.errors import DataValidationError
+
+if TYPE_CHECKING:  # ipywidgets is imported when an editor is made
+    import ipywidgets
 
 #: Columns of an editable rule table, in order.
 RULE_COLUMNS: tuple[str, ...] = ("r", "f", "m", "segment")
@@ -220,7 +223,9 @@ class RuleEditor:
 
     Display the editor (its ``widget``, or the object itself in a notebook). Every edit
     re-validates; the status line shows the problem or "valid", and the table below shows
-    the segment sizes and value under the edited rules.
+    the segment sizes and value under the edited rules.  Adding or removing a rule reuses the
+    rows of boxes already shown and closes the ones no longer needed (with their layout and
+    style models), so a long editing session does not pile up widget models in the kernel.
 
     Parameters
     ----------
@@ -230,6 +235,19 @@ class RuleEditor:
         Default file of the "Save CSV" button.
     on_change
         Called with the :class:`RuleTable` after every valid edit (e.g. to redraw a chart).
+
+    Examples
+    --------
+    Removing the first rule: the rows below move up into the boxes already shown, and the
+    last row of boxes is closed.
+
+    >>> editor = RuleEditor.from_rules("three_level")
+    >>> first, last = editor.rows_box.children[0], editor.rows_box.children[-1]
+    >>> first.children[-1].click()  # its trash button
+    >>> editor.rows_box.children[0] is first, last.comm is None
+    (True, True)
+    >>> [box.value for box in first.children[:4]] == editor.rules.rows[0]
+    True
     """
 
     def __init__(
@@ -242,6 +260,7 @@ class RuleEditor:
 
         self.rules = rules
         self.on_change = on_change
+        self._syncing = False  # True while _render_rows writes the rules into shown boxes
         self.status = widgets.HTML()
         self.sizes = widgets.HTML()
         self.rows_box = widgets.VBox()
@@ -269,25 +288,49 @@ class RuleEditor:
         return cls(RuleTable.from_rules(rules, scores, summary), **options)
 
     def _render_rows(self) -> None:
+        """Show one row of boxes per rule, in order.
+
+        The rows already shown are reused: row ``i`` keeps its boxes (and their handlers,
+        which act on rule ``i``) and gets rule ``i``'s text, without counting as an edit.
+        Missing rows are made; rows beyond the last rule are closed with their layout and
+        style models (:func:`~workbench.presentation.widgets.panel.close_replaced`).
+        """
+        from workbench.presentation.widgets.panel import close_replaced
+
+        shown = list(self.rows_box.children)
+        rules = self.rules.rows
+        self._syncing = True
+        try:
+            for row, rule in zip(shown, rules, strict=False):
+                for box, text in zip(row.children, rule, strict=False):
+                    box.value = text
+        finally:
+            self._syncing = False
+        new = [self._make_row(i) for i in range(len(shown), len(rules))]
+        self.rows_box.children = [*shown[: len(rules)], *new]
+        close_replaced(shown[len(rules):], self.rows_box.children)
+
+    def _make_row(self, i: int) -> ipywidgets.HBox:
+        """The boxes of rule ``i`` (``r``, ``f``, ``m``, ``segment``) and its remove button."""
         import ipywidgets as widgets
 
-        boxes = []
-        for i, row in enumerate(self.rules.rows):
-            cells = []
-            for j, column in enumerate(RULE_COLUMNS):
-                width = "14em" if column == "segment" else "4em"
-                box = widgets.Text(value=row[j], layout=widgets.Layout(width=width),
-                                   continuous_update=False, placeholder=column)
-                box.observe(self._on_edit(i, column), names="value")
-                cells.append(box)
-            remove = widgets.Button(icon="trash", layout=widgets.Layout(width="3em"),
-                                    tooltip="remove this rule")
-            remove.on_click(self._on_remove(i))
-            boxes.append(widgets.HBox([*cells, remove]))
-        self.rows_box.children = boxes
+        row = self.rules.rows[i]
+        cells = []
+        for j, column in enumerate(RULE_COLUMNS):
+            width = "14em" if column == "segment" else "4em"
+            box = widgets.Text(value=row[j], layout=widgets.Layout(width=width),
+                               continuous_update=False, placeholder=column)
+            box.observe(self._on_edit(i, column), names="value")
+            cells.append(box)
+        remove = widgets.Button(icon="trash", layout=widgets.Layout(width="3em"),
+                                tooltip="remove this rule")
+        remove.on_click(self._on_remove(i))
+        return widgets.HBox([*cells, remove])
 
     def _on_edit(self, row: int, column: str) -> Callable[[dict], None]:
         def handler(change: dict) -> None:
+            if self._syncing:  # _render_rows showing the rules, not the user typing
+                return
             self.rules.set_cell(row, column, change["new"])
             self.refresh()
 
