@@ -145,3 +145,41 @@ def test_dashboard_state_answers_from_the_cache(data_copy: Path, tmp_path: Path)
     changed = Dataset.open(data_copy, cache_dir)
     assert changed.fingerprint != again.fingerprint
     assert DashboardState(changed, changed.last_date).summary.height != cached.summary.height
+
+
+#: Opens the dashboard as a served kernel does and reports what it holds (a fresh interpreter,
+#: so the modules loaded are the kernel's own).
+KERNEL_SCRIPT = """\
+import json, sys
+from workbench.app.serve import prepare_kernel
+prepare_kernel()
+from workbench.presentation.widgets.dashboard import ExecutiveDashboard
+import polars as pl
+dash = ExecutiveDashboard.open(sys.argv[1], sys.argv[2])
+frames = {k: v.height for k, v in dash.state.extras.items() if isinstance(v, pl.DataFrame)}
+print(json.dumps({"pyarrow": "pyarrow" in sys.modules, "frames": frames,
+                  "loaded": dash.state.data.loaded, "count": dash.state.customer_count}))
+"""
+
+
+def test_a_kernel_on_a_warm_cache_holds_no_customer_rows(data_copy: Path, tmp_path: Path) -> None:
+    """Kernel memory: on a warm cache the first view needs only small results, so no table,
+    no per-customer frame and no pyarrow (~25 MiB of libraries) are loaded."""
+    import json
+    import subprocess
+    import sys
+
+    from workbench.app.serve import warm_cache
+    from workbench.core.io import read_transactions
+
+    cache_dir = tmp_path / "cache"
+    warm_cache(data_copy, cache_dir)
+    done = subprocess.run(
+        [sys.executable, "-c", KERNEL_SCRIPT, str(data_copy), str(cache_dir)],
+        capture_output=True, text=True, check=True,
+    )
+    held = json.loads(done.stdout.strip().splitlines()[-1])
+    assert held["loaded"] is False and held["pyarrow"] is False, held
+    assert held["frames"] and max(held["frames"].values()) <= 100, held["frames"]
+    buyers = read_transactions(data_copy / "transactions.csv")["customer_id"].n_unique()
+    assert held["count"] == buyers

@@ -35,11 +35,13 @@ import contextlib
 import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pyarrow loads ~25 MiB of libraries; imported where used
+    import pyarrow as pa
 
 from workbench.native.kernels import (
     LIBRARY,

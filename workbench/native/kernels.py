@@ -35,10 +35,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from ctypes import c_char_p, c_int, c_int64, c_void_p
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pyarrow loads ~25 MiB of libraries: imported where used, so a
+    # dashboard kernel that reads its results from the cache never loads it
+    import pyarrow as pa
 
 _P, _I64, _INT = c_void_p, c_int64, c_int
 _ABI_VERSION = 4  # WB_ABI_VERSION in _kernels.c
@@ -229,11 +233,11 @@ class ArrowChunk:
             LIBRARY.wb_release(ctypes.addressof(self.schema), ctypes.addressof(self.array))
 
 
-_ARROW_TYPES = {
-    np.dtype(np.int32): pa.int32(),
-    np.dtype(np.int64): pa.int64(),
-    np.dtype(np.uint64): pa.uint64(),
-    np.dtype(np.float64): pa.float64(),
+_ARROW_TYPES = {  # NumPy dtype -> name of the pyarrow type factory
+    np.dtype(np.int32): "int32",
+    np.dtype(np.int64): "int64",
+    np.dtype(np.uint64): "uint64",
+    np.dtype(np.float64): "float64",
 }
 
 
@@ -247,6 +251,8 @@ def numpy_to_arrow(values: np.ndarray) -> pa.Array:
     >>> numpy_to_arrow(np.array([1.5, 2.0])).to_pylist()
     [1.5, 2.0]
     """
+    import pyarrow as pa
+
     values = np.ascontiguousarray(values)
     if values.ndim != 1 or values.dtype not in _ARROW_TYPES:
         raise TypeError(
@@ -254,7 +260,7 @@ def numpy_to_arrow(values: np.ndarray) -> pa.Array:
             f"not {values.ndim}-d {values.dtype}"
         )
     return pa.Array.from_buffers(
-        _ARROW_TYPES[values.dtype], values.shape[0], [None, pa.py_buffer(values)]
+        getattr(pa, _ARROW_TYPES[values.dtype])(), values.shape[0], [None, pa.py_buffer(values)]
     )
 
 
@@ -268,6 +274,8 @@ def arrow_chunks(values: pl.Series | pa.Array | pa.ChunkedArray | np.ndarray) ->
     >>> [str(a.type) for a in arrow_chunks(pl.Series(["a", "b"]))]
     ['string_view']
     """
+    import pyarrow as pa
+
     if isinstance(values, np.ndarray):
         return [numpy_to_arrow(values)]
     if isinstance(values, pa.Array):
@@ -367,6 +375,8 @@ def string_view_chunks(strings: pl.Series) -> list[pa.Array] | None:
     """
     if strings.dtype != pl.String:
         return None
+    import pyarrow as pa
+
     chunks = arrow_chunks(strings)
     return chunks if all(c.type == pa.string_view() for c in chunks) else None
 

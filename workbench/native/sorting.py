@@ -13,10 +13,13 @@ own string sort.  Both give byte order, the order of ``DataFrame.sort`` on a Str
 from __future__ import annotations
 
 import ctypes
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pyarrow loads ~25 MiB of libraries; imported where used
+    import pyarrow as pa
 
 from workbench.native.kernels import (
     LIBRARY,

@@ -176,7 +176,7 @@ class SegmentsPanel(Panel):
         self.segment_choice.options = names
         self.segment_choice.value = keep
         self.export.reset()
-        sub = f"As of {_date(state.as_of)} · {state.summary.height:,} customers"
+        sub = f"As of {_date(state.as_of)} · {state.customer_count:,} customers"
         info = widgets.HTML(
             "<div class='wb-caption'>Customers: everyone who bought by the as-of date, by RFM "
             "segment; revenue: their net revenue to date.</div>")

@@ -483,6 +483,22 @@ class DashboardState:
             self.orders, self.as_of, cast("Unit", self.unit)), "frame")
 
     @property
+    def customer_count(self) -> int:
+        """Customers who bought by the as-of date (the rows of :attr:`summary`).
+
+        Cached as a number, so a kernel whose panels show only the count (the segment chart's
+        subtitle) never loads the per-customer summary from the results cache.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> DashboardState(demo_dataset(), dt.date(2024, 6, 28)).customer_count  # 4 demo buyers
+        4
+        """
+        return int(self.cached("customer_count", lambda: self.summary.height, "json"))
+
+    @property
     def previous_summary(self) -> pl.DataFrame:
         from workbench.core.summary import customer_summary
 
