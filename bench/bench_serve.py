@@ -17,11 +17,18 @@ at the same moment and records per page:
 CPU seconds of the server, its kernels and the Chromium processes are summed per round (the
 browsers run on the same cores as the server here; a real viewer's browser does not).
 
+``--client protocol`` replaces the pages by viewers without a browser (``serve_client.py``)
+that make a real page's requests (the page, the static files a real page loaded, the kernel
+websocket and the widget states): the server's share of N viewers, as when every viewer's
+browser runs on their own machine.  ``--client mixed`` opens one real Chromium page among
+N - 1 such viewers: what one viewer sees, their browser included, while the server serves N.
+
 Memory (RSS) of the server and its kernels is sampled before, during (peak) and after the
 pages close; after closing, the benchmark waits until memory is back within 10 % of the idle
 level (or ``--settle`` seconds).
 
     .venv/bin/python bench/bench_serve.py --viewers 1,5,10
+    .venv/bin/python bench/bench_serve.py --client protocol --viewers 1,5,10,30
     .venv/bin/python bench/bench_serve.py --viewers 10 --data-dir bench/data/serve-200k
 
 Not a test: figures depend on the machine and its load (printed with the results).
@@ -38,7 +45,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -48,6 +54,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import CHROMIUM_ARGS  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from serve_client import ViewerResult, protocol_viewer, record_assets  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 LOG = ROOT / "test-artifacts" / "bench-serve.log"
 KPI_SELECTOR = ".kpi-revenue .wb-kpi-value"
@@ -56,20 +65,10 @@ ANYWIDGET = re.compile(r"anywidget", re.I)
 IGNORED_CONSOLE = re.compile(r"net::ERR_|favicon\.ico|Failed to load resource")
 
 
-@dataclass
-class PageResult:
-    """What one viewer saw."""
-
-    kpi: float | None = None
-    complete: float | None = None
-    html: float | None = None
-    websocket: float | None = None
-    ws_bytes: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
 class CpuMeter:
-    """CPU seconds used by process trees during a round, by kind (server, kernels, chromium).
+    """CPU seconds used during a round, by kind (server, kernels, chromium, client).
+
+    ``client`` is this benchmark's own process (the protocol-level viewers).
 
     Processes are sampled while they live; one that ends keeps its last sample.
     """
@@ -87,20 +86,21 @@ class CpuMeter:
             (self.server, None),
             *((p, None) for p in self.server.children(True)),
             *((p, "chromium") for p in me.children(True)),
+            (me, "client"),
         ]
         for proc, kind in procs:
             try:
                 times = proc.cpu_times()
                 if kind is None:
                     kind = "kernels" if "ipykernel" in " ".join(proc.cmdline()) else "server"
-                elif "chrom" not in proc.name():
+                elif kind == "chromium" and "chrom" not in proc.name():
                     continue
             except psutil.Error:
                 continue
             into[proc.pid] = (kind, times.user + times.system)
 
     def totals(self) -> dict[str, float]:
-        out = {"server": 0.0, "kernels": 0.0, "chromium": 0.0}
+        out = {"server": 0.0, "kernels": 0.0, "chromium": 0.0, "client": 0.0}
         for pid, (kind, used) in self.last.items():
             out[kind] += used - self.start.get(pid, (kind, 0.0))[1]
         return out
@@ -168,9 +168,9 @@ def wait_steady(server: psutil.Process, kernels: int, timeout: float = 240.0) ->
     return time.monotonic() - started
 
 
-async def one_viewer(browser, url: str, start: float, timeout: float) -> PageResult:
+async def one_viewer(browser, url: str, start: float, timeout: float) -> ViewerResult:
     """Open ``url`` in a new context; record time to KPI and to the complete first tab."""
-    result = PageResult()
+    result = ViewerResult()  # what the page saw (http_bytes not counted)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
 
@@ -220,13 +220,27 @@ async def one_viewer(browser, url: str, start: float, timeout: float) -> PageRes
 
 
 async def run_round(
-    url: str, n: int, timeout: float, server: psutil.Process
-) -> tuple[list[PageResult], dict[str, float], object]:
-    """Open ``n`` pages at once; return results, peak memory, and the browser (still open)."""
-    from playwright.async_api import async_playwright
+    url: str,
+    n: int,
+    timeout: float,
+    server: psutil.Process,
+    assets: list[str] | None = None,
+    mixed: bool = False,
+) -> tuple[list, dict[str, float], object]:
+    """Open ``n`` pages at once; return results, peak memory, and the browser (still open).
 
-    pw = await async_playwright().start()
-    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    With ``assets`` (the static files a real page loads) the viewers are protocol-level
+    clients (:mod:`serve_client`) instead of Chromium pages, and no browser is started;
+    with ``mixed`` too, the first viewer is a real Chromium page and the other ``n - 1``
+    are protocol-level: that page shows what one viewer sees while the server serves ``n``
+    and the other viewers' browsers run elsewhere.
+    """
+    pw = browser = None
+    if assets is None or mixed:
+        from playwright.async_api import async_playwright
+
+        pw = await async_playwright().start()
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     peak: dict[str, float] = {"total": 0.0, "kernel_max": 0.0, "kernels": 0}
     stop = threading.Event()
     cpu = CpuMeter(server)
@@ -242,7 +256,14 @@ async def run_round(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    results = await asyncio.gather(*(one_viewer(browser, url, start, timeout) for _ in range(n)))
+    if assets is None:
+        viewers = [one_viewer(browser, url, start, timeout) for _ in range(n)]
+    else:
+        viewers = [protocol_viewer(url, assets, start, timeout) for _ in range(n)]
+        if mixed:
+            viewers[0].close()  # never started: the real page takes its place
+            viewers[0] = one_viewer(browser, url, start, timeout)
+    results = await asyncio.gather(*viewers)
     stop.set()
     sampler.join()
     cpu.sample()
@@ -313,6 +334,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="--viewers of workbench serve (default: its automatic choice)",
     )
+    parser.add_argument(
+        "--client",
+        choices=("chromium", "protocol", "mixed"),
+        default="chromium",
+        help="viewers as real Chromium pages (default) or as protocol-level clients that make "
+        "the page's requests without a browser (the server's share; see serve_client.py), "
+        "or mixed: one Chromium page among N-1 protocol-level viewers",
+    )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds per page")
     parser.add_argument(
         "--settle",
@@ -345,7 +374,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"serve printed its URL after {time.perf_counter() - started:.1f} s", flush=True)
     server = psutil.Process(proc.pid)
     rows = []
+    assets = None
     try:
+        if args.client in ("protocol", "mixed"):
+            wait_steady(server, pool)
+            assets = asyncio.run(record_assets(url, CHROMIUM, CHROMIUM_ARGS, args.timeout))
+            print(
+                f"client: protocol-level viewers; a real page loaded {len(assets)} static "
+                "files, which each viewer fetches",
+                flush=True,
+            )
         for n in counts:
             waited = wait_steady(server, pool)
             idle = memory(server)
@@ -356,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"load {load:.2f})",
                 flush=True,
             )
-            results, peak, handles = asyncio.run(_round_and_close(url, n, args.timeout, server))
+            results, peak, handles = asyncio.run(
+                _round_and_close(url, n, args.timeout, server, assets, args.client == "mixed")
+            )
             closed = time.monotonic()
             back = None
             after = memory(server)
@@ -370,6 +410,13 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 time.sleep(2)
             load_after = os.getloadavg()[0]
+            refill = wait_steady(server, pool, timeout=args.settle)
+            refilled = memory(server)
+            print(
+                f"   pool refilled to {refilled['kernels']} kernels {refill:.0f} s after "
+                f"closing: {refilled['total']:.0f} MiB",
+                flush=True,
+            )
             kpi = [r.kpi for r in results if r.kpi is not None]
             html = [r.html for r in results if r.html is not None]
             sock = [r.websocket for r in results if r.websocket is not None]
@@ -395,6 +442,14 @@ def main(argv: list[str] | None = None) -> int:
                 "ws_kb": statistics.median(wsb) / 1000 if wsb else 0.0,
                 "cpu": {k[4:]: peak[k] for k in peak if k.startswith("cpu_")},
             }
+            if args.client == "mixed":
+                page = results[0]
+                row["page"] = (
+                    f"{page.kpi:.1f} / {page.complete:.1f}"
+                    if page.kpi is not None and page.complete is not None
+                    else "incomplete"
+                )
+                print(f"   the Chromium page among them: KPI / complete {row['page']} s")
             rows.append(row)
             print(f"   time to KPI  (min/median/p95/max): {row['kpi']} s")
             print(f"   time to complete                 : {row['complete']} s")
@@ -431,22 +486,35 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "\n| viewers | time to KPI s (min/med/p95/max) | time to complete s | incomplete | "
         "errors | memory idle / peak / after MiB | largest kernel MiB | back to idle | "
-        "CPU s server / kernels / chromium | load before / after |"
+        "CPU s server / kernels / chromium / client | load before / after |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         back = f"{r['back']:.0f} s" if r["back"] is not None else "no"
-        cpu = " / ".join(f"{r['cpu'].get(k, 0.0):.0f}" for k in ("server", "kernels", "chromium"))
+        cpu = " / ".join(
+            f"{r['cpu'].get(k, 0.0):.0f}" for k in ("server", "kernels", "chromium", "client")
+        )
         print(
             f"| {r['n']} | {r['kpi']} | {r['complete']} | {r['incomplete']} | {r['errors']} | "
             f"{r['idle']:.0f} / {r['peak']:.0f} / {r['after']:.0f} | {r['kernel_max']:.0f} | "
             f"{back} | {cpu} | {r['load']:.1f} / {r['load_after']:.1f} |"
+            + (f" Chromium page KPI / complete {r['page']} s |" if "page" in r else "")
         )
     return 0
 
 
-async def _round_and_close(url: str, n: int, timeout: float, server: psutil.Process):
-    results, peak, (pw, browser) = await run_round(url, n, timeout, server)
+async def _round_and_close(
+    url: str,
+    n: int,
+    timeout: float,
+    server: psutil.Process,
+    assets: list[str] | None,
+    mixed: bool = False,
+):
+    results, peak, (pw, browser) = await run_round(url, n, timeout, server, assets, mixed)
+    if browser is None:  # protocol-level viewers closed their pages themselves
+        await asyncio.sleep(1.0)
+        return results, peak, None
     for r in results:  # as a viewer closing the tab: beforeunload sends the shutdown beacon
         page = getattr(r, "_page", None)
         if page is not None:

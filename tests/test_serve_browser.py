@@ -214,3 +214,30 @@ def test_pages_handed_kernels_still_running_complete(served_lagging) -> None:
     assert_pages_complete(pages, library_kpis())
     text = "".join(log)
     assert "Timeout waiting for IOPub output" not in text, text[-3000:]
+
+
+def test_protocol_viewers_of_the_benchmark_get_every_widget(served) -> None:
+    """``bench_serve.py --client protocol`` measures the server's share with viewers that make
+    a real page's requests without a browser: they must get what a page gets (the static files
+    a real Chromium page loaded, the KPI value and the first tab's chart specs)."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from serve_client import protocol_viewer, record_assets
+
+    url, log, _ = served
+
+    async def run() -> tuple[list[str], list]:
+        assets = await record_assets(url, CHROMIUM, CHROMIUM_ARGS)
+        start = time.perf_counter()
+        viewers = [protocol_viewer(url, assets, start, 240.0) for _ in range(3)]
+        return assets, list(await asyncio.gather(*viewers))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assets, results = pool.submit(asyncio.run, run()).result()
+    assert any(a.endswith(".js") for a in assets) and any("vega" in a for a in assets), assets
+    for r in results:
+        assert r.errors == [] and r.kpi is not None and r.complete is not None, r
+        assert r.http_bytes > 1_000_000 and r.ws_bytes > 10_000, r
+    assert "Traceback" not in "".join(log)

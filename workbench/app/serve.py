@@ -1023,6 +1023,11 @@ def serve(
         f"cache: {plan.cache_dir or 'off'}) ...",
         flush=True,
     )
+    print(
+        f"Up to {plan.viewers} viewers opening the link at once get a preheated kernel; "
+        "more wait for kernels started on demand (--viewers N for a larger team).",
+        flush=True,
+    )
     if plan.token_generated:
         print(f"Token (generated; viewers log in with it): {plan.token}", flush=True)
     process = subprocess.Popen(plan.command, env=plan.environment)
