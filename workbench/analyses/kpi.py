@@ -20,6 +20,13 @@ number read it from a function of this module, so the KPI tile and the tab agree
 
 The text of each definition is :func:`kpi_definition` (shown as the tile's info line).
 
+**Money is added exactly.**  ``revenue`` and the per-customer revenue of :func:`trailing_revenue`
+are sums of whole minor units (:mod:`workbench.core.money`, as in the customer summary), turned
+into currency by one division (:func:`workbench.core.money.from_minor_units`): the same bits
+whatever the row order or thread count, and a customer's trailing revenue over the whole
+history is bit for bit the ``total_spend`` of :func:`workbench.core.summary.summary_from_orders`.
+Money with more than six decimals is refused as the customer summary refuses it.
+
 **When a change is "n/a".**  A change against a base too small to compare is not shown
 (``comparable`` is False and ``change_pct`` null; displays show "n/a"): when the previous
 period's base has fewer than :data:`MIN_BASE_CUSTOMERS` customers (active customers for
@@ -44,8 +51,8 @@ import polars as pl
 from workbench.analyses.pareto import top_share
 from workbench.analyses.rfm import no_purchases_problem
 from workbench.core import schema
+from workbench.core.money import from_minor_units, to_minor_units
 from workbench.core.prepare import DateLike, prepare_orders, to_date
-from workbench.core.stable import stable_sum
 from workbench.errors import DataValidationError
 
 _CID = schema.CUSTOMER_ID
@@ -71,6 +78,8 @@ CONCENTRATION_DAYS: Final = 365
 MIN_BASE_CUSTOMERS: Final = 20
 #: A previous count or amount below this share of the current one is too small a base.
 MIN_BASE_SHARE: Final = 0.05
+#: Money columns of orders whose decimals set the minor unit, as for the customer summary.
+_MONEY_COLUMNS: Final = (schema.AMOUNT, schema.MARGIN, schema.COST, "profit")
 
 
 def kpi_definition(kpi: str, period_days: int = 90) -> str:
@@ -146,6 +155,33 @@ def period_nps(surveys: pl.DataFrame | None, end: DateLike, days: int = 90) -> d
             "nps_high": min(score + half, 100.0), "n": n}
 
 
+def _amount_units(orders: pl.DataFrame, end: dt.date) -> tuple[pl.DataFrame, int]:
+    """The orders to ``end`` (``customer_id``, ``order_date``, ``amount``) with the amount in
+    whole minor units, and the scale (decimals of the minor unit).
+
+    Checked as :func:`workbench.core.summary.summary_from_orders` checks orders: every money
+    column at one scale (:func:`workbench.core.money.to_minor_units`), an error naming the rows
+    by their position in ``orders`` (1 = the first).
+    """
+    numbered = orders.drop("source_row", strict=False).with_row_index("source_row", offset=1)
+    upto = numbered.filter(pl.col(schema.ORDER_DATE) <= end)
+    money = [c for c in _MONEY_COLUMNS if c in upto.columns]
+    units, scale = to_minor_units(upto.select("source_row", *money), money, source="orders")
+    return upto.select(_CID, schema.ORDER_DATE, units[schema.AMOUNT]), scale
+
+
+def _revenue_by_customer(units: pl.DataFrame, scale: int, end: dt.date,
+                         days: int) -> pl.DataFrame:
+    """:func:`trailing_revenue` from orders to ``end`` in minor units (:func:`_amount_units`)."""
+    date = pl.col(schema.ORDER_DATE)
+    return (
+        units.filter(date > end - dt.timedelta(days=days))
+        .group_by(_CID)
+        .agg(from_minor_units(pl.col(schema.AMOUNT).sum(), scale).alias("total_spend"))
+        .sort(_CID)
+    )
+
+
 def trailing_revenue(orders: pl.DataFrame, end: DateLike,
                      days: int = CONCENTRATION_DAYS) -> pl.DataFrame:
     """Net revenue per customer of the ``days`` days to ``end``: the concentration basis.
@@ -153,6 +189,13 @@ def trailing_revenue(orders: pl.DataFrame, end: DateLike,
     ``orders`` are those of :func:`workbench.core.prepare.prepare_orders`.  Returns
     ``customer_id``, ``total_spend`` (customers with an order in the window), sorted by id:
     the frame behind the ``top20_share`` KPI and the dashboard's Lorenz curve and share table.
+    ``total_spend`` (currency) is an exact sum in minor units (module docstring).
+
+    Raises
+    ------
+    workbench.errors.DataValidationError
+        A money value of an order to ``end`` has more than six decimals or is not finite, or
+        the amounts are too large to add exactly (:func:`workbench.core.money.to_minor_units`).
 
     Examples
     --------
@@ -162,15 +205,14 @@ def trailing_revenue(orders: pl.DataFrame, end: DateLike,
     ...                                  dt.date(2024, 6, 2)]})
     >>> trailing_revenue(o, "2024-06-30").rows()
     [('a', 7.0), ('b', 1.0)]
+    >>> cents = pl.DataFrame({"customer_id": ["a", "a"], "amount": [0.1, 0.2],
+    ...                       "order_date": [dt.date(2024, 6, 1), dt.date(2024, 6, 2)]})
+    >>> trailing_revenue(cents, "2024-06-30")["total_spend"].item()  # not 0.30000000000000004
+    0.3
     """
     end_date = to_date(end)
-    date = pl.col(schema.ORDER_DATE)
-    return (
-        orders.filter((date > end_date - dt.timedelta(days=days)) & (date <= end_date))
-        .group_by(_CID)
-        .agg(stable_sum(schema.AMOUNT).alias("total_spend"))
-        .sort(_CID)
-    )
+    units, scale = _amount_units(orders, end_date)
+    return _revenue_by_customer(units, scale, end_date, days)
 
 
 def active_customer_ids(orders: pl.DataFrame, end: DateLike, days: int = 90) -> pl.Series:
@@ -196,18 +238,21 @@ def _period_values(
     start = end - dt.timedelta(days=days)
     orders, _ = prepare_orders(transactions, end)
     date = pl.col(schema.ORDER_DATE)
-    in_period = orders.filter(date > start)
+    units, scale = _amount_units(orders, end)
+    revenue = units.filter(date > start).select(  # an exact sum (module docstring)
+        from_minor_units(pl.col(schema.AMOUNT).sum(), scale)
+    )
     active = active_customer_ids(orders, end, days)
     days_per_customer = orders.group_by(_CID).agg(date.n_unique().alias("n"))
     # the mean of a Boolean series (the share of True) is a float
     repeat = (float(cast(float, (days_per_customer["n"] >= 2).mean()))
               if days_per_customer.height else None)
-    year = trailing_revenue(orders, end)
+    year = _revenue_by_customer(units, scale, end, CONCENTRATION_DAYS)
     nps: dict[str, Any] = (period_nps(surveys, end, days) if surveys is not None
                            else {"nps": None, "n": 0})
     values: dict[str, float | None] = {
         "active_customers": float(active.len()),
-        "revenue": float(in_period.select(stable_sum(schema.AMOUNT)).item()),
+        "revenue": float(revenue.item()),
         "repeat_rate": repeat,
         "top20_share": top_share(year, 0.2) if year.height else None,
         "nps": nps["nps"],

@@ -33,6 +33,14 @@ behaviour of the client", a retrospective transactional analysis.  Per customer 
   Operational Research 164(1), 252-268) rule: purchase frequency above the average of the
   customers analysed **and** inter-purchase-time CV below the average; customers without a CV
   (fewer than 3 purchases) are not behaviourally loyal by this rule.
+
+Money (``total_spend``, ``spend_last``, ``spend_prev``, ``profit_last``, the spend and profit of
+:func:`period_purchase_counts` and the group totals of :func:`behaviour_summary`) is added
+exactly, as whole minor units (:mod:`workbench.core.money`), and turned into currency by one
+division (:func:`workbench.core.money.from_minor_units`): the same bits for any row order or
+thread count, and ``total_spend`` is bit for bit the customer summary's
+(:func:`workbench.core.summary.summary_from_orders`).  Money with more than six decimals is
+refused as the customer summary refuses it.
 """
 
 from __future__ import annotations
@@ -42,8 +50,9 @@ import datetime as dt
 import polars as pl
 
 from workbench.core import schema
+from workbench.core.money import from_minor_units, money_scale, to_minor_units
 from workbench.core.prepare import DateLike, to_date
-from workbench.core.stable import stable_mean, stable_sum
+from workbench.core.stable import stable_mean
 from workbench.core.summary import purchases
 
 _CID = schema.CUSTOMER_ID
@@ -59,12 +68,33 @@ LAPSED_RATIO = 2.0
 CHURNED_RATIO = 3.0
 
 RECENCY_STATUSES = ("active", "at risk", "lapsed", "churned", "single purchase")
+#: Money columns of orders whose decimals set the minor unit, as for the customer summary.
+_MONEY_COLUMNS = (schema.AMOUNT, schema.MARGIN, schema.COST, "profit")
 
 
-def _purchases(orders: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """One row per customer and day (orders of one day summed), up to ``as_of``."""
-    lf = orders.lazy().filter(pl.col(_DATE) <= as_of)
-    return purchases(lf, unit="D").collect().sort(_CID, _DATE)
+def _purchases(orders: pl.DataFrame, as_of: dt.date) -> tuple[pl.DataFrame, int]:
+    """One row per customer and day up to ``as_of``, ``value`` (and ``profit``) in whole minor
+    units; and the scale (decimals of the minor unit).
+
+    :func:`workbench.core.summary.purchases` sums a day's orders exactly and refuses money that
+    is not whole in a minor unit, naming the rows by their position in ``orders`` (as
+    :func:`workbench.core.summary.summary_from_orders` does).  A day's sum of ``K`` units,
+    ``K / 10**scale`` in currency up to two roundings, gives back ``K`` at the orders' scale
+    (the relative error, at most 3 * 2**-53, moves ``K`` by less than half a unit while ``K`` is
+    below ``2**50``), so sums of these units are the exact sums of the orders' amounts.
+    """
+    numbered = orders.drop("source_row", strict=False).with_row_index("source_row", offset=1)
+    upto = numbered.filter(pl.col(_DATE) <= as_of)
+    purch = purchases(upto, unit="D").collect().sort(_CID, _DATE)
+    scale = money_scale(upto, [c for c in _MONEY_COLUMNS if c in upto.columns])
+    assert scale is not None  # purchases() has refused money with more than six decimals
+    money = [c for c in ("value", "profit") if c in purch.columns]
+    return to_minor_units(purch, money, source="orders", scale=scale)
+
+
+def _money_sum(expr: pl.Expr, scale: int) -> pl.Expr:
+    """Currency from a sum of whole minor units (exact: module docstring)."""
+    return from_minor_units(expr.sum(), scale)
 
 
 def behavioural_loyalty(
@@ -131,7 +161,7 @@ def behavioural_loyalty(
         raise ValueError("min_tenure_days, days_per_year and trend_days must be positive")
     if not at_risk_ratio <= lapsed_ratio <= churned_ratio:
         raise ValueError("need at_risk_ratio <= lapsed_ratio <= churned_ratio")
-    out = _purchase_aggregates(_purchases(orders, as_of), as_of, trend_days, cv_ddof)
+    out = _purchase_aggregates(*_purchases(orders, as_of), as_of, trend_days, cv_ddof)
     n = pl.col("n_purchases")
     tenure = (pl.lit(as_of) - pl.col("first_purchase")).dt.total_days()
     ratio = pl.col("gap_ratio")
@@ -170,10 +200,12 @@ def behavioural_loyalty(
     return out.select(cols).sort(_CID)
 
 
-def _purchase_aggregates(purch: pl.DataFrame, as_of: dt.date, trend_days: int,
+def _purchase_aggregates(purch: pl.DataFrame, scale: int, as_of: dt.date, trend_days: int,
                          cv_ddof: int) -> pl.DataFrame:
     """Per customer: counts, first / last day, gap statistics and the spend (and profit) of
-    the last ``trend_days`` and of the ``trend_days`` before them (currency; gaps in days)."""
+    the last ``trend_days`` and of the ``trend_days`` before them (currency; gaps in days).
+
+    ``purch``: :func:`_purchases`, money in minor units of ``scale`` decimals."""
     has_profit = "profit" in purch.columns
     last_start = as_of - dt.timedelta(days=trend_days)
     prev_start = as_of - dt.timedelta(days=2 * trend_days)
@@ -190,14 +222,14 @@ def _purchase_aggregates(purch: pl.DataFrame, as_of: dt.date, trend_days: int,
         gap.std(ddof=cv_ddof).alias("_gap_sd"),
         gap.last().alias("last_gap_days"),
         gap.head(gap.len() - 1).mean().alias("prior_mean_gap_days"),
-        stable_sum("value").alias("total_spend"),
-        stable_sum(pl.col("value").filter(in_last)).alias("spend_last"),
-        stable_sum(pl.col("value").filter(in_prev)).alias("spend_prev"),
+        _money_sum(pl.col("value"), scale).alias("total_spend"),
+        _money_sum(pl.col("value").filter(in_last), scale).alias("spend_last"),
+        _money_sum(pl.col("value").filter(in_prev), scale).alias("spend_prev"),
         in_last.sum().cast(pl.Int64).alias("n_last"),
         in_prev.sum().cast(pl.Int64).alias("n_prev"),
     ]
     if has_profit:
-        aggs.append(stable_sum(pl.col("profit").filter(in_last)).alias("profit_last"))
+        aggs.append(_money_sum(pl.col("profit").filter(in_last), scale).alias("profit_last"))
     out = gaps.group_by(_CID).agg(aggs)
     if not has_profit:
         out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("profit_last"))
@@ -228,6 +260,9 @@ def period_purchase_counts(
 ) -> pl.DataFrame:
     """Purchases (customer-days) per customer in ``(start, end]``; customers with none are absent.
 
+    Returns ``customer_id``, ``n``, ``spend`` (currency, an exact sum) and ``profit`` when the
+    orders carry it.
+
     Examples
     --------
     >>> import datetime as dt, polars as pl
@@ -238,15 +273,21 @@ def period_purchase_counts(
     [1, 1]
     """
     start, end = to_date(start, "start"), to_date(end, "end")
-    purch = _purchases(orders, end).filter(pl.col(_DATE) > start)
-    aggs = [pl.len().cast(pl.Int64).alias("n"), stable_sum("value").alias("spend")]
+    purch, scale = _purchases(orders, end)
+    purch = purch.filter(pl.col(_DATE) > start)
+    aggs = [pl.len().cast(pl.Int64).alias("n"), _money_sum(pl.col("value"), scale).alias("spend")]
     if "profit" in purch.columns:
-        aggs.append(stable_sum("profit").alias("profit"))
+        aggs.append(_money_sum(pl.col("profit"), scale).alias("profit"))
     return purch.group_by(_CID).agg(aggs).sort(_CID)
 
 
 def behaviour_summary(behaviour: pl.DataFrame) -> pl.DataFrame:
     """Customers, mean purchases a year and spend per behaviour x recency status.
+
+    ``total_spend`` and ``spend_last_period`` add the customers' ``total_spend`` and
+    ``spend_last`` as whole minor units (module docstring), exactly.  A customer value with more
+    than six decimals raises a
+    :class:`~workbench.errors.DataValidationError` (:func:`workbench.core.money.to_minor_units`).
 
     Examples
     --------
@@ -259,11 +300,12 @@ def behaviour_summary(behaviour: pl.DataFrame) -> pl.DataFrame:
     ('regular', 'active', 2, 5.0, 40.0, 15.0)
     """
     order = {s: i for i, s in enumerate(RECENCY_STATUSES)}
-    return (behaviour.group_by("behaviour", "recency_status")
+    units, scale = to_minor_units(behaviour, ["total_spend", "spend_last"], source="behaviour")
+    return (units.group_by("behaviour", "recency_status")
             .agg(pl.len().cast(pl.Int64).alias("customers"),
                  stable_mean("purchases_per_year").alias("mean_purchases_per_year"),
-                 stable_sum("total_spend").alias("total_spend"),
-                 stable_sum("spend_last").alias("spend_last_period"))
+                 _money_sum(pl.col("total_spend"), scale).alias("total_spend"),
+                 _money_sum(pl.col("spend_last"), scale).alias("spend_last_period"))
             .sort(pl.col("behaviour") == "one-time",
                   pl.col("recency_status").replace_strict(order, default=len(order),
                                                           return_dtype=pl.Int32)))
