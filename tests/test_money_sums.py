@@ -6,10 +6,9 @@ the trailing revenue per customer (workbench.analyses.kpi) and the loyalty spend
 Python's ``decimal`` adds the amounts as written (``Decimal(str(x))``) and the sum is rounded
 once to a float.  The amounts are chosen so that a float sum, even of the sorted values, is off
 in the last bit (``test_the_amounts_defeat_a_float_sum``), so each test fails on a float sum.
-They also agree bit for bit with the customer summary's ``total_spend``.  One known gap is
-marked ``xfail(strict=True)``: the division back to currency of a column of sums is not always
-correctly rounded (``test_customer_totals_are_the_nearest_float``); it passes, and must then
-lose its mark, once ``workbench.core.money.from_minor_units`` divides exactly.
+They also agree bit for bit with the customer summary's ``total_spend``, and the division back
+to currency is correctly rounded even for a column of sums, which Polars would divide by a
+literal as a product with its reciprocal (``test_customer_totals_are_the_nearest_float``).
 """
 
 from __future__ import annotations
@@ -139,9 +138,6 @@ def test_sums_agree_with_the_customer_summary_on_the_sample_data():
     assert revenue == float(sum(cents))
 
 
-@pytest.mark.xfail(strict=True, reason="workbench.core.money.from_minor_units divides a column "
-                   "by a scalar, which Polars computes as a product with the reciprocal "
-                   "(16489 * 0.01 = 164.89000000000001; pola-rs/polars issue 23741)")
 def test_customer_totals_are_the_nearest_float():
     """55.69 + 109.2 is 164.89, whose nearest float 16489 / 100 gives; Polars' vectorised
     division by 100 gives the next float up when more than one customer is divided."""

@@ -159,13 +159,24 @@ def to_minor_units(
 def from_minor_units(expr: pl.Expr, scale: int) -> pl.Expr:
     """Currency from a sum of minor units: one correctly rounded division by ``10**scale``.
 
+    Polars divides a column by a literal as a multiplication with the literal's reciprocal
+    (pola-rs/polars#23741), one unit in the last place off for some values
+    (``16489 * 0.01 == 164.89000000000001``); the divisor is therefore written as an expression
+    of the same length as ``expr`` (``expr * 0 + 10**scale``: the units are finite), which
+    Polars divides element by element, as IEEE 754 division rounds: the nearest Float64 to the
+    exact decimal value.  The engines (:func:`workbench.engines.rules.from_units`) divide the
+    same way, so every code path gives the same bits.
+
     Examples
     --------
     >>> import polars as pl
     >>> pl.select(from_minor_units(pl.lit(1999.0) + 1.0, 2)).item()
     20.0
+    >>> pl.DataFrame({"units": [16489.0, 1095.0]}).select(
+    ...     from_minor_units(pl.col("units"), 2))["units"].to_list()
+    [164.89, 10.95]
     """
-    return expr / (10.0**scale)
+    return expr / (expr * 0.0 + 10.0**scale)
 
 
 def _refuse(

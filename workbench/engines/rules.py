@@ -5,8 +5,9 @@ Polars, DuckDB and Spark evaluate the same way, so the same rows give the same n
 engine, bit for bit:
 
 * **money** is summed as whole minor units in Int64 (:func:`money_scale_expr`), never as
-  floats, and turned into currency once, by multiplying with the Float64 reciprocal of
-  ``10**scale`` (the operation the Polars path performs for a division by a literal);
+  floats, and turned into currency once, by a correctly rounded division by ``10**scale``
+  written so that Polars too divides element by element (:func:`from_units`; the Polars path
+  does the same, :func:`workbench.core.money.from_minor_units`);
 * **dates** become day numbers by integer arithmetic on year and day of year
   (:func:`day_number`), which every engine has (Spark and Ibis have no ``total_days``);
 * weeks are ``days * (1/7)``, again the operation of the Polars path;
@@ -131,8 +132,14 @@ def to_units(expr: nw.Expr, scale: int) -> nw.Expr:
 
 
 def from_units(expr: nw.Expr, scale: int) -> nw.Expr:
-    """Currency from a sum of minor units (Float64): ``units * (1 / 10**scale)``."""
-    return expr.cast(nw.Float64) * (1.0 / 10.0**scale)
+    """Currency from a sum of minor units (Float64): ``units / 10**scale``, correctly rounded.
+
+    The divisor is an expression of the units (``units * 0 + 10**scale``), not a literal:
+    Polars would multiply by the literal's reciprocal instead (one unit in the last place off
+    for some values); DuckDB and Spark divide either way.
+    """
+    units = expr.cast(nw.Float64)
+    return units / (units * 0.0 + 10.0**scale)
 
 
 def standardise(tx: nw.LazyFrame) -> nw.LazyFrame:
