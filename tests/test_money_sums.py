@@ -174,9 +174,11 @@ def test_amounts_not_whole_in_a_minor_unit_are_refused_as_by_the_summary():
     kpis = _message(lambda: executive_kpis(tx, AS_OF))
     assert kpis == _message(lambda: customer_summary(tx, AS_OF))
     assert kpis.startswith("transactions: column 'amount': more than 6 decimal places")
+    assert kpis.endswith("in 1 row; first rows: 2 (0.1234567)"), kpis  # the row is named
+    assert _message(lambda: prepare_orders(tx, AS_OF)) == kpis
     no_ids = tx.drop("order_id")
-    assert _message(lambda: customer_summary(no_ids, AS_OF)).startswith(
-        _message(lambda: executive_kpis(no_ids, AS_OF)))
+    assert _message(lambda: executive_kpis(no_ids, AS_OF)) == _message(
+        lambda: customer_summary(no_ids, AS_OF))
 
 
 def test_behaviour_summary_refuses_totals_not_whole_in_a_minor_unit():

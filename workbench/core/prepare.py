@@ -395,9 +395,9 @@ def _without_customer_id(frame: pl.DataFrame | None, source: str) -> pl.DataFram
 
 def _units_in(tx: pl.DataFrame, no_id: pl.DataFrame, source: str) -> tuple[int, int]:
     """The amount of every line read, in minor units, and the scale (one for the tie-out)."""
-    money = pl.concat(
-        [tx.select(pl.col(_AMT).cast(pl.Float64)), no_id.select(pl.col(_AMT).cast(pl.Float64))]
-    )
+    # with the source rows, so that an amount refused is named by its row
+    cols = [pl.col("source_row").cast(pl.Int64), pl.col(_AMT).cast(pl.Float64)]
+    money = pl.concat([tx.select(cols), no_id.select(cols)])
     units, scale = to_minor_units(money, [_AMT], source=source)
     return int(units[_AMT].sum()), scale
 
