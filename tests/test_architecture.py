@@ -7,6 +7,7 @@ import importlib
 import shutil
 import subprocess
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -17,7 +18,18 @@ from workbench import _moved
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "workbench"
-LAYERS = ("app", "presentation", "engines", "analyses", "models", "core", "native")
+
+
+def _contract_layers() -> tuple[str, ...]:
+    """The layer packages, top first, as the import-linter contract in pyproject.toml lists
+    them (one list: the checks below and the contract cannot drift apart)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [c["layers"] for c in config["tool"]["importlinter"]["contracts"]
+                 if c["type"] == "layers"]
+    return tuple(name.removeprefix("workbench.") for name in layers)
+
+
+LAYERS = _contract_layers()
 #: What may sit at the top of workbench/ beside the layer packages.
 TOP_LEVEL = {"__init__.py", "__main__.py", "errors.py", "_moved.py", "py.typed"}
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
