@@ -241,3 +241,68 @@ def test_protocol_viewers_of_the_benchmark_get_every_widget(served) -> None:
         assert r.errors == [] and r.kpi is not None and r.complete is not None, r
         assert r.http_bytes > 1_000_000 and r.ws_bytes > 10_000, r
     assert "Traceback" not in "".join(log)
+
+
+@pytest.fixture(scope="module")
+def served_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """``workbench serve`` on a transactions file with a header and no rows: no chart is drawn."""
+    folder = tmp_path_factory.mktemp("empty-data")
+    header = (ROOT / "sample_data" / "transactions.csv").read_text().splitlines()[0]
+    (folder / "transactions.csv").write_text(header + "\n")
+    proc, url, lines = browser.start_serve(
+        "--viewers", "1", "--cache-dir", str(folder / "cache"), "--dashboards-dir",
+        str(ROOT / "dashboards"), "--data-dir", str(folder), cwd=ROOT,
+    )
+    yield url, lines
+    stop(proc)
+
+
+def close_page_and_wait(url: str, log: list[str], ready: str) -> tuple[str, bool]:
+    """Open ``url``, wait for ``ready``, close the page as a viewer closes the tab; return the
+    page's kernel id and whether the server logged that kernel's shutdown within 20 s (the
+    idle cull would take 60 s)."""
+    import time
+
+    from playwright.async_api import async_playwright
+
+    async def run() -> str:
+        async with async_playwright() as pw:
+            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = await chromium.new_context()
+                page = await context.new_page()
+                await page.goto(url, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
+                await page.locator(ready).first.wait_for(timeout=TIMEOUT_MS)
+                config = await page.locator("#jupyter-config-data").text_content()
+                await page.close(run_before_unload=True)
+                await asyncio.sleep(1.0)  # the beacon leaves before the context goes
+                await context.close()
+                return json.loads(config or "{}")["kernelId"]
+            finally:
+                await chromium.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        kernel = pool.submit(asyncio.run, run()).result()
+    def shut() -> bool:
+        return any(f"Kernel shutdown: {kernel}" in line for line in list(log))
+
+    deadline = time.monotonic() + 20
+    while not shut() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return kernel, shut()
+
+
+@pytest.mark.parametrize("case", ["sample data", "empty data"])
+def test_closing_a_page_shuts_its_kernel_down(case, request) -> None:
+    """The page's beforeunload beacon is accepted (it needs the ``_xsrf`` cookie, which the
+    server sets on every page) and the kernel goes at once, also on a page without charts."""
+    if case == "sample data":
+        url, log, _ = request.getfixturevalue("served")
+        ready = ".wb-chart-segments svg"
+    else:
+        url, log = request.getfixturevalue("served_empty")
+        ready = ".wb-empty"
+    kernel, gone = close_page_and_wait(url, log, ready)
+    text = "".join(log)
+    assert "403 POST /voila/api/shutdown" not in text, text[-3000:]
+    assert gone, f"kernel {kernel} still runs 20 s after its page closed"

@@ -381,13 +381,8 @@ def chart_loader_esm(static_path: str) -> str:
     """
     url = json.dumps(f"voila/static/{static_path}")
     return (
-        # Voilà's page sends its kernel's shutdown beacon with the `_xsrf` cookie, which the
-        # page never receives (the beacon is refused with 403 and the kernel stays): set one.
-        "if (!/(^|;\\s*)_xsrf=/.test(document.cookie)) {\n"
-        "  const a = new Uint8Array(16); crypto.getRandomValues(a);\n"
-        "  const t = Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');\n"
-        "  document.cookie = `_xsrf=${t}; path=/; SameSite=Strict`;\n"
-        "}\n"
+        # (the page's `_xsrf` cookie, which its kernel-shutdown beacon needs, is set by the
+        # server on every page: workbench.app.serve_kernels.cookie_on_every_page)
         "const el = document.getElementById('jupyter-config-data');\n"
         "let base = '/';\n"
         "try { base = JSON.parse(el ? el.textContent : '{}').baseUrl || '/'; } catch (e) {}\n"

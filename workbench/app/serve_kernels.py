@@ -26,12 +26,18 @@ Used by :func:`workbench.app.serve.plan_serve` through
    before that page first connects, for at most
    :attr:`TeamKernelManager.connect_grace` seconds; after that (the page closed, or went away
    without saying so) the usual idle timeout applies, counted from the last activity.
+4. **Every page gets the** ``_xsrf`` **cookie** (:func:`cookie_on_every_page`).  A closing
+   page shuts its kernel down with a POST (Voilà's ``beforeunload`` beacon) that the server
+   accepts only with that cookie, which Voilà's page handler never sets: a page's kernel stayed
+   until the idle cull ("'_xsrf' argument missing from POST").  The chart widgets used to set
+   it from the browser, so a page without a chart (empty data) kept its kernel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -110,6 +116,40 @@ def fresh_idle_clock(
     return get_rendered_notebook
 
 
+def cookie_on_every_page() -> None:
+    """Make Voilà's page handler set the ``_xsrf`` cookie on every page it serves.
+
+    Tornado sets the cookie when a handler first reads its ``xsrf_token``; Voilà's
+    ``VoilaHandler`` never does, so the page's shutdown beacon was refused (403) unless
+    something in the page set a cookie itself.  Wraps ``VoilaHandler.prepare`` (once; calling
+    again does nothing).
+
+    Examples
+    --------
+    >>> cookie_on_every_page()
+    >>> from voila.handler import VoilaHandler
+    >>> VoilaHandler.prepare.__workbench_wrapped__
+    True
+    """
+    from voila.handler import VoilaHandler
+
+    prepare = VoilaHandler.prepare
+    if getattr(prepare, "__workbench_wrapped__", False):
+        return
+
+    @functools.wraps(prepare)
+    async def prepare_with_cookie(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = prepare(self, *args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        if not self._finished:
+            _ = self.xsrf_token  # reading the token sets the cookie (tornado's rule)
+        return result
+
+    prepare_with_cookie.__workbench_wrapped__ = True  # type: ignore[attr-defined]
+    VoilaHandler.prepare = prepare_with_cookie
+
+
 class TeamKernelManager(AsyncMappingKernelManager):
     """``AsyncMappingKernelManager`` for a pool of preheated dashboard kernels: pooled kernels
     are handed out only after their notebook ran, at most :attr:`max_starting` start at once,
@@ -125,6 +165,10 @@ class TeamKernelManager(AsyncMappingKernelManager):
     # defined by Voilà's subclass (VoilaKernelManager), not here; declared for the wrapping below
     _initialize: ClassVar[Callable[..., Awaitable[dict[str, Any]]]]
     get_rendered_notebook: ClassVar[Callable[..., Awaitable[tuple[Any, Any, str]]]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cookie_on_every_page()  # made once per Voilà server, before it serves a page
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
