@@ -219,3 +219,35 @@ def test_a_kernel_still_starting_is_left_to_start(monkeypatch: pytest.MonkeyPatc
 
     run_in_own_loop(looks())
     assert culled == ["started"]
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({}, "no transactions.csv or transactions.parquet"),
+        ({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-01,10\nC2,2024-01-02,"
+                              "Jane\n"},
+         "transactions.csv: column 'amount': text in a numeric column in 1 row; first rows: 2"),
+    ],
+    ids=["no transactions file", "a value the reader refuses"],
+)
+def test_serve_refuses_data_it_cannot_read_before_printing_a_url(
+    tmp_path: Path, files: dict[str, str], reason: str
+) -> None:
+    """The person who starts the server gets the whole reason (file, column, rows) and no URL
+    to hand out; the viewers' page would show only a short message."""
+    import subprocess
+
+    from workbench.app.serve import free_port
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "serve", "--data-dir", str(tmp_path), "--port",
+         str(free_port())],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"workbench serve: error: the data cannot be read: {tmp_path}" in done.stderr
+    assert reason in done.stderr, done.stderr
+    assert "/voila/render/" not in done.stdout

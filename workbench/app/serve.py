@@ -64,7 +64,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from workbench.app.templates import project_root, template_dir
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, WorkbenchError
 
 #: Environment variable through which dashboards learn where the data files are.
 DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
@@ -459,6 +459,11 @@ def warm_cache(
     times["default view"] = time.perf_counter() - started
     state = dash.state
     if state is None:
+        # the dashboard shows viewers a short message without paths; the server's console gets
+        # the whole reason (file, column, rows) from reading the data again
+        from workbench.presentation.widgets.state import Dataset
+
+        Dataset.open(Path(source), cache_dir)
         raise ServeError("the data could not be read: see the dashboard's message")
     started = time.perf_counter()
     _ = state.previous_segments
@@ -1077,6 +1082,10 @@ def _warm_command(
     return [*cmd, "--all"] if everything else cmd
 
 
+#: How the warm-up child starts the line that says why the data cannot be read.
+UNREADABLE = "the data cannot be read:"
+
+
 def _run_warm(
     source: str | os.PathLike[str],
     cache_dir: str | os.PathLike[str],
@@ -1086,7 +1095,14 @@ def _run_warm(
     timeout: float = 900.0,
     env: Mapping[str, str] | None = None,
 ) -> bool:
-    """Warm the cache in a child process (its memory is returned when it ends)."""
+    """Warm the cache in a child process (its memory is returned when it ends).
+
+    Raises
+    ------
+    ServeError
+        The data cannot be read (no transactions file, a value the readers refuse): the
+        message names the file, column and rows, and ``serve`` stops before printing a URL.
+    """
     if show:
         print("Warming the results cache for the default view ...", flush=True)
     try:
@@ -1103,6 +1119,8 @@ def _run_warm(
         print(done.stdout.rstrip(), flush=True)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or [""]
+        if tail[0].startswith(UNREADABLE):
+            raise ServeError(tail[0])
         print(f"warning: cache warm-up failed: {tail[0]}", file=sys.stderr, flush=True)
     return done.returncode == 0
 
@@ -1151,7 +1169,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     write_chart_bundle(cache.root)
     steps = {"chart JavaScript": time.perf_counter() - started}
-    steps.update(warm_cache(args.source, cache.root, everything=args.all))
+    try:
+        steps.update(warm_cache(args.source, cache.root, everything=args.all))
+    except (OSError, WorkbenchError, ServeError) as exc:  # the data cannot be read
+        print(f"{UNREADABLE} {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+        return 3
     hits, misses = int(steps.pop("hits", 0)), int(steps.pop("misses", 0))
     print(
         "  cache "
