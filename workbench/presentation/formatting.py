@@ -142,6 +142,34 @@ class NumberFormats:
         return format_percent(value, format="#,##0." + "0" * digits + "%" if digits
                               else "#,##0%", locale=self._locale)
 
+    def points(self, change: float | None, digits: int = 1) -> str:
+        """A change of a share (0-1) in percentage points, signed: 100 x ``change`` pp.
+
+        Examples
+        --------
+        >>> NumberFormats().points(-0.25), NumberFormats("EUR", "de_DE").points(0.0123)
+        ('-25.0 pp', '+1,2 pp')
+        """
+        if change is None or _is_nan(change):
+            return MISSING
+        text = self.decimal(100 * change, digits)
+        symbols = self._locale.number_symbols
+        symbols = symbols.get("latn", symbols) if hasattr(symbols, "get") else symbols
+        if not text.startswith(("-", symbols.get("minusSign", "-"))):
+            text = symbols.get("plusSign", "+") + text
+        return f"{text} pp"
+
+    def count(self, n: int, noun: str, plural: str | None = None) -> str:
+        """A count with its (English) noun, singular for exactly one (``plural``: noun + "s").
+
+        Examples
+        --------
+        >>> NumberFormats().count(1, "customer"), NumberFormats("EUR", "de_DE").count(3409, "buyer")
+        ('1 customer', '3.409 buyers')
+        """
+        word = noun if n == 1 else (plural if plural is not None else noun + "s")
+        return f"{self.integer(n)} {word}"
+
     def vega_locale(self) -> dict[str, Any]:
         """The Vega-Lite ``config.locale`` of these formats (d3-format number locale).
 

@@ -12,6 +12,7 @@ import polars as pl
 
 from workbench.analyses.loyalty.attitude import LOSS_BELOW, SATISFIED_ABOVE
 from workbench.presentation.charts._scalars import column_max
+from workbench.presentation.formatting import NumberFormats
 
 _ATTITUDE_ORDER = ["high", "low", "unknown"]
 _BEHAVIOUR_ORDER = ["regular", "one-time"]
@@ -32,8 +33,39 @@ def _fmt_money(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _cell_labels(matrix: pl.DataFrame, value_label: str,
+                 formats: NumberFormats | None) -> tuple[list[str], list[str]]:
+    """The count and value labels of the matrix cells: ``"2 customers (25.0 %)"`` and
+    ``"profit 1,500 (50.0 %)"``; in the locale of ``formats`` when given (``"2 customers
+    (25,0%)"``, ``"profit 1.500 € (50,0%)"``, as the dashboard's tables write them).
+
+    Examples
+    --------
+    >>> m = pl.DataFrame({"customers": [1], "customer_share": [0.25], "value": [1500.0],
+    ...                   "value_share": [None]})
+    >>> _cell_labels(m, "profit", None)
+    (['1 customer (25.0 %)'], ['profit 1,500 (0.0 %)'])
+    >>> _cell_labels(m, "profit", NumberFormats("EUR", "de_DE"))
+    (['1 customer (25,0%)'], ['profit 1.500\xa0€ (0,0%)'])
+    """
+    counts, values = [], []
+    for row in matrix.select("customers", "customer_share", "value", "value_share").iter_rows():
+        n, share, value, value_share = row
+        noun = "customer" if n == 1 else "customers"
+        value_share = 0.0 if value_share is None else value_share
+        if formats is None:
+            counts.append(f"{n} {noun} ({round(share * 100, 1)} %)")
+            values.append(f"{value_label} {_fmt_money(value)} ({round(value_share * 100, 1)} %)")
+        else:
+            counts.append(f"{formats.count(n, 'customer')} ({formats.percent(share)})")
+            values.append(f"{value_label} {formats.money(value)} "
+                          f"({formats.percent(value_share)})")
+    return counts, values
+
+
 def loyalty_matrix_chart(matrix: pl.DataFrame, *, value_label: str = "value",
-                         width: int = 420, height: int = 220) -> alt.LayerChart:
+                         width: int = 420, height: int = 220,
+                         formats: NumberFormats | None = None) -> alt.LayerChart:
     """Attitude x behaviour matrix: cells coloured by customers, labelled with type, count, value.
 
     Parameters
@@ -43,6 +75,9 @@ def loyalty_matrix_chart(matrix: pl.DataFrame, *, value_label: str = "value",
         included).
     value_label
         Name of the value measure in the labels (e.g. ``"profit"``).
+    formats
+        Number formats of the labels (the dashboard's locale and currency); ``None``: English
+        numbers without a currency symbol (:func:`_cell_labels`).
 
     Examples
     --------
@@ -55,15 +90,11 @@ def loyalty_matrix_chart(matrix: pl.DataFrame, *, value_label: str = "value",
     >>> type(loyalty_matrix_chart(la.matrix)).__name__
     'LayerChart'
     """
+    counts, values = _cell_labels(matrix, value_label, formats)
     df = matrix.with_columns(
         pl.col("dick_basu").str.replace(", attitude unknown", "").alias("label_type"),
-        pl.format("{} customers ({} %)", pl.col("customers"),
-                  (pl.col("customer_share") * 100).round(1)).alias("label_n"),
-        pl.format("{} {} ({} %)", pl.lit(value_label),
-                  pl.col("value").map_batches(
-                      lambda s: pl.Series([_fmt_money(v) for v in s.to_list()]),
-                      return_dtype=pl.String),
-                  (pl.col("value_share").fill_null(0.0) * 100).round(1)).alias("label_v"),
+        pl.Series("label_n", counts, dtype=pl.String),
+        pl.Series("label_v", values, dtype=pl.String),
         pl.when(pl.col("attitude") == "unknown").then(pl.lit("attitude unknown (no survey)"))
         .otherwise(pl.format("attitude {}", pl.col("attitude"))).alias("attitude_label"),
     )

@@ -23,6 +23,7 @@ import ipywidgets as widgets
 import polars as pl
 
 from workbench.errors import ModelError
+from workbench.presentation.formatting import NumberFormats, current
 from workbench.presentation.widgets.panel import (
     Panel,
     no_purchase_notice,
@@ -44,25 +45,23 @@ _CSS = """
 """
 
 
-def _cell(v: object) -> str:
+def _cell(v: object, f: NumberFormats) -> str:
     if v is None:
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    from workbench.presentation.formatting import current
-
     if isinstance(v, int):
-        return current().integer(v)
+        return f.integer(v)
     if isinstance(v, float):
-        return current().decimal(v, 1)
+        return f.decimal(v, 1)
     return html.escape(str(v))
 
 
 def _table(frame: pl.DataFrame, columns: dict[str, str], css_class: str,
            pct: tuple[str, ...] = (), wide: tuple[str, ...] = (),
-           money: tuple[str, ...] = ()) -> str:
-    from workbench.presentation.formatting import current
-
+           money: tuple[str, ...] = (), f: NumberFormats | None = None) -> str:
+    """An HTML table of ``frame`` in the locale of ``f`` (default :func:`current`)."""
+    f = f if f is not None else current()
     head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
     rows = []
     for row in frame.select(list(columns)).iter_rows(named=True):
@@ -70,11 +69,11 @@ def _table(frame: pl.DataFrame, columns: dict[str, str], css_class: str,
         for c in columns:
             v = row[c]
             if c in pct:
-                text = current().percent(v)
+                text = f.percent(v)
             elif c in money:
-                text = html.escape(current().money(v))
+                text = html.escape(f.money(v))
             else:
-                text = _cell(v)
+                text = _cell(v, f)
             cls = " class='wb-reasons'" if c in wide else ""
             cells.append(f"<td{cls}>{text}</td>")
         rows.append(f"<tr data-customer='{html.escape(str(row.get('customer_id', '')))}'>"
@@ -180,7 +179,7 @@ class LoyaltyPanel(Panel):
             return empty
         self.state = state
         self.export.reset()
-        la = self.analysis(state)
+        la, f = self.analysis(state), state.formats
         cov = la.coverage
         # the NPS tile's definition (workbench.analyses.kpi.period_nps): one NPS on the whole
         # dashboard
@@ -188,15 +187,17 @@ class LoyaltyPanel(Panel):
         days = state.period_days
         nps_text = (f"no survey answers in the last {days} days" if nps["nps"] is None else
                     f"NPS {nps['nps']:+.0f} of the surveys of the last {days} days (95 % CI "
-                    f"{nps['nps_low']:+.0f} to {nps['nps_high']:+.0f}, n = {nps['n']:,})")
+                    f"{nps['nps_low']:+.0f} to {nps['nps_high']:+.0f}, n = {f.integer(nps['n'])})")
         li = la.loyalty_index.filter(pl.col("segment") == "All")
         li_val = li["I_l"].item() if li.height else None
-        li_text = "–" if li_val is None else f"{li_val:.2f} (1.30 = unchanged)"
+        li_text = ("–" if li_val is None else
+                   f"{f.decimal(li_val, 2)} ({f.decimal(1.3, 2)} = unchanged)")
         basis = "profit" if la.value_basis == "profit" else "revenue (no cost data)"
         self.summary.value = (
             f"<style>{_CSS}</style><div class='wb-loyalty-caption'>As of {la.as_of:%d %b %Y} · "
-            f"{cov['customers']:,} buyers · attitude known for {cov['surveyed']:,}, unknown for "
-            f"{cov['unknown']:,} (no survey) · {nps_text} · loyalty index I_l {li_text} · "
+            f"{f.count(cov['customers'], 'buyer')} · attitude known for "
+            f"{f.integer(cov['surveyed'])}, unknown for {f.integer(cov['unknown'])} (no survey) · "
+            f"{nps_text} · loyalty index I_l {li_text} · "
             f"value = {basis} in the last {la.params['period_days']} days</div>")
         note = state.extras.get("loyalty_model_note")
         if note:
@@ -207,7 +208,7 @@ class LoyaltyPanel(Panel):
             {"type": "Type", "behaviour": "Repeat patronage", "attitude": "Attitude",
              "customers": "Customers", "customer_share": "Share", "value": "Value",
              "value_share": "Value share", "reciprocal": "Reciprocal"},
-            "wb-matrix", pct=("customer_share", "value_share"), money=("value",))
+            "wb-matrix", pct=("customer_share", "value_share"), money=("value",), f=f)
         seg = la.segment_attitude
         self.segments_table.value = (
             "<div class='wb-loyalty-caption'>NPS and satisfaction per RFM segment, from each "
@@ -217,18 +218,20 @@ class LoyaltyPanel(Panel):
                            "surveyed": "Surveyed", "nps": "NPS", "nps_low": "NPS low",
                            "nps_high": "NPS high", "mean_satisfaction_share":
                            "Satisfaction (share of max)", "zone_loss": "Loss zone"},
-                     "wb-segment-nps", pct=("mean_satisfaction_share",)))
+                     "wb-segment-nps", pct=("mean_satisfaction_share",), f=f))
         warn = la.warnings.head(self.top_warnings).with_columns(
             pl.col("warnings").list.join(", ").alias("triggers"))
         self.warnings_table.value = (
-            f"<div class='wb-loyalty-caption'>Early warnings: {la.warnings.height:,} customers "
-            f"changed their pattern (spend reduction, fewer or irregular visits, lapsing); top "
+            f"<div class='wb-loyalty-caption'>Early warnings: "
+            f"{f.count(la.warnings.height, 'customer')} changed their pattern (spend reduction, "
+            f"fewer or irregular visits, lapsing); top "
             f"{warn.height} by value at stake</div>"
             + _table(warn, {"rank": "#", "customer_id": "Customer", "triggers": "Warnings",
                             "value_at_stake": "Value at stake", "reasons": "Why"},
-                     "wb-warning-list", wide=("reasons",), money=("value_at_stake",)))
+                     "wb-warning-list", wide=("reasons",), money=("value_at_stake",), f=f))
         matrix_box = _box([self.chart("loyalty-matrix", loyalty_matrix_chart(
-            la.matrix, value_label=la.value_basis)), self.matrix_table], "wb-loyalty-matrix")
+            la.matrix, value_label=la.value_basis, formats=f)), self.matrix_table],
+            "wb-loyalty-matrix")
         if state.surveys is None:
             zones_box = _box([widgets.HTML(notice_html(
                 "No survey data: attitude, satisfaction and NPS are unknown for every customer"

@@ -116,8 +116,8 @@ def no_purchase_notice(state: DashboardState) -> list[widgets.Widget] | None:
     >>> from workbench.presentation.widgets.demo import demo_dataset
     >>> data = demo_dataset()
     >>> print(no_purchase_notice(DashboardState(data, dt.date(2023, 12, 31)))[0].value)
-    <div class='wb-empty wb-notice'>No customers with purchases for this selection: no purchases
-    on or before 2023-12-31 (the first purchase is on 2024-01-05).</div>
+    <div class='wb-empty wb-notice'>No customers with purchases on or before 2023-12-31 (the first
+    purchase is on 2024-01-05).</div>
     >>> no_purchase_notice(DashboardState(data, dt.date(2024, 6, 28))) is None
     True
     """

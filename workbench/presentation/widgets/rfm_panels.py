@@ -14,6 +14,7 @@ from typing import SupportsFloat, SupportsInt, cast
 import ipywidgets as widgets
 import polars as pl
 
+from workbench.presentation.formatting import NumberFormats
 from workbench.presentation.widgets.panel import Panel, no_purchase_notice, notice_html
 from workbench.presentation.widgets.state import DashboardState
 
@@ -38,11 +39,12 @@ TABLE_STYLE = f"<style>{TABLE_CSS}</style>"
 
 def html_table(frame: pl.DataFrame, columns: Mapping[str, str],
                formats: Mapping[str, Callable[[object], str]] | None = None,
-               css_class: str = "wb-table") -> str:
+               css_class: str = "wb-table", *, numbers: NumberFormats | None = None) -> str:
     """A small HTML table of ``frame``: ``columns`` maps column names to headings.
 
     ``formats`` maps a column to a function returning the cell's HTML (escape it yourself);
-    other cells are escaped text, numbers with thousands separators.
+    other cells are escaped text, numbers in the locale of ``numbers`` (default
+    :func:`workbench.presentation.formatting.current`) with thousands separators.
 
     Examples
     --------
@@ -53,7 +55,8 @@ def html_table(frame: pl.DataFrame, columns: Mapping[str, str],
     from workbench.presentation.formatting import current
 
     formats = dict(formats or {})
-    numbers = current()
+    if numbers is None:
+        numbers = current()
 
     def cell(col: str, v: object) -> str:
         if col in formats:
@@ -76,20 +79,45 @@ def html_table(frame: pl.DataFrame, columns: Mapping[str, str],
             f"<tbody>{body}</tbody></table></div>")
 
 
-def _pct(v: object) -> str:
+def _signed(v: object, f: NumberFormats | None = None) -> str:
+    """A signed count in the locale of ``f`` (default: the running dashboard's formats,
+    :func:`workbench.presentation.formatting.current`).
+
+    Examples
+    --------
+    >>> _signed(1500), _signed(-3, NumberFormats("EUR", "de_DE")), _signed(0), _signed(None)
+    ('+1,500', '-3', '0', '–')
+    """
     from workbench.presentation.formatting import current
 
-    # ``v`` is a number cell of a share column (html_table passes cells as ``object``)
-    return "–" if v is None else current().percent(float(cast(SupportsFloat, v)))
+    if v is None:
+        return "–"
+    n = int(cast(SupportsInt, v))
+    if not n:
+        return "0"
+    text = (f if f is not None else current()).integer(n)
+    return text if n < 0 else "+" + text
 
 
-def _pp(v: object) -> str:
-    # Neutral on purpose: a larger share is good news for Champions, bad news for At Risk.
-    return "–" if v is None else f"{100 * float(cast(SupportsFloat, v)):+.1f} pp"
+def _migration_table(summary: pl.DataFrame, f: NumberFormats) -> str:
+    """The per-segment table of :func:`workbench.analyses.migration.migration_summary`, in the
+    locale of ``f``.
 
+    The share change is in percentage points (:meth:`NumberFormats.points`); neutral on
+    purpose: a larger share is good news for Champions, bad news for At Risk.
+    """
+    def share(v: object) -> str:
+        return f.percent(None if v is None else float(cast(SupportsFloat, v)))
 
-def _signed(v: object) -> str:
-    return "–" if v is None else f"{int(cast(SupportsInt, v)):+,}" if v else "0"
+    def points(v: object) -> str:
+        return f.points(None if v is None else float(cast(SupportsFloat, v)))
+
+    return html_table(summary, {"segment": "Segment", "start": "Before", "end": "Now",
+                                "added": "Added", "dropped": "Dropped",
+                                "share_end": "Share now", "share_change": "Change"},
+                      {"added": lambda v: _signed(v, f),
+                       "dropped": lambda v: _signed(-int(cast(SupportsInt, v or 0)), f),
+                       "share_end": share, "share_change": points}, numbers=f)
 
 
 def _date(d) -> str:
@@ -176,7 +204,8 @@ class SegmentsPanel(Panel):
         self.segment_choice.options = names
         self.segment_choice.value = keep
         self.export.reset()
-        sub = f"As of {_date(state.as_of)} · {state.customer_count:,} customers"
+        customers = state.formats.count(state.customer_count, "customer")
+        sub = f"As of {_date(state.as_of)} · {customers}"
         info = widgets.HTML(
             "<div class='wb-caption'>Customers: everyone who bought by the as-of date, by RFM "
             "segment; revenue: their net revenue to date.</div>")
@@ -259,9 +288,10 @@ class ParetoPanel(Panel):
         curve = state.cached("lorenz", lambda: lorenz_curve(revenue))
         top = state.cached("top20", lambda: top_share(revenue, 0.2))
         shares = state.cached("pareto_table", lambda: pareto_table(revenue))
-        g = gini(revenue)
+        g, f = gini(revenue), state.formats
         chart = lorenz_chart(curve, top_value_share=top, title="Cumulative share of revenue",
-                             subtitle=f"Net revenue of {window}, {revenue.height:,} customers",
+                             subtitle=f"Net revenue of {window}, "
+                                      f"{f.count(revenue.height, 'customer')}",
                              width=360, height=360)
         self.table.value = (
             TABLE_STYLE
@@ -271,8 +301,10 @@ class ParetoPanel(Panel):
                                   "value_share": "Share of revenue"},
                          {"top_customers_share":
                               lambda v: f"{100 * float(cast(SupportsFloat, v)):g} %",
-                          "value_share": _pct})
-            + f"<div class='wb-caption'>Gini coefficient: {g:.2f} (0 = all equal)</div>")
+                          "value_share": lambda v: f.percent(
+                              None if v is None else float(cast(SupportsFloat, v)))},
+                         numbers=f)
+            + f"<div class='wb-caption'>Gini coefficient: {f.decimal(g, 2)} (0 = all equal)</div>")
         return [_row(self.chart("lorenz", chart), self.table)]
 
 
@@ -353,21 +385,15 @@ class MigrationPanel(Panel):
         rank = {s: i for i, s in enumerate(segment_order(summary["segment"].to_list()))}
         summary = summary.sort(pl.col("segment").replace_strict(rank, return_dtype=pl.Int64))
         before, now = _date(state.previous_as_of), _date(state.as_of)
-        changed = int(moves["changed"].sum())
+        changed, f = int(moves["changed"].sum()), state.formats
         flow = migration_flow_chart(
             matrix, from_label=before, to_label=now, width=560, height=420,
             title="Flows between segments",
-            subtitle=f"{changed:,} of {moves.height:,} customers changed segment "
-                     f"({changed / max(moves.height, 1):.0%})")
+            subtitle=f"{f.integer(changed)} of {f.count(moves.height, 'customer')} changed "
+                     f"segment ({f.percent(changed / max(moves.height, 1), 0)})")
         self.table.value = (
-            TABLE_STYLE
-            + f"<div class='wb-caption'>Per segment, {before} → {now}</div>"
-            + html_table(summary, {"segment": "Segment", "start": "Before", "end": "Now",
-                                   "added": "Added", "dropped": "Dropped",
-                                   "share_end": "Share now", "share_change": "Change"},
-                         {"added": _signed,
-                          "dropped": lambda v: _signed(-int(cast(SupportsInt, v or 0))),
-                          "share_end": _pct, "share_change": _pp}))
+            TABLE_STYLE + f"<div class='wb-caption'>Per segment, {before} → {now}</div>"
+            + _migration_table(summary, f))
         largest = matrix.filter(pl.col("segment_from") != pl.col("segment_to")).sort(
             "customers", descending=True)
         froms = segment_order(matrix["segment_from"].unique().to_list())
