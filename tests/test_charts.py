@@ -261,3 +261,48 @@ def test_theme_and_report_renderer():
         use_report_renderer("html")  # type: ignore[arg-type]
     config = alt.Chart(pl.DataFrame({"a": [1]})).mark_point().encode(x="a:Q").to_dict()["config"]
     assert config["view"]["stroke"] is None
+
+
+def _drawn_value_share(chart: alt.TopLevelMixin, x: float) -> float:
+    """The value share the chart's curve line shows at customer share ``x``, evaluated from the
+    spec (points and interpolation) independently of the chart code."""
+    spec = chart.to_dict()
+    mark = spec["layer"][1]["mark"]
+    interpolate = mark.get("interpolate", "linear") if isinstance(mark, dict) else "linear"
+    rows = sorted((r["customer_share"], r["value_share"]) for r in dataset(chart, 1))
+    for (x0, y0), (x1, y1) in zip(rows, rows[1:], strict=False):
+        if x0 < x <= x1:
+            if interpolate == "step-before":  # vertical first, then flat up to x1
+                return y1
+            assert interpolate == "linear", interpolate
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    raise AssertionError(f"{x} is outside the curve")
+
+
+@pytest.mark.parametrize(("spend", "top"), [
+    ([40.0], 1.0),                 # 1 customer: ceil(0.2) = 1 customer holds all the revenue
+    ([50.0, 30.0, 20.0], 0.5),     # 3 customers: ceil(0.6) = 1 customer, 50 of 100
+])
+@pytest.mark.parametrize("given", [True, False])
+def test_lorenz_chart_marker_lies_on_the_curve_for_few_customers(spend, top, given):
+    """The annotation counts the top ceil(0.2 n) customers; for small n the drawn curve must
+    pass through the same point (not the diagonal's 20 % for one customer)."""
+    summary = pl.DataFrame({"total_spend": spend})
+    assert top_share(summary, 0.2) == pytest.approx(top)
+    chart = lorenz_chart(lorenz_curve(summary), top_value_share=top if given else None)
+    marker = dataset(chart, 5)[0]
+    assert marker["value_share"] == pytest.approx(top)
+    assert f"Top 20% of customers: {top:.0%} of revenue" == marker["label"]
+    assert _drawn_value_share(chart, 0.2) == pytest.approx(top)
+    # the points themselves are the exact Lorenz points, one per customer, from the origin
+    n, total = len(spend), sum(spend)
+    assert dataset(chart, 1) == [
+        {"customer_share": k / n, "value_share": pytest.approx(sum(spend[:k]) / total),
+         "customers": k} for k in range(n + 1)]
+
+
+def test_lorenz_chart_of_a_sampled_curve_keeps_straight_lines(summary):
+    """More customers than curve points (120 > 100): the look is unchanged."""
+    chart = lorenz_chart(lorenz_curve(summary), top_value_share=top_share(summary, 0.2))
+    for layer in chart.to_dict()["layer"][:2]:
+        assert "interpolate" not in layer["mark"]

@@ -259,9 +259,30 @@ def test_state_message_for_a_filtered_selection():
                               "region": ["N", "N", "S", "E"]})
     state = DashboardState(Dataset(NO_REPEAT, customers), AS_OF, filter_column="region",
                            filter_value="E")
-    assert state.no_purchases() == ("No customers with purchases for this selection: no "
-                                    "purchases: the transactions have no data rows.")
+    assert state.no_purchases() == ("No customers with purchases for this selection: the "
+                                    "selected customers have no transactions.")
     assert DashboardState(Dataset(NO_REPEAT, customers), AS_OF).no_purchases() is None
+    # a selected customer who bought, but only after the as-of date
+    north = DashboardState(Dataset(NO_REPEAT, customers), BEFORE, filter_column="region",
+                           filter_value="N")
+    assert north.no_purchases() == ("No customers with purchases for this selection on or "
+                                    "before 2023-01-01 (the first purchase is on 2024-01-01).")
+
+
+@pytest.mark.parametrize(("tx", "as_of", "expected"), [
+    (EMPTY, AS_OF, "No customers with purchases: the transactions have no data rows."),
+    (ONE_CUSTOMER, BEFORE, "No customers with purchases on or before 2023-01-01 (the first "
+                           "purchase is on 2024-01-01)."),
+    (ALL_RETURNS, AS_OF, "No customers with purchases: all 2 rows are returns (amounts of zero "
+                         "or less)."),
+])
+def test_state_message_without_a_filter(tx, as_of, expected):
+    """No filter chosen: the sentence neither blames "this selection" nor repeats "no
+    purchases"; an "All" filter value is no filter."""
+    assert DashboardState(Dataset(tx), as_of).no_purchases() == expected
+    customers = pl.DataFrame({"customer_id": ["a", "b"], "region": ["N", "S"]})
+    assert DashboardState(Dataset(tx, customers), as_of, filter_column="region",
+                          filter_value="All").no_purchases() == expected
 
 
 def test_unreadable_data_dir_shows_file_name_not_path_or_values(tmp_path):

@@ -509,9 +509,19 @@ class DashboardState:
     def no_purchases(self) -> str | None:
         """Why the selection has no purchase to analyse, or ``None`` when it has some.
 
-        One sentence for viewers, e.g. ``"No customers with purchases for this selection: no
-        purchases on or before 2023-01-01 (the first purchase is on 2024-01-05)."``; panels
-        show it in their place.
+        One sentence for viewers; panels show it in their place. It says "for this selection"
+        only when a customer filter applies (:attr:`has_filter`), and names no file path.
+
+        Examples
+        --------
+        The demo data (:mod:`workbench.presentation.widgets.demo`) start on 5 Jan 2024:
+
+        >>> import datetime as dt
+        >>> from workbench.presentation.widgets.demo import demo_dataset
+        >>> DashboardState(demo_dataset(), dt.date(2023, 12, 31)).no_purchases()
+        'No customers with purchases on or before 2023-12-31 (the first purchase is on 2024-01-05).'
+        >>> DashboardState(demo_dataset(), dt.date(2024, 6, 28)).no_purchases() is None
+        True
         """
 
         def compute() -> str | None:
@@ -519,8 +529,18 @@ class DashboardState:
                 return None
             from workbench.analyses.rfm import no_purchases_problem
 
+            lead = "No customers with purchases"
+            if self.has_filter:
+                lead += " for this selection"
+                if self.transactions.height == 0 and self.data.transactions.height > 0:
+                    return f"{lead}: the selected customers have no transactions."
             problem = no_purchases_problem(self.transactions, self.as_of)
-            return f"No customers with purchases for this selection: {problem}."
+            # the problem starts "no purchases: <why>" or "no purchases on or before <date> ..."
+            # (workbench.core.summary.no_purchases_problem): say "no purchases" once
+            rest = problem.removeprefix("no purchases")
+            if rest == problem:  # another wording: keep it whole after a colon
+                rest = f": {problem}"
+            return f"{lead}{rest}."
 
         return self.cached("no_purchases", compute, "json")
 
