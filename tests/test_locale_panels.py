@@ -98,3 +98,22 @@ def test_one_customer_is_singular():
     spec = _chart_json(loyalty, "loyalty-matrix")
     assert "1 customer (100.0%)" in spec
     assert "1 customers" not in spec
+
+
+def test_kpi_tile_changes_use_the_locale():
+    """The KPI tiles' change line: pp, points and % with a decimal comma under de_DE (it read
+    "+1.6 pp" next to German values)."""
+    from workbench.presentation.widgets.kpi_panel import KpiPanel, tile_html
+
+    german = NumberFormats("EUR", "de_DE")
+    share = {"kpi": "repeat_rate", "label": "Repeat rate", "value": 0.489, "previous": 0.473,
+             "change": 0.016, "change_pct": 0.0338, "fmt": "pct"}
+    money = {"kpi": "revenue", "label": "Revenue", "value": 211.9, "previous": 262.1,
+             "change": -50.2, "change_pct": -0.1915, "fmt": "currency"}
+    assert "▲ +1,6 pp" in tile_html(share, german) and "▲ +1.6 pp" in tile_html(share)
+    assert "▼ -19,2 %" in tile_html(money, german) and "▼ -19.2 %" in tile_html(money)
+    panel = KpiPanel()
+    panel.update(german_state())
+    shown = " ".join(t.value for t in panel.tiles.values())
+    changes = re.findall(r"wb-kpi-change[^>]*>[▲▼▬] ([^<]*?) <span", shown)
+    assert changes and all("." not in c for c in changes if c not in ("n/a",)), changes

@@ -152,12 +152,24 @@ class NumberFormats:
         """
         if change is None or _is_nan(change):
             return MISSING
-        text = self.decimal(100 * change, digits)
+        return f"{self.signed(100 * change, digits)} pp"
+
+    def signed(self, value: float | None, digits: int = 1) -> str:
+        """A number with ``digits`` decimals and an explicit sign (a change).
+
+        Examples
+        --------
+        >>> NumberFormats().signed(2.6), NumberFormats("EUR", "de_DE").signed(-11.46)
+        ('+2.6', '-11,5')
+        """
+        if value is None or _is_nan(value):
+            return MISSING
+        text = self.decimal(value, digits)
         symbols = self._locale.number_symbols
         symbols = symbols.get("latn", symbols) if hasattr(symbols, "get") else symbols
         if not text.startswith(("-", symbols.get("minusSign", "-"))):
             text = symbols.get("plusSign", "+") + text
-        return f"{text} pp"
+        return text
 
     def count(self, n: int, noun: str, plural: str | None = None) -> str:
         """A count with its (English) noun, singular for exactly one (``plural``: noun + "s").

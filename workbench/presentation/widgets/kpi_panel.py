@@ -69,12 +69,12 @@ def format_value(value: float | None, fmt: str, formats: NumberFormats | None = 
 
 
 def format_change(change: float | None, change_pct: float | None, fmt: str,
-                  comparable: bool | None = None) -> str:
+                  comparable: bool | None = None, formats: NumberFormats | None = None) -> str:
     """The change against the previous period, in the unit that reads best.
 
-    Counts and currency: relative change in %; shares: percentage points; NPS: points.
-    ``comparable=False`` (a base too small to compare, :func:`workbench.analyses.kpi.comparable`)
-    gives ``"n/a"``.
+    Counts and currency: relative change in %; shares: percentage points; NPS: points; in the
+    locale of ``formats`` (default: US English).  ``comparable=False`` (a base too small to
+    compare, :func:`workbench.analyses.kpi.comparable`) gives ``"n/a"``.
 
     Examples
     --------
@@ -84,18 +84,21 @@ def format_change(change: float | None, change_pct: float | None, fmt: str,
     ('+2.6 pts', 'no comparison')
     >>> format_change(9852.0, 98.52, "int", comparable=False)
     'n/a'
+    >>> format_change(0.016, 0.03, "pct", formats=NumberFormats("EUR", "de_DE"))
+    '+1,6 pp'
     """
+    f = formats or NumberFormats()
     if comparable is False and change is not None:
         return "n/a"
     if change is None:
         return "no comparison"
     if fmt == "pct":
-        return f"{100 * change:+.1f} pp"
+        return f.points(change)
     if fmt == "score":
-        return f"{change:+.1f} pts"
+        return f"{f.signed(change)} pts"
     if change_pct is None:
         return "new" if change else "±0"
-    return f"{100 * change_pct:+.1f} %"
+    return f"{f.signed(100 * change_pct)} %"
 
 
 def tile_html(row: dict, formats: NumberFormats | None = None) -> str:
@@ -126,7 +129,7 @@ def tile_html(row: dict, formats: NumberFormats | None = None) -> str:
         tone = "wb-good" if up != (kpi in LOWER_IS_BETTER) else "wb-bad"
     raw = "" if row.get("value") is None else repr(float(row["value"]))
     previous = format_value(row.get("previous"), fmt, formats)
-    delta = format_change(change, row.get("change_pct"), fmt, comparable)
+    delta = format_change(change, row.get("change_pct"), fmt, comparable, formats)
     why = ""
     if comparable is False and change is not None:
         base = row.get("previous_base")
