@@ -22,7 +22,10 @@ guesses what ``workbench.toml`` needs (:mod:`workbench.core.project`):
 * **lines without a customer id** (a quarter of the UCI Online Retail export): when the file
   has any, ``missing_customer_id = "set_aside"`` (they are counted by ``workbench check`` and
   in the reports, and left out of the analyses), printed with their number; otherwise
-  ``"refuse"``, the default.
+  ``"refuse"``, the default;
+* **the CDNOW layout** (Fader, Hardie & Lee 2005: no header, lines of 4 or 5 whitespace-
+  separated numeric fields, the date 8 digits; :func:`workbench.core.project.cdnow_problem`):
+  ``format = "cdnow"``, and nothing else to guess.
 
 :func:`render_toml` writes the proposal as commented TOML (values escaped, read back with
 :mod:`tomllib` to be sure).
@@ -41,6 +44,7 @@ import polars as pl
 
 from workbench.core import schema
 from workbench.core.io.readers import read_table
+from workbench.core.project import cdnow_problem
 
 #: Known column names per workbench name, compared by :func:`normalise_name`.
 SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
@@ -140,6 +144,8 @@ class Proposal:
         The last transaction date found (for the printed as-of), when the dates were read.
     lines, lines_without_customer_id
         Lines of the file, and lines whose customer id cell is empty.
+    format
+        ``"auto"``, or ``"cdnow"`` for a file in the CDNOW layout (then only the path counts).
     """
 
     data_path: Path
@@ -156,6 +162,32 @@ class Proposal:
     last_date: Any = None
     lines: int = 0
     lines_without_customer_id: int = 0
+    format: str = "auto"
+
+
+def looks_like_cdnow(raw: bytes, *, truncated: bool = False) -> int:
+    """The number of fields (4 or 5) when ``raw`` is text in the CDNOW layout, else 0.
+
+    See :func:`workbench.core.project.cdnow_problem`.  With ``truncated`` (``raw`` is the start
+    of a longer file) the last, possibly cut, line is not looked at.
+
+    Examples
+    --------
+    >>> looks_like_cdnow(b"00004 0001 19970101 2 29.33\\r\\n00004 0001 19970118 2 29.73\\r\\n")
+    5
+    >>> looks_like_cdnow(b"customer,date,amount\\n1,2024-01-01,5\\n")
+    0
+    """
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return 0
+    if truncated:
+        lines = lines[:-1]
+    if cdnow_problem(lines) is not None:
+        return 0
+    data = [line.split() for line in lines if line.split()]
+    return len(data[-1])
 
 
 def sniff_encoding(raw: bytes, *, truncated: bool = False) -> str:
@@ -308,7 +340,20 @@ def propose_project(path: str | Path) -> Proposal:
     if is_csv and p.is_file():
         with p.open("rb") as fh:
             raw = fh.read(_SAMPLE_BYTES * 16)
-        prop.encoding = sniff_encoding(raw, truncated=len(raw) == _SAMPLE_BYTES * 16)
+        truncated = len(raw) == _SAMPLE_BYTES * 16
+        width = looks_like_cdnow(raw, truncated=truncated)
+        if width:
+            prop.format = "cdnow"
+            prop.header = ["customer_id", "sample_id"][: width - 3] + [
+                "order_date", "quantity", "amount"
+            ]
+            prop.assumptions.append(
+                'format = "cdnow": the CDNOW layout (whitespace-separated customer '
+                "id, " + ("sample id, " if width == 5 else "") + "date YYYYMMDD, CDs, dollars; "
+                "each line is one order)"
+            )
+            return prop
+        prop.encoding = sniff_encoding(raw, truncated=truncated)
         decoded = raw.decode("utf-8" if prop.encoding == "utf8" else prop.encoding, "replace")
         prop.separator = "\t" if p.suffix.lower() == ".tsv" else sniff_separator(
             decoded[:_SAMPLE_BYTES].removeprefix("\ufeff")
@@ -431,6 +476,17 @@ def render_toml(prop: Proposal, project_file: Path) -> str:
         "",
         "[transactions]",
         f"path = {q(shown_path)}",
+    ]
+    if prop.format == "cdnow":  # [ids] does not apply: read_cdnow's ids are used as read
+        ids = lines.index("[ids]")
+        return "\n".join([
+            *lines[:ids],
+            *lines[ids + 4 :],
+            'format = "cdnow"          # the CDNOW layout: no separator, columns or date format '
+            "to set",
+            "",
+        ])
+    lines += [
         f"separator = {q(prop.separator)}",
         f"encoding = {q(prop.encoding)}",
         f"decimal_comma = {'true' if prop.decimal_comma else 'false'}",

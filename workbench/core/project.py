@@ -80,6 +80,17 @@ Keys
     either ``amount`` or ``quantity`` and ``unit_price``: the amount is then quantity x unit
     price, rounded to 6 decimals (a negative quantity is a return).
 
+The CDNOW data set
+------------------
+``format = "cdnow"`` in ``[transactions]`` reads the CDNOW files of Fader, Hardie & Lee
+(2005) (``CDNOW_master.txt``, ``CDNOW_sample.txt``: no header, whitespace-separated fields)
+with :func:`workbench.core.io.cdnow.read_cdnow`, the path taken literally.  The layout fixes
+the fields, so only ``path`` and ``format`` are allowed with it (any other key of the section
+is a :class:`~workbench.errors.ConfigError`).  Each line is its own order, so no ``line_no``
+is added.  A line that is not CDNOW-shaped (:func:`cdnow_problem`) is a
+:class:`~workbench.errors.DataValidationError` naming the file and the line.  The default,
+``format = "auto"``, reads CSV or Parquet by the file's extension.
+
 Identical lines
 ---------------
 Retail exports often hold two identical lines without a line id (the same product scanned
@@ -117,7 +128,7 @@ import difflib
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -125,6 +136,7 @@ from typing import Any, Final
 import polars as pl
 
 from workbench.core import schema
+from workbench.core.io.cdnow import read_cdnow
 from workbench.core.io.readers import (
     ID_CASES,
     read_customers,
@@ -132,7 +144,7 @@ from workbench.core.io.readers import (
     read_transactions,
     split_missing_customer_id,
 )
-from workbench.errors import ConfigError, clip
+from workbench.errors import ConfigError, DataValidationError, clip
 
 #: The usual name of a project file (``workbench check`` looks for it by default).
 DEFAULT_FILE_NAME: Final = "workbench.toml"
@@ -142,6 +154,8 @@ LINE_NO: Final = "line_no"
 IDENTICAL_LINES: Final = ("keep", "drop")
 #: Choices of ``[transactions] missing_customer_id``.
 MISSING_CUSTOMER_ID: Final = ("refuse", "set_aside")
+#: Choices of ``[transactions] format``: by the file's extension, or the CDNOW layout.
+FORMATS: Final = ("auto", "cdnow")
 #: The pseudo-column that, with ``quantity``, makes the amount.
 UNIT_PRICE: Final = "unit_price"
 
@@ -159,7 +173,9 @@ _TABLE_KEYS: Final = (
     "date_format",
     "columns",
 )
-_TRANSACTION_KEYS: Final = (*_TABLE_KEYS, "identical_lines", "missing_customer_id")
+_TRANSACTION_KEYS: Final = (*_TABLE_KEYS, "identical_lines", "missing_customer_id", "format")
+_CDNOW_KEYS: Final = ("path", "format")
+_CDNOW_NUMBER: Final = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _TARGETS: Final = {
     "transactions": (
         *schema.TRANSACTION_REQUIRED,
@@ -189,6 +205,8 @@ class TableSource:
         CSV and parsing options (see :mod:`workbench.core.io.readers`).
     amount_from
         ``("quantity", "unit_price")`` when the amount is computed, else ``None``.
+    format
+        ``"auto"`` (CSV or Parquet by the extension) or ``"cdnow"`` (:data:`FORMATS`).
     """
 
     table: str
@@ -200,6 +218,7 @@ class TableSource:
     decimal_comma: bool = False
     date_format: str | None = None
     amount_from: tuple[str, str] | None = None
+    format: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -287,7 +306,9 @@ class Project:
         With ``missing_customer_id = "set_aside"`` the lines without a customer id are not in
         the transactions; they are returned apart (same columns, null ``customer_id``), for
         :func:`workbench.core.prepare.prepare_orders` (``without_customer_id=``) to count them.
-        Otherwise the second frame is empty (and such lines are refused).
+        Otherwise the second frame is empty (and such lines are refused).  With
+        ``format = "cdnow"`` the table is :func:`workbench.core.io.cdnow.read_cdnow`'s, unchanged
+        (every line has a customer id and its own order id, so no ``line_no`` is added).
 
         Returns
         -------
@@ -298,8 +319,12 @@ class Project:
         ------
         DataValidationError
             The file breaks the data contract (with ``"refuse"``: a line without a customer
-            id, named by its row, with the hint to set such lines aside).
+            id, named by its row, with the hint to set such lines aside); with
+            ``format = "cdnow"``, a line that is not CDNOW-shaped, named by its line number.
         """
+        if self.transactions.format == "cdnow":
+            tx = read_cdnow_checked(self.transactions.path)
+            return tx, tx.head(0)
         options = self._options(self.transactions)
         if self.missing_customer_id == "set_aside":
             options["missing_customer_id"] = "keep"
@@ -397,6 +422,99 @@ def identical_lines(transactions: pl.DataFrame) -> pl.DataFrame:
     return transactions.filter(exact_duplicates(transactions, columns))
 
 
+def cdnow_problem(lines: Iterable[str]) -> tuple[int, str] | None:
+    """The first line that is not in the CDNOW layout, and why; ``None`` when all are.
+
+    The layout (Fader, Hardie & Lee 2005; :func:`workbench.core.io.cdnow.read_cdnow`): lines
+    of 4 (customer id, date, CDs, dollars) or 5 (customer id, sample id, date, CDs, dollars)
+    whitespace-separated fields, the ids digits, the date 8 digits (``YYYYMMDD``), CDs and
+    dollars numbers; every line has as many fields as the first.  The first line may be a
+    header of as many words without a number (``CDNOW_master.txt`` has one).  Blank lines are
+    skipped; a text without any data line is refused (line 1).
+
+    Parameters
+    ----------
+    lines
+        The lines of the file, without their line ends.
+
+    Returns
+    -------
+    (int, str) or None
+        The 1-based line number and the problem.
+
+    Examples
+    --------
+    >>> cdnow_problem([" 00004 0001 19970101  2   29.33", " 00004 0001 19970118  2   29.73"])
+    >>> cdnow_problem(["customer_id date cds dollars", "1 19970101 1 11.77", "1 1997-01-02 1 9"])
+    (3, "date '1997-01-02' is not 8 digits YYYYMMDD")
+    """
+    width = 0
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if width == 0 and number == 1 and len(fields) in (4, 5) and not any(
+            _CDNOW_NUMBER.fullmatch(f) for f in fields
+        ):
+            width = len(fields)  # a header line
+            continue
+        if len(fields) not in (4, 5) or (width and len(fields) != width):
+            wanted = f"{width}" if width else "4 or 5"
+            return number, (
+                f"{len(fields)} whitespace-separated field{'' if len(fields) == 1 else 's'}, "
+                f"expected {wanted} (customer id, "
+                "[sample id,] date YYYYMMDD, CDs, dollars)"
+            )
+        width = len(fields)
+        ids, date, numbers = fields[: width - 3], fields[width - 3], fields[width - 2 :]
+        for value in ids:
+            if not value.isascii() or not value.isdigit():
+                return number, f"id {clip(repr(value), 30)} is not digits"
+        if not (len(date) == 8 and date.isascii() and date.isdigit()):
+            return number, f"date {clip(repr(date), 30)} is not 8 digits YYYYMMDD"
+        for value in numbers:
+            if not _CDNOW_NUMBER.fullmatch(value):
+                return number, f"{clip(repr(value), 30)} is not a number"
+    if width == 0:
+        return 1, "no data lines"
+    return None
+
+
+def read_cdnow_checked(path: str | Path) -> pl.DataFrame:
+    """:func:`workbench.core.io.cdnow.read_cdnow` after checking the file's layout.
+
+    ``read_cdnow`` leaves out lines whose first field is not digits (the master file's
+    header); a file in another layout would lose its lines silently, so every line is checked
+    first with :func:`cdnow_problem`.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file and the first line that is not CDNOW-shaped (or the file is missing,
+        a folder, or not text).
+
+    Examples
+    --------
+    >>> read_cdnow_checked("sample_data/cdnow/CDNOW_sample.txt").height
+    6919
+    """
+    p = Path(path)
+    if p.is_file():
+        try:
+            text = p.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataValidationError(
+                str(p), None, 'is not text in the CDNOW layout (format = "cdnow")'
+            ) from None
+        found = cdnow_problem(text.splitlines())
+        if found is not None:
+            line, problem = found
+            raise DataValidationError(
+                str(p), None, f'line {line}: not in the CDNOW layout (format = "cdnow"): {problem}'
+            )
+    return read_cdnow(p)
+
+
 # ------------------------------------------------------------------------------------------
 # Loading
 
@@ -482,6 +600,19 @@ def _table(
     raw_path = _text(src, f"{where} path", section["path"], empty_ok=False)
     path = Path(raw_path).expanduser()
     path = path if path.is_absolute() else base / path
+    if "format" in section:
+        fmt = _choice(src, f"{where} format", section["format"], FORMATS)
+        if fmt == "cdnow":
+            for key in section:
+                if key not in _CDNOW_KEYS:
+                    raise _fail(
+                        src,
+                        f"{where} {key}",
+                        'not allowed with format = "cdnow": the CDNOW layout fixes the fields, '
+                        "the separator, the date format and the order ids; remove the key "
+                        "(allowed with it: path, format)",
+                    )
+            return TableSource(name, path, format=fmt)
     options: dict[str, Any] = {}
     if "separator" in section:
         options["separator"] = _one_char(
