@@ -486,7 +486,13 @@ def render_toml(prop: Proposal, project_file: Path) -> str:
             "to set",
             "",
         ])
-    lines += [
+    return "\n".join([*lines, *_csv_lines(prop)])
+
+
+def _csv_lines(prop: Proposal) -> list[str]:
+    """The ``[transactions]`` reading keys, the column map and the optional tables of a CSV."""
+    q = toml_string
+    lines = [
         f"separator = {q(prop.separator)}",
         f"encoding = {q(prop.encoding)}",
         f"decimal_comma = {'true' if prop.decimal_comma else 'false'}",
@@ -511,4 +517,4 @@ def render_toml(prop: Proposal, project_file: Path) -> str:
         '# path = "surveys.csv"',
         "",
     ]
-    return "\n".join(lines)
+    return lines

@@ -588,6 +588,23 @@ def _one_char(src: str, where: str, value: Any, *, empty_is_none: bool) -> str |
     return text
 
 
+def _cdnow_format(src: str, where: str, section: dict) -> bool:
+    """Whether the section's ``format`` is ``"cdnow"`` (checked), with no key it cannot take."""
+    fmt = _choice(src, f"{where} format", section["format"], FORMATS)
+    if fmt != "cdnow":
+        return False
+    for key in section:
+        if key not in _CDNOW_KEYS:
+            raise _fail(
+                src,
+                f"{where} {key}",
+                'not allowed with format = "cdnow": the CDNOW layout fixes the fields, '
+                "the separator, the date format and the order ids; remove the key "
+                "(allowed with it: path, format)",
+            )
+    return True
+
+
 def _table(
     src: str, base: Path, name: str, section: Any
 ) -> TableSource:
@@ -600,19 +617,8 @@ def _table(
     raw_path = _text(src, f"{where} path", section["path"], empty_ok=False)
     path = Path(raw_path).expanduser()
     path = path if path.is_absolute() else base / path
-    if "format" in section:
-        fmt = _choice(src, f"{where} format", section["format"], FORMATS)
-        if fmt == "cdnow":
-            for key in section:
-                if key not in _CDNOW_KEYS:
-                    raise _fail(
-                        src,
-                        f"{where} {key}",
-                        'not allowed with format = "cdnow": the CDNOW layout fixes the fields, '
-                        "the separator, the date format and the order ids; remove the key "
-                        "(allowed with it: path, format)",
-                    )
-            return TableSource(name, path, format=fmt)
+    if "format" in section and _cdnow_format(src, where, section):
+        return TableSource(name, path, format="cdnow")
     options: dict[str, Any] = {}
     if "separator" in section:
         options["separator"] = _one_char(
