@@ -52,7 +52,7 @@ from workbench.analyses.pareto import top_share
 from workbench.analyses.rfm import no_purchases_problem
 from workbench.core import schema
 from workbench.core.money import from_minor_units, to_minor_units
-from workbench.core.prepare import DateLike, prepare_orders, to_date
+from workbench.core.prepare import DateLike, order_money_columns, prepare_orders, to_date
 from workbench.errors import DataValidationError
 
 _CID = schema.CUSTOMER_ID
@@ -78,8 +78,6 @@ CONCENTRATION_DAYS: Final = 365
 MIN_BASE_CUSTOMERS: Final = 20
 #: A previous count or amount below this share of the current one is too small a base.
 MIN_BASE_SHARE: Final = 0.05
-#: Money columns of orders whose decimals set the minor unit, as for the customer summary.
-_MONEY_COLUMNS: Final = (schema.AMOUNT, schema.MARGIN, schema.COST, "profit")
 
 
 def kpi_definition(kpi: str, period_days: int = 90) -> str:
@@ -165,7 +163,7 @@ def _amount_units(orders: pl.DataFrame, end: dt.date) -> tuple[pl.DataFrame, int
     """
     numbered = orders.drop("source_row", strict=False).with_row_index("source_row", offset=1)
     upto = numbered.filter(pl.col(schema.ORDER_DATE) <= end)
-    money = [c for c in _MONEY_COLUMNS if c in upto.columns]
+    money = order_money_columns(upto.columns)
     units, scale = to_minor_units(upto.select("source_row", *money), money, source="orders")
     return upto.select(_CID, schema.ORDER_DATE, units[schema.AMOUNT]), scale
 

@@ -212,6 +212,18 @@ def money_columns(columns: list[str]) -> list[str]:
     return [c for c in (_AMT, schema.MARGIN, schema.COST) if c in columns]
 
 
+def order_money_columns(columns: list[str]) -> list[str]:
+    """The money columns whose decimals set the minor unit of orders or lines: those of
+    :func:`money_columns` and the orders' ``profit`` (:mod:`workbench.core.money`).
+
+    Examples
+    --------
+    >>> order_money_columns(["customer_id", "profit", "amount"])
+    ['amount', 'profit']
+    """
+    return [*money_columns(columns), *(["profit"] if "profit" in columns else [])]
+
+
 def profit_expr(columns: list[str]) -> pl.Expr | None:
     """``margin``, else ``amount - cost``, else ``None`` (docs/data-rules.md, 'Input tables')."""
     if schema.MARGIN in columns:

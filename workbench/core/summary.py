@@ -34,6 +34,7 @@ from workbench.core.prepare import (
     data_columns,
     exact_duplicates,
     needs_order_rules,
+    order_money_columns,
     prepare_orders,
     profit_expr,
     to_date,
@@ -112,7 +113,7 @@ def _with_units(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, int]:
     The profit is the ``profit`` column of orders, else ``margin`` or ``amount - cost`` of
     transaction lines.
     """
-    money = [c for c in (schema.AMOUNT, schema.MARGIN, schema.COST, "profit") if c in frame]
+    money = order_money_columns(frame.columns)
     shown = ["source_row"] if "source_row" in frame.columns else []
     units, scale = to_minor_units(frame.select(*shown, *money), money, source=source)
     profit = pl.col("profit") if "profit" in frame.columns else profit_expr(frame.columns)

@@ -51,7 +51,7 @@ import polars as pl
 
 from workbench.core import schema
 from workbench.core.money import from_minor_units, money_scale, to_minor_units
-from workbench.core.prepare import DateLike, to_date
+from workbench.core.prepare import DateLike, order_money_columns, to_date
 from workbench.core.stable import stable_mean
 from workbench.core.summary import purchases
 
@@ -68,8 +68,6 @@ LAPSED_RATIO = 2.0
 CHURNED_RATIO = 3.0
 
 RECENCY_STATUSES = ("active", "at risk", "lapsed", "churned", "single purchase")
-#: Money columns of orders whose decimals set the minor unit, as for the customer summary.
-_MONEY_COLUMNS = (schema.AMOUNT, schema.MARGIN, schema.COST, "profit")
 
 
 def _purchases(orders: pl.DataFrame, as_of: dt.date) -> tuple[pl.DataFrame, int]:
@@ -86,7 +84,7 @@ def _purchases(orders: pl.DataFrame, as_of: dt.date) -> tuple[pl.DataFrame, int]
     numbered = orders.drop("source_row", strict=False).with_row_index("source_row", offset=1)
     upto = numbered.filter(pl.col(_DATE) <= as_of)
     purch = purchases(upto, unit="D").collect().sort(_CID, _DATE)
-    scale = money_scale(upto, [c for c in _MONEY_COLUMNS if c in upto.columns])
+    scale = money_scale(upto, order_money_columns(upto.columns))
     assert scale is not None  # purchases() has refused money with more than six decimals
     money = [c for c in ("value", "profit") if c in purch.columns]
     return to_minor_units(purch, money, source="orders", scale=scale)
